@@ -1,0 +1,42 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { IntegrationInput } from '../domain/integration-input';
+import { ensureWorkspace, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
+import type { ActivityDeps } from './deps';
+import { asActivity, FAILURE } from './failures';
+
+export interface ConnectResult {
+  crmAccountId: string;
+  owners: number;
+  ownersLinkedByEmail: number;
+}
+
+/** Verifies the credentials behind the connection name and records who the sync user is. */
+export function connectActivity(deps: ActivityDeps) {
+  return async function connect(input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>): Promise<ConnectResult> {
+    return asActivity(async () => {
+      const crm = deps.connections.adapter(input.connection);
+      const { crmAccountId } = await crm.verify();
+      await ensureWorkspace(deps.db, input.workspaceId, input.plan);
+      const user = await getUser(deps.db, input.syncUserId);
+      if (!user || user.workspace_id !== input.workspaceId) {
+        throw ApplicationFailure.nonRetryable(`sync user ${input.syncUserId} is not a user of workspace ${input.workspaceId}`, FAILURE.syncUserUnknown);
+      }
+      await recordConnection(deps.db, { ...input, crmAccountId });
+      const owners = await crm.listOwners();
+      const { linkedByEmail } = await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
+      deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, crmAccountId, owners: owners.length }, 'CRM connection verified');
+      return { crmAccountId, owners: owners.length, ownersLinkedByEmail: linkedByEmail };
+    });
+  };
+}
+
+/** CRM owners change rarely but do change; each pull cycle refreshes them (one paged call). */
+export function refreshOwnersActivity(deps: ActivityDeps) {
+  return async function refreshOwners(input: { workspaceId: string; crm: IntegrationInput['crm']; connection: string }): Promise<{ owners: number }> {
+    return asActivity(async () => {
+      const owners = await deps.connections.adapter(input.connection).listOwners();
+      await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
+      return { owners: owners.length };
+    });
+  };
+}

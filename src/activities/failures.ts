@@ -1,0 +1,38 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { isCrmError } from '../crm/errors';
+
+/** Failure types workflows and retry policies match on. */
+export const FAILURE = {
+  auth: 'CrmAuth',
+  rateLimited: 'CrmRateLimited',
+  transient: 'CrmTransient',
+  invalid: 'CrmInvalid',
+  syncUserUnknown: 'SyncUserUnknown',
+} as const;
+
+/**
+ * Turns an adapter error into the Temporal failure that makes the right thing happen: a 429 retries
+ * after the CRM's own delay (nextRetryDelay), a 5xx with backoff, bad credentials not at all.
+ * Messages come from CrmError, which never includes credentials.
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (!isCrmError(err)) return err;
+  switch (err.kind) {
+    case 'rateLimited':
+      return ApplicationFailure.create({ type: FAILURE.rateLimited, message: err.message, nextRetryDelay: err.retryAfterMs ?? 10_000 });
+    case 'transient':
+      return ApplicationFailure.retryable(err.message, FAILURE.transient);
+    case 'auth':
+      return ApplicationFailure.nonRetryable(err.message, FAILURE.auth);
+    default:
+      return ApplicationFailure.nonRetryable(err.message, FAILURE.invalid);
+  }
+}
+
+export async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

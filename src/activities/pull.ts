@@ -1,0 +1,138 @@
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { applyInbound, inboundCrmFields, type ObjectMapping } from '../domain/field-mapping';
+import type { CrmName, CrmRecord, PullKind } from '../domain/types';
+import type { PullPage } from '../crm/port';
+import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord } from '../store/pull-store';
+import type { ActivityDeps } from './deps';
+import { asActivity } from './failures';
+
+export interface BeginPullInput {
+  workspaceId: string;
+  crm: CrmName;
+  connection: string;
+  kind: PullKind;
+  /** Deterministic per pull (workflow id + sequence), so a retried activity finds its own runs. */
+  runKey: string;
+}
+export interface BeganRun {
+  runId: string;
+  stream: string;
+  objectKind: 'contact' | 'account';
+  total: number | null;
+}
+
+/** Opens one pull-history row per CRM stream. Full pulls also count what they will see, for progress. */
+export function beginPullActivity(deps: ActivityDeps) {
+  return async function beginPull(input: BeginPullInput): Promise<{ runs: BeganRun[] }> {
+    return asActivity(async () => {
+      const crm = deps.connections.adapter(input.connection);
+      const nowMs = Date.now();
+      const runs: BeganRun[] = [];
+      for (const stream of crm.streams) {
+        const run = await beginPullRun(deps.db, {
+          runKey: `${input.runKey}:${stream.name}`,
+          workspaceId: input.workspaceId,
+          crm: input.crm,
+          kind: input.kind,
+          objectKind: stream.kind,
+          stream: stream.name,
+          nowMs,
+        });
+        let total = run.totalEstimate;
+        if (total === null && run.sinceMs === null) {
+          total = await crm.countRecords(stream.name);
+          if (total !== null) await setRunTotal(deps.db, run.id, total);
+        }
+        runs.push({ runId: run.id, stream: stream.name, objectKind: stream.kind, total });
+      }
+      return { runs };
+    });
+  };
+}
+
+export interface PullChunkInput {
+  runId: string;
+  connection: string;
+  syncUserId: string;
+  mapping: ObjectMapping;
+}
+export interface PullChunkResult {
+  done: boolean;
+  pages: number;
+  seen: number;
+  created: number;
+  updated: number;
+  ownerChanges: number;
+  errors: number;
+  /** Totals of the whole run so far, for progress. */
+  runSeen: number;
+}
+
+/**
+ * Pages through one pull run for a bounded time. The run's cursor lives in the database and moves in
+ * the same transaction as each page's records, so a retry after a crash (or a second attempt racing
+ * a zombie one) continues exactly where the committed work ends. The next page is fetched while the
+ * current one is written, to keep the CRM's rate budget busy. Only counts leave this function.
+ */
+export function pullChunkActivity(deps: ActivityDeps) {
+  return async function pullChunk(input: PullChunkInput): Promise<PullChunkResult> {
+    return asActivity(async () => {
+      const crm = deps.connections.adapter(input.connection);
+      const budget = deps.chunkBudgetMs ?? 30_000;
+      const started = Date.now();
+      const result: PullChunkResult = { done: false, pages: 0, seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0, runSeen: 0 };
+      let run = await getPullRun(deps.db, input.runId);
+      const fetch = (cursor: string | null) =>
+        crm.fetchPage({ stream: run.stream, cursor, fields: inboundCrmFields(input.mapping), sinceMs: run.sinceMs, untilMs: run.untilMs });
+
+      let pending: Promise<PullPage> | null = run.done ? null : fetch(run.cursor);
+      while (pending) {
+        const page = await pending;
+        const more = page.nextCursor !== null && Date.now() - started < budget;
+        pending = more ? fetch(page.nextCursor) : null;
+        // Unobserved while we write: a failed prefetch must not crash the process as unhandled.
+        pending?.catch(() => undefined);
+
+        const applied = await applyPullPage(deps.db, {
+          runId: run.id,
+          expectedCursor: run.cursor,
+          records: page.records.map((r) => toPulled(r, input.mapping)),
+          nextCursor: page.nextCursor,
+          syncUserId: input.syncUserId,
+        });
+        if (applied === 'stale') {
+          // Another attempt moved the cursor first: continue from where it is now.
+          run = await getPullRun(deps.db, input.runId);
+          pending = run.done ? null : fetch(run.cursor);
+          continue;
+        }
+        result.pages++;
+        result.seen += applied.seen;
+        result.created += applied.created;
+        result.updated += applied.updated;
+        result.ownerChanges += applied.ownerChanges;
+        result.errors += applied.errors;
+        run = { ...run, cursor: page.nextCursor, done: page.nextCursor === null, seen: run.seen + applied.seen };
+        heartbeat({ pages: result.pages });
+        if (!more) break;
+      }
+      result.done = run.done;
+      result.runSeen = run.seen;
+      if (activityInfo().attempt > 1) deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages: result.pages }, 'pull chunk resumed');
+      return result;
+    });
+  };
+}
+
+function toPulled(r: CrmRecord, mapping: ObjectMapping): PulledRecord {
+  const { columns, custom } = applyInbound(mapping, r.properties);
+  return {
+    crmId: r.crmId,
+    crmObject: r.crmObject,
+    columns,
+    custom,
+    crmOwnerId: r.ownerId,
+    parentCrmId: r.accountCrmIds[0] ?? null,
+    modifiedAt: r.modifiedAt,
+  };
+}

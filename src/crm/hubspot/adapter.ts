@@ -1,0 +1,189 @@
+import { Client } from '@hubspot/api-client';
+import type { CrmOwner, CrmRecord } from '../../domain/types';
+import type { CrmPort, PageRequest, PullPage, PullStream } from '../port';
+import { RollingWindowPacer } from '../pacing';
+import { decodeCursor, encodeCursor } from './cursor';
+import { hubspotError } from './errors';
+
+export interface HubSpotCredentials {
+  accessToken: string;
+  /** The API's base URL; a sandbox's address in development and tests. */
+  baseUrl?: string;
+}
+
+type HsType = 'contacts' | 'companies';
+const MODIFIED: Record<HsType, string> = { contacts: 'lastmodifieddate', companies: 'hs_lastmodifieddate' };
+const LIST_LIMIT = 100;
+const SEARCH_LIMIT = 200;
+
+/** Pacers live per connection for the whole process, shared by every activity using it. */
+const pacers = new Map<string, { general: RollingWindowPacer; search: RollingWindowPacer }>();
+function pacersFor(key: string) {
+  let p = pacers.get(key);
+  if (!p) {
+    // Start at the lowest tier (100 / 10 s); response headers raise it to the portal's real limit.
+    p = { general: new RollingWindowPacer(100, 10_000), search: new RollingWindowPacer(4, 1_000, 100) };
+    pacers.set(key, p);
+  }
+  return p;
+}
+
+interface HsObject {
+  id: string;
+  properties: Record<string, string | null>;
+  updatedAt: Date;
+  associations?: { companies?: { results?: { id: string; type: string }[] } };
+}
+
+export class HubSpotAdapter implements CrmPort {
+  readonly crm = 'hubspot' as const;
+  readonly streams: readonly PullStream[] = [
+    { name: 'companies', kind: 'account' },
+    { name: 'contacts', kind: 'contact' },
+  ];
+  private readonly client: Client;
+  private readonly pace: { general: RollingWindowPacer; search: RollingWindowPacer };
+
+  constructor(connectionName: string, creds: HubSpotCredentials) {
+    // numberOfApiCallRetries stays unset: retries belong to Temporal, which sees and records them.
+    this.client = new Client({ accessToken: creds.accessToken, ...(creds.baseUrl ? { basePath: creds.baseUrl } : {}) });
+    this.pace = pacersFor(connectionName);
+  }
+
+  get pacer(): RollingWindowPacer {
+    return this.pace.general;
+  }
+
+  async verify(): Promise<{ crmAccountId: string }> {
+    const res = await this.call('account details', () => this.client.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
+    const body = (await res.json()) as { portalId: number };
+    return { crmAccountId: String(body.portalId) };
+  }
+
+  async listOwners(): Promise<CrmOwner[]> {
+    const owners: CrmOwner[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.call('owners list', () => this.client.crm.owners.ownersApi.getPage(undefined, after, 100, false));
+      for (const o of page.results) {
+        owners.push({ crmOwnerId: o.id, email: o.email ?? null, name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id) });
+      }
+      after = page.paging?.next?.after;
+    } while (after);
+    return owners;
+  }
+
+  async countRecords(stream: string): Promise<number | null> {
+    const type = this.type(stream);
+    const res = await this.search(type, { filterGroups: [], limit: 1, properties: ['hs_object_id'] });
+    return res.total;
+  }
+
+  async fetchPage(req: PageRequest): Promise<PullPage> {
+    const type = this.type(req.stream);
+    const properties = [...new Set([...req.fields, 'hubspot_owner_id', MODIFIED[type]])];
+    return req.sinceMs === null ? this.listPage(type, req, properties) : this.searchPage(type, req, properties);
+  }
+
+  /** Full pulls: the list API, 100 a page, associations inline, stable id-ordered `after`. */
+  private async listPage(type: HsType, req: PageRequest, properties: string[]): Promise<PullPage> {
+    const cursor = decodeCursor(req.cursor);
+    const after = cursor?.mode === 'list' ? cursor.after : undefined;
+    const api = type === 'contacts' ? this.client.crm.contacts.basicApi : this.client.crm.companies.basicApi;
+    const associations = type === 'contacts' ? ['companies'] : undefined;
+    const info = await this.call(`${type} list`, () => api.getPageWithHttpInfo(LIST_LIMIT, after, properties, undefined, associations, false), true);
+    const next = info.data.paging?.next?.after;
+    return {
+      records: info.data.results.map((o) => this.normalise(type, o as HsObject)),
+      nextCursor: next ? encodeCursor({ mode: 'list', after: next }) : null,
+    };
+  }
+
+  /** Incremental pulls: search by modified time, ascending, with keyset paging (see cursor.ts). */
+  private async searchPage(type: HsType, req: PageRequest, properties: string[]): Promise<PullPage> {
+    const c = decodeCursor(req.cursor);
+    const state = c?.mode === 'search' ? c : { mode: 'search' as const, since: req.sinceMs!, skip: [] as string[], offset: 0 };
+    const prop = MODIFIED[type];
+    const res = await this.search(type, {
+      filterGroups: [{ filters: [
+        { propertyName: prop, operator: 'GTE', value: String(state.since) },
+        { propertyName: prop, operator: 'LTE', value: String(req.untilMs) },
+      ] }],
+      sorts: [{ propertyName: prop, direction: 'ASCENDING' }],
+      properties,
+      limit: SEARCH_LIMIT,
+      after: state.offset ? String(state.offset) : undefined,
+    });
+    const skip = new Set(state.skip);
+    const fresh = res.results.filter((o) => !skip.has(o.id));
+    const records = await this.withCompanies(type, fresh.map((o) => this.normalise(type, o)));
+    if (!res.paging?.next?.after) return { records, nextCursor: null };
+
+    const stamp = (o: HsObject) => Date.parse(o.properties[prop] ?? '') || o.updatedAt.getTime();
+    const last = stamp(res.results[res.results.length - 1]);
+    const next = last > state.since
+      ? { mode: 'search' as const, since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id), offset: 0 }
+      // A whole page shares one instant: page within it by offset rather than loop on it.
+      : { ...state, offset: state.offset + res.results.length, skip: [...state.skip, ...res.results.map((o) => o.id)] };
+    return { records, nextCursor: encodeCursor(next) };
+  }
+
+  private async search(type: HsType, body: Record<string, unknown>): Promise<{ total: number; results: HsObject[]; paging?: { next?: { after: string } } }> {
+    const api = type === 'contacts' ? this.client.crm.contacts.searchApi : this.client.crm.companies.searchApi;
+    await this.pace.search.acquire();
+    return this.call(`${type} search`, () => api.doSearch(body as never) as never, false);
+  }
+
+  /** Search results carry no associations; one v4 batch read per page fetches them. */
+  private async withCompanies(type: HsType, records: CrmRecord[]): Promise<CrmRecord[]> {
+    if (type !== 'contacts' || !records.length) return records;
+    const res = await this.call('contact-company associations', () =>
+      this.client.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: records.map((r) => ({ id: r.crmId })) }),
+    );
+    const byId = new Map(res.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
+    return records.map((r) => ({ ...r, accountCrmIds: byId.get(r.crmId) ?? [] }));
+  }
+
+  private normalise(type: HsType, o: HsObject): CrmRecord {
+    return {
+      crmId: o.id,
+      crmObject: type,
+      properties: o.properties,
+      ownerId: o.properties.hubspot_owner_id || null,
+      accountCrmIds: o.associations?.companies?.results?.filter((a) => a.type === 'contact_to_company').map((a) => a.id)
+        ?? o.associations?.companies?.results?.map((a) => a.id) ?? [],
+      modifiedAt: o.properties[MODIFIED[type]] ?? o.updatedAt.toISOString(),
+    };
+  }
+
+  private type(stream: string): HsType {
+    if (stream !== 'contacts' && stream !== 'companies') throw new Error(`HubSpot has no pull stream "${stream}"`);
+    return stream;
+  }
+
+  /**
+   * Every HubSpot call goes through here: wait for a pacing slot, call, learn the real limit from the
+   * response headers, and translate errors. `paced` is false for search (its own pacer).
+   */
+  private async call<T>(what: string, fn: () => Promise<T>, paced = true): Promise<T> {
+    if (paced) await this.pace.general.acquire();
+    try {
+      const result = await fn();
+      this.learn((result as { headers?: Record<string, string> })?.headers);
+      return result;
+    } catch (err) {
+      const e = hubspotError(err, what);
+      if (e.kind === 'rateLimited' && e.retryAfterMs) (paced ? this.pace.general : this.pace.search).backOff(e.retryAfterMs);
+      this.learn((err as { headers?: Record<string, string> })?.headers);
+      throw e;
+    }
+  }
+
+  private learn(headers: Record<string, string> | undefined): void {
+    if (!headers || typeof headers !== 'object') return;
+    const get = (k: string) => Object.entries(headers).find(([h]) => h.toLowerCase() === k)?.[1];
+    const max = Number(get('x-hubspot-ratelimit-max'));
+    const interval = Number(get('x-hubspot-ratelimit-interval-milliseconds'));
+    if (max && interval) this.pace.general.learn(max, interval);
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defaultFieldMapping, mappingProblems, objectMapping, type FieldMapping } from './field-mapping';
+import { OBJECT_KINDS, type CrmName } from './types';
+
+/** Default recurring-pull cadence per CRM (seeds 001 and 003): HubSpot 15 min, Salesforce 30 min. */
+export const DEFAULT_PULL_INTERVAL_MINUTES: Record<CrmName, number> = { hubspot: 15, salesforce: 30 };
+
+export const settingsSchema = z
+  .object({
+    pullIntervalMinutes: z.number().int().min(5, 'pullIntervalMinutes must be at least 5').max(1440, 'pullIntervalMinutes must be at most 1440'),
+    fieldMapping: z.object({ contact: objectMapping, account: objectMapping }).strict(),
+  })
+  .strict();
+export type IntegrationSettings = z.infer<typeof settingsSchema>;
+
+/** What an operator may send to `updateSettings`: any subset of the settings. */
+export const settingsPatchSchema = z
+  .object({
+    pullIntervalMinutes: settingsSchema.shape.pullIntervalMinutes.optional(),
+    fieldMapping: z.object({ contact: objectMapping.optional(), account: objectMapping.optional() }).strict().optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+export function defaultSettings(crm: CrmName): IntegrationSettings {
+  return { pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm], fieldMapping: defaultFieldMapping(crm) };
+}
+
+/** One line that says what is wrong with a zod result, for rejected commands. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+/**
+ * Applies a patch to the current settings, or throws an Error whose message is the one-line reason.
+ * Used by the workflow's update validator, so it must stay synchronous and pure.
+ */
+export function applySettingsPatch(current: IntegrationSettings, patch: unknown): IntegrationSettings {
+  const parsed = settingsPatchSchema.safeParse(patch);
+  if (!parsed.success) throw new Error(`invalid settings: ${describeZodError(parsed.error)}`);
+  const mapping: FieldMapping = { ...current.fieldMapping, ...stripUndefined(parsed.data.fieldMapping ?? {}) };
+  const next: IntegrationSettings = {
+    pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes,
+    fieldMapping: mapping,
+  };
+  const problems = OBJECT_KINDS.flatMap((k) => mappingProblems(k, mapping[k]));
+  if (problems.length) throw new Error(`invalid settings: ${problems.join('; ')}`);
+  return next;
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}

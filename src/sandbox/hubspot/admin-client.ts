@@ -1,0 +1,60 @@
+import type { SeedSpec } from './demo-data';
+import type { Faults, HsObjectType, HsRecord, RateLimitConfig } from './state';
+
+/** Typed calls to the sandbox's admin endpoints, for tests, the bench and the dev launcher. */
+export class HubSpotSandboxAdmin {
+  constructor(readonly baseUrl: string, readonly portalId: number) {}
+
+  static async createPortal(baseUrl: string, portalId: number, token: string, rateLimit: Partial<RateLimitConfig> = {}) {
+    await call(baseUrl, 'POST', '/_admin/portals', { portalId, token, rateLimit });
+    return new HubSpotSandboxAdmin(baseUrl, portalId);
+  }
+
+  seed(spec: SeedSpec) {
+    return this.call<{ owners: number; companies: number; contacts: number }>('POST', '/seed', spec);
+  }
+  setFaults(f: Partial<Faults>) {
+    return this.call<Faults>('PUT', '/faults', f);
+  }
+  setRateLimit(r: Partial<RateLimitConfig>) {
+    return this.call<RateLimitConfig>('PUT', '/rate-limit', r);
+  }
+  revoke(token: string) {
+    return this.call('POST', '/revoke', { token });
+  }
+  addToken(token: string) {
+    return this.call('POST', '/tokens', { token });
+  }
+  stats() {
+    return this.call<{ requests: number; throttled: number; serverErrors: number; byRoute: Record<string, number> }>('GET', '/stats');
+  }
+  addOwner(o: { email: string; firstName?: string; lastName?: string }) {
+    return this.call<{ id: string }>('POST', '/owners', o);
+  }
+  create(type: HsObjectType, properties: Record<string, string | null>, companyIds?: string[]) {
+    return this.call<HsRecord>('POST', `/objects/${type}`, { properties, companyIds });
+  }
+  update(type: HsObjectType, id: string, properties: Record<string, string | null>) {
+    return this.call<HsRecord>('PATCH', `/objects/${type}/${id}`, { properties });
+  }
+  get(type: HsObjectType, id: string) {
+    return this.call<HsRecord>('GET', `/objects/${type}/${id}`);
+  }
+  ids(type: HsObjectType) {
+    return this.call<{ count: number; ids: string[] }>('GET', `/objects/${type}?ids=true`);
+  }
+
+  private call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    return call<T>(this.baseUrl, method, `/_admin/portals/${this.portalId}${path}`, body);
+  }
+}
+
+async function call<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`sandbox admin ${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}

@@ -1,0 +1,73 @@
+import { prng } from '../http';
+import type { PortalIndex } from './state';
+
+export interface SeedSpec {
+  contacts: number;
+  companies: number;
+  owners?: number;
+  /** Extra contacts reusing an existing email (other case), and companies reusing a domain. */
+  duplicates?: number;
+  seed?: number;
+}
+
+const FIRST = ['Ada', 'Grace', 'Alan', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'John', 'Radia', 'Edsger', 'Sophie', 'Tim', 'Hedy', 'Donald'];
+const LAST = ['Lovelace', 'Hopper', 'Turing', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'McCarthy', 'Perlman', 'Dijkstra', 'Wilson', 'Berners-Lee', 'Lamarr', 'Knuth'];
+const WORDS = ['Cloud', 'Cave', 'Orbit', 'Delta', 'Granite', 'Harbor', 'Signal', 'Vertex', 'Pioneer', 'Summit', 'Quartz', 'Lumen', 'Atlas', 'Beacon', 'Cobalt', 'Nimbus'];
+const INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL', 'MARKETING_AND_ADVERTISING'];
+const STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
+const TITLES = ['VP Sales', 'Head of Marketing', 'CTO', 'Account Executive', 'SDR', 'Founder'];
+
+/** Fills a portal with plausible, deterministic records: owners, companies, contacts, a few duplicates. */
+export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; companies: number; contacts: number } {
+  const rand = prng(spec.seed ?? 42);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const ownersWanted = spec.owners ?? 5;
+  const now = new Date().toISOString();
+  for (let i = idx.portal.owners.length; i < ownersWanted; i++) {
+    const first = FIRST[i % FIRST.length];
+    const last = LAST[(i * 7) % LAST.length];
+    idx.portal.owners.push({
+      id: String(70000 + i),
+      email: `${first}.${last}${i}@sandbox-sales.example`.toLowerCase(),
+      firstName: first,
+      lastName: last,
+      userId: 9000 + i,
+      createdAt: now,
+      updatedAt: now,
+      archived: false,
+    });
+  }
+  const ownerIds = idx.portal.owners.map((o) => o.id);
+  const companyIds: string[] = [];
+  for (let i = 0; i < spec.companies; i++) {
+    const name = `${pick(WORDS)} ${pick(WORDS)} ${i}`;
+    const rec = idx.create('companies', {
+      name,
+      domain: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`,
+      industry: pick(INDUSTRIES),
+      phone: `+1 555 ${String(1000 + (i % 9000)).padStart(4, '0')}`,
+      hubspot_owner_id: pick(ownerIds),
+    });
+    companyIds.push(rec.id);
+  }
+  const dupCount = spec.duplicates ?? 0;
+  const emails: string[] = [];
+  for (let i = 0; i < spec.contacts; i++) {
+    const first = pick(FIRST);
+    const last = pick(LAST);
+    const company = companyIds.length ? pick(companyIds) : undefined;
+    const domain = company ? idx.get('companies', company)!.properties.domain : 'example.com';
+    const email = `${first}.${last}.${i}@${domain}`.toLowerCase();
+    emails.push(email);
+    idx.create(
+      'contacts',
+      { email, firstname: first, lastname: last, jobtitle: pick(TITLES), phone: null, lifecyclestage: pick(STAGES), hubspot_owner_id: pick(ownerIds) },
+      company ? [company] : [],
+    );
+  }
+  for (let i = 0; i < dupCount && emails.length; i++) {
+    const email = emails[Math.floor(rand() * emails.length)].toUpperCase();
+    idx.create('contacts', { email, firstname: 'Duplicate', lastname: `Entry ${i}`, lifecyclestage: 'lead', hubspot_owner_id: pick(ownerIds) }, []);
+  }
+  return { owners: ownerIds.length, companies: spec.companies, contacts: spec.contacts + dupCount };
+}

@@ -1,0 +1,161 @@
+import type { Db } from './db';
+
+/**
+ * Ordered, append-only. Each runs once, in a transaction, recorded in schema_migrations.
+ * Plain SQL that PGlite and PostgreSQL both accept.
+ */
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'workspace, users, records, links, pulls, errors',
+    sql: `
+      CREATE TABLE workspaces (
+        id text PRIMARY KEY,
+        plan text NOT NULL CHECK (plan IN ('free', 'paid')),
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE users (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        email text NOT NULL,
+        name text NOT NULL,
+        -- e.g. 'assign contact owner', 'assign account owner' (seed 001 permission profiles)
+        permissions text[] NOT NULL DEFAULT '{}'
+      );
+      -- A user's personal CRM identity: pulled CRM owners resolve to workspace users through this.
+      CREATE TABLE user_crm_owner_links (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        crm text NOT NULL,
+        crm_owner_id text NOT NULL,
+        user_id text NOT NULL REFERENCES users(id),
+        PRIMARY KEY (workspace_id, crm, crm_owner_id)
+      );
+      CREATE TABLE integrations (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        crm text NOT NULL,
+        connection text NOT NULL,
+        sync_user_id text NOT NULL REFERENCES users(id),
+        crm_account_id text,
+        connected_at timestamptz,
+        PRIMARY KEY (workspace_id, crm)
+      );
+      CREATE TABLE crm_owners (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        crm_owner_id text NOT NULL,
+        email text,
+        name text NOT NULL,
+        PRIMARY KEY (workspace_id, crm, crm_owner_id)
+      );
+      CREATE TABLE contacts (
+        id uuid PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        email text,
+        email_key text GENERATED ALWAYS AS (lower(btrim(email))) STORED,
+        first_name text,
+        last_name text,
+        title text,
+        phone text,
+        stage text,
+        email_status text,
+        account_id uuid,
+        owner_user_id text,
+        custom jsonb NOT NULL DEFAULT '{}',
+        potential_duplicate boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX contacts_email_key ON contacts (workspace_id, email_key);
+      CREATE TABLE accounts (
+        id uuid PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text,
+        domain text,
+        domain_key text GENERATED ALWAYS AS (lower(btrim(domain))) STORED,
+        phone text,
+        industry text,
+        stage text,
+        owner_user_id text,
+        custom jsonb NOT NULL DEFAULT '{}',
+        potential_duplicate boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX accounts_domain_key ON accounts (workspace_id, domain_key);
+      -- local id <-> CRM id per object kind; the CRM's view of owner and parent as last pulled.
+      CREATE TABLE crm_links (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        object_kind text NOT NULL CHECK (object_kind IN ('contact', 'account')),
+        crm_object text NOT NULL,
+        crm_id text NOT NULL,
+        local_id uuid NOT NULL,
+        crm_owner_id text,
+        parent_crm_id text,
+        crm_modified_at text,
+        linked_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, crm, object_kind, crm_id),
+        UNIQUE (workspace_id, crm, object_kind, local_id)
+      );
+      -- Where the next incremental pull of one CRM stream starts.
+      CREATE TABLE pull_cursors (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        stream text NOT NULL,
+        since_ms bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, crm, stream)
+      );
+      -- Pull history: one row per pull run and CRM stream. cursor/done make a run resumable:
+      -- each page moves them in the same transaction that writes the page.
+      CREATE TABLE pull_runs (
+        id uuid PRIMARY KEY,
+        run_key text NOT NULL UNIQUE,
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('initial', 'recurring', 'manual')),
+        object_kind text NOT NULL,
+        stream text NOT NULL,
+        since_ms bigint,
+        until_ms bigint NOT NULL,
+        total_estimate integer,
+        cursor text,
+        done boolean NOT NULL DEFAULT false,
+        pages integer NOT NULL DEFAULT 0,
+        seen integer NOT NULL DEFAULT 0,
+        created integer NOT NULL DEFAULT 0,
+        updated integer NOT NULL DEFAULT 0,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      CREATE INDEX pull_runs_by_workspace ON pull_runs (workspace_id, crm, started_at);
+      CREATE TABLE error_log (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        job_type text NOT NULL,
+        object_kind text,
+        local_id uuid,
+        crm_id text,
+        error_code text NOT NULL,
+        message text NOT NULL,
+        occurred_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX error_log_by_workspace ON error_log (workspace_id, crm, occurred_at);
+    `,
+  },
+];
+
+export async function migrate(db: Db): Promise<void> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    await db.transaction(async (tx) => {
+      for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [m.version, m.name]);
+    });
+  }
+}

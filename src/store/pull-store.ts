@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { decideOwner, type OwnerContext } from '../domain/owner-sync';
+import type { CrmName, ObjectKind, PullKind } from '../domain/types';
+import type { Db, Queryable } from './db';
+
+/** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
+export interface PulledRecord {
+  crmId: string;
+  crmObject: string;
+  columns: Record<string, string | null>;
+  custom: Record<string, string | null>;
+  crmOwnerId: string | null;
+  parentCrmId: string | null;
+  modifiedAt: string;
+}
+
+export interface PullRun {
+  id: string;
+  workspaceId: string;
+  crm: CrmName;
+  kind: PullKind;
+  objectKind: ObjectKind;
+  stream: string;
+  sinceMs: number | null;
+  untilMs: number;
+  cursor: string | null;
+  done: boolean;
+  pages: number;
+  seen: number;
+  created: number;
+  updated: number;
+  totalEstimate: number | null;
+}
+
+export interface PageCounts {
+  seen: number;
+  created: number;
+  updated: number;
+  ownerChanges: number;
+  errors: number;
+}
+
+/** Incremental pulls re-read this much before the last run's start: CRM search indexes lag writes. */
+export const CURSOR_OVERLAP_MS = 2 * 60 * 1000;
+
+const COLUMNS: Record<ObjectKind, string[]> = {
+  contact: ['email', 'first_name', 'last_name', 'title', 'phone', 'stage', 'email_status'],
+  account: ['name', 'domain', 'phone', 'industry', 'stage'],
+};
+const TABLE: Record<ObjectKind, string> = { contact: 'contacts', account: 'accounts' };
+
+/**
+ * Opens (or, for a retried activity, finds) the pull run named by `runKey`. A full pull has no lower
+ * bound; an incremental one starts where the stream's cursor says. `nowMs` bounds the run above.
+ */
+export async function beginPullRun(
+  db: Db,
+  p: { runKey: string; workspaceId: string; crm: CrmName; kind: PullKind; objectKind: ObjectKind; stream: string; nowMs: number },
+): Promise<PullRun> {
+  return db.transaction(async (tx) => {
+    const existing = await findRun(tx, 'run_key = $1', [p.runKey]);
+    if (existing) return existing;
+    let sinceMs: number | null = null;
+    if (p.kind === 'recurring') {
+      const { rows } = await tx.query<{ since_ms: number }>(
+        'SELECT since_ms FROM pull_cursors WHERE workspace_id = $1 AND crm = $2 AND stream = $3',
+        [p.workspaceId, p.crm, p.stream],
+      );
+      sinceMs = rows[0] ? Number(rows[0].since_ms) : 0;
+    }
+    await tx.query(
+      `INSERT INTO pull_runs (id, run_key, workspace_id, crm, kind, object_kind, stream, since_ms, until_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [randomUUID(), p.runKey, p.workspaceId, p.crm, p.kind, p.objectKind, p.stream, sinceMs, p.nowMs],
+    );
+    return (await findRun(tx, 'run_key = $1', [p.runKey]))!;
+  });
+}
+
+export async function getPullRun(db: Queryable, runId: string): Promise<PullRun> {
+  const run = await findRun(db, 'id = $1', [runId]);
+  if (!run) throw new Error(`no pull run ${runId}`);
+  return run;
+}
+
+export async function setRunTotal(db: Queryable, runId: string, total: number): Promise<void> {
+  await db.query('UPDATE pull_runs SET total_estimate = $2 WHERE id = $1', [runId, total]);
+}
+
+async function findRun(db: Queryable, where: string, params: unknown[]): Promise<PullRun | undefined> {
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT * FROM pull_runs WHERE ${where}`, params);
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    id: String(r.id),
+    workspaceId: String(r.workspace_id),
+    crm: r.crm as CrmName,
+    kind: r.kind as PullKind,
+    objectKind: r.object_kind as ObjectKind,
+    stream: String(r.stream),
+    sinceMs: r.since_ms === null ? null : Number(r.since_ms),
+    untilMs: Number(r.until_ms),
+    cursor: (r.cursor as string | null) ?? null,
+    done: Boolean(r.done),
+    pages: Number(r.pages),
+    seen: Number(r.seen),
+    created: Number(r.created),
+    updated: Number(r.updated),
+    totalEstimate: r.total_estimate === null ? null : Number(r.total_estimate),
+  };
+}
+
+/**
+ * Writes one page of a pull run in ONE transaction: records, CRM links, owners, duplicate flags,
+ * error-log entries, the run's counters and its cursor. The cursor moves only from `expectedCursor`,
+ * so a page applied by an attempt that later died is never applied twice: a retry finds the cursor
+ * already moved and gets `stale`, then reads the run again.
+ */
+export async function applyPullPage(
+  db: Db,
+  p: { runId: string; expectedCursor: string | null; records: PulledRecord[]; nextCursor: string | null; syncUserId: string },
+): Promise<PageCounts | 'stale'> {
+  return db.transaction(async (tx) => {
+    const { rows: locked } = await tx.query<{ cursor: string | null; done: boolean; workspace_id: string; crm: string; object_kind: ObjectKind }>(
+      'SELECT cursor, done, workspace_id, crm, object_kind FROM pull_runs WHERE id = $1 FOR UPDATE',
+      [p.runId],
+    );
+    const run = locked[0];
+    if (!run) throw new Error(`no pull run ${p.runId}`);
+    if (run.done || run.cursor !== p.expectedCursor) return 'stale';
+
+    const counts = await writeRecords(tx, run.workspace_id, run.crm as CrmName, run.object_kind, p.records, p.syncUserId);
+    const done = p.nextCursor === null;
+    await tx.query(
+      `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,
+         updated = updated + $6, finished_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE id = $1`,
+      [p.runId, p.nextCursor, done, counts.seen, counts.created, counts.updated],
+    );
+    if (done) await advanceStreamCursor(tx, p.runId);
+    return counts;
+  });
+}
+
+/** When a run finishes, the stream's next incremental pull starts a little before this run began. */
+async function advanceStreamCursor(tx: Queryable, runId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO pull_cursors (workspace_id, crm, stream, since_ms)
+       SELECT workspace_id, crm, stream, until_ms - $2 FROM pull_runs WHERE id = $1
+     ON CONFLICT (workspace_id, crm, stream) DO UPDATE
+       SET since_ms = GREATEST(pull_cursors.since_ms, EXCLUDED.since_ms), updated_at = now()`,
+    [runId, CURSOR_OVERLAP_MS],
+  );
+}
+
+interface ExistingRow {
+  crm_id: string;
+  local_id: string;
+  owner_user_id: string | null;
+  crm_modified_at: string | null;
+}
+
+async function writeRecords(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: ObjectKind,
+  records: PulledRecord[],
+  syncUserId: string,
+): Promise<PageCounts> {
+  const counts: PageCounts = { seen: records.length, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
+  if (!records.length) return counts;
+  // A page can name a record twice if it changed while the CRM was paging; the last copy wins.
+  const byId = new Map(records.map((r) => [r.crmId, r]));
+  const table = TABLE[kind];
+
+  const { rows: existingRows } = await tx.query<ExistingRow>(
+    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at
+       FROM crm_links l JOIN ${table} t ON t.id = l.local_id
+      WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_id = ANY($4)`,
+    [workspaceId, crm, kind, [...byId.keys()]],
+  );
+  const existing = new Map(existingRows.map((r) => [r.crm_id, r]));
+  const owners = await ownerContext(tx, workspaceId, crm, kind, syncUserId);
+
+  const rows: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  for (const rec of byId.values()) {
+    const prior = existing.get(rec.crmId);
+    const localId = prior?.local_id ?? randomUUID();
+    if (!prior) counts.created++;
+    else if (prior.crm_modified_at !== rec.modifiedAt) counts.updated++;
+
+    const current = prior ? prior.owner_user_id : null;
+    const decision = decideOwner(owners.ctx, rec.crmOwnerId, current);
+    let ownerUserId = current;
+    if (decision.action === 'apply') {
+      ownerUserId = decision.ownerUserId;
+      if (prior) counts.ownerChanges++;
+    } else if (decision.action === 'logMissingPermission') {
+      errors.push({
+        local_id: localId,
+        crm_id: rec.crmId,
+        code: 'OWNER_SYNC_PERMISSION',
+        message:
+          `owner change from the CRM not applied: sync user ${syncUserId} lacks the "${decision.permission}" permission ` +
+          `(CRM owner ${rec.crmOwnerId ?? 'none'} -> user ${decision.wantedOwnerUserId ?? 'none'})`,
+      });
+    } else if (decision.action === 'logUnlinkedOwner') {
+      errors.push({
+        local_id: localId,
+        crm_id: rec.crmId,
+        code: 'OWNER_NOT_LINKED',
+        message: `CRM owner ${decision.crmOwnerId} is linked to no workspace user; owner left unchanged`,
+      });
+    }
+    rows.push({
+      id: localId,
+      is_new: !prior,
+      crm_id: rec.crmId,
+      crm_object: rec.crmObject,
+      data: rec.columns,
+      custom: rec.custom,
+      owner_user_id: ownerUserId,
+      crm_owner_id: rec.crmOwnerId,
+      parent_crm_id: rec.parentCrmId,
+      modified_at: rec.modifiedAt,
+    });
+  }
+  counts.errors = errors.length;
+
+  const json = JSON.stringify(rows);
+  const cols = COLUMNS[kind];
+  const recordset = `jsonb_to_recordset($2::jsonb) AS r(id uuid, is_new boolean, data jsonb, custom jsonb, owner_user_id text)`;
+  await tx.query(
+    `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom)
+     SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom
+       FROM ${recordset} WHERE r.is_new`,
+    [workspaceId, json],
+  );
+  // Only fields the mapping pulled are touched: a key missing from `data` keeps the workspace value.
+  await tx.query(
+    `UPDATE ${table} t SET ${cols.map((c) => `${c} = CASE WHEN r.data ? '${c}' THEN r.data->>'${c}' ELSE t.${c} END`).join(', ')},
+       owner_user_id = r.owner_user_id, custom = t.custom || r.custom, updated_at = now()
+       FROM ${recordset} WHERE NOT r.is_new AND t.id = r.id AND t.workspace_id = $1`,
+    [workspaceId, json],
+  );
+  await tx.query(
+    `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at)
+     SELECT $1, $3, $4, r.crm_object, r.crm_id, r.id, r.crm_owner_id, r.parent_crm_id, r.modified_at
+       FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, crm_object text, crm_id text, crm_owner_id text, parent_crm_id text, modified_at text)
+     ON CONFLICT (workspace_id, crm, object_kind, crm_id) DO UPDATE SET crm_object = EXCLUDED.crm_object,
+       crm_owner_id = EXCLUDED.crm_owner_id, parent_crm_id = EXCLUDED.parent_crm_id, crm_modified_at = EXCLUDED.crm_modified_at`,
+    [workspaceId, json, crm, kind],
+  );
+  if (errors.length) {
+    await tx.query(
+      `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message)
+       SELECT $1, $3, 'owner-sync', $4, e.local_id, e.crm_id, e.code, e.message
+         FROM jsonb_to_recordset($2::jsonb) AS e(local_id uuid, crm_id text, code text, message text)`,
+      [workspaceId, JSON.stringify(errors), crm, kind],
+    );
+  }
+  await resolveAccounts(tx, workspaceId, crm, kind, [...byId.keys()]);
+  await flagDuplicates(tx, workspaceId, kind, rows.map((r) => r.id as string));
+  return counts;
+}
+
+async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, syncUserId: string) {
+  const { rows: links } = await tx.query<{ crm_owner_id: string; user_id: string }>(
+    'SELECT crm_owner_id, user_id FROM user_crm_owner_links WHERE workspace_id = $1 AND crm = $2',
+    [workspaceId, crm],
+  );
+  const { rows: users } = await tx.query<{ permissions: string[] }>('SELECT permissions FROM users WHERE id = $1', [syncUserId]);
+  const ctx: OwnerContext = {
+    kind,
+    ownerLinks: new Map(links.map((l) => [l.crm_owner_id, l.user_id])),
+    syncUserPermissions: new Set(users[0]?.permissions ?? []),
+  };
+  return { ctx };
+}
+
+/** Contacts point at their account through the CRM association; either side may arrive first. */
+async function resolveAccounts(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, crmIds: string[]): Promise<void> {
+  const pageSide = kind === 'contact' ? 'lc' : 'la';
+  await tx.query(
+    `UPDATE contacts c SET account_id = la.local_id
+       FROM crm_links lc JOIN crm_links la
+         ON la.workspace_id = lc.workspace_id AND la.crm = lc.crm AND la.object_kind = 'account' AND la.crm_id = lc.parent_crm_id
+      WHERE lc.workspace_id = $1 AND lc.crm = $2 AND lc.object_kind = 'contact' AND lc.local_id = c.id
+        AND ${pageSide}.crm_id = ANY($3) AND c.account_id IS DISTINCT FROM la.local_id`,
+    [workspaceId, crm, crmIds],
+  );
+}
+
+/** Duplicates in the CRM are mirrored, never merged; the workspace flags them (seed 002). */
+async function flagDuplicates(tx: Queryable, workspaceId: string, kind: ObjectKind, localIds: string[]): Promise<void> {
+  const [table, key] = kind === 'contact' ? ['contacts', 'email_key'] : ['accounts', 'domain_key'];
+  await tx.query(
+    `UPDATE ${table} t SET potential_duplicate = (
+        SELECT count(*) > 1 FROM ${table} o WHERE o.workspace_id = t.workspace_id AND o.${key} = t.${key})
+      WHERE t.workspace_id = $1 AND t.${key} IS NOT NULL AND t.${key} IN (
+        SELECT ${key} FROM ${table} WHERE id = ANY($2::uuid[]) AND ${key} IS NOT NULL)`,
+    [workspaceId, localIds],
+  );
+}

@@ -1,0 +1,97 @@
+import type { CrmName } from '../domain/types';
+import type { Queryable } from './db';
+
+/** Read models for the CLI and the status query: pull history, error log, counts. */
+
+export interface PullHistoryRow {
+  id: string;
+  kind: string;
+  objectKind: string;
+  stream: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  seen: number;
+  created: number;
+  updated: number;
+}
+
+export async function pullHistory(db: Queryable, workspaceId: string, crm: CrmName, limit = 100): Promise<PullHistoryRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT id, kind, object_kind, stream, started_at, finished_at, seen, created, updated FROM pull_runs
+      WHERE workspace_id = $1 AND crm = $2 ORDER BY started_at DESC, stream LIMIT $3`,
+    [workspaceId, crm, limit],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    kind: String(r.kind),
+    objectKind: String(r.object_kind),
+    stream: String(r.stream),
+    startedAt: r.started_at as Date,
+    finishedAt: (r.finished_at as Date | null) ?? null,
+    seen: Number(r.seen),
+    created: Number(r.created),
+    updated: Number(r.updated),
+  }));
+}
+
+export interface ErrorLogRow {
+  id: number;
+  jobType: string;
+  objectKind: string | null;
+  localId: string | null;
+  crmId: string | null;
+  errorCode: string;
+  message: string;
+  occurredAt: Date;
+}
+
+export async function errorLog(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  opts: { jobType?: string; limit?: number } = {},
+): Promise<ErrorLogRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT id, job_type, object_kind, local_id, crm_id, error_code, message, occurred_at FROM error_log
+      WHERE workspace_id = $1 AND crm = $2 AND ($3::text IS NULL OR job_type = $3)
+      ORDER BY occurred_at DESC, id DESC LIMIT $4`,
+    [workspaceId, crm, opts.jobType ?? null, opts.limit ?? 100],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    jobType: String(r.job_type),
+    objectKind: (r.object_kind as string | null) ?? null,
+    localId: (r.local_id as string | null) ?? null,
+    crmId: (r.crm_id as string | null) ?? null,
+    errorCode: String(r.error_code),
+    message: String(r.message),
+    occurredAt: r.occurred_at as Date,
+  }));
+}
+
+export interface WorkspaceCounts {
+  contacts: number;
+  accounts: number;
+  potentialDuplicates: number;
+  errorsByJob: Record<string, number>;
+}
+
+export async function workspaceCounts(db: Queryable, workspaceId: string, crm: CrmName): Promise<WorkspaceCounts> {
+  const { rows } = await db.query<{ contacts: number; accounts: number; dups: number }>(
+    `SELECT (SELECT count(*) FROM contacts WHERE workspace_id = $1)::int AS contacts,
+            (SELECT count(*) FROM accounts WHERE workspace_id = $1)::int AS accounts,
+            ((SELECT count(*) FROM contacts WHERE workspace_id = $1 AND potential_duplicate)
+              + (SELECT count(*) FROM accounts WHERE workspace_id = $1 AND potential_duplicate))::int AS dups`,
+    [workspaceId],
+  );
+  const { rows: errs } = await db.query<{ job_type: string; n: number }>(
+    `SELECT job_type, count(*)::int AS n FROM error_log WHERE workspace_id = $1 AND crm = $2 GROUP BY job_type`,
+    [workspaceId, crm],
+  );
+  return {
+    contacts: Number(rows[0].contacts),
+    accounts: Number(rows[0].accounts),
+    potentialDuplicates: Number(rows[0].dups),
+    errorsByJob: Object.fromEntries(errs.map((e) => [e.job_type, Number(e.n)])),
+  };
+}

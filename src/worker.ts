@@ -1,0 +1,67 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from './activities';
+import { ensureSearchAttributes } from './client/search-attributes';
+import { loadConfig } from './config';
+import { CrmConnections, fileConnections } from './crm/connections';
+import { createLogger, routeTemporalLogs } from './logger';
+import { openDb, type Db } from './store/db';
+import { TASK_QUEUE } from './workflows/contract';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  db: Db;
+  connections: CrmConnections;
+  logger: Logger;
+  taskQueue?: string;
+  /** Tests bundle once and share it; production bundles from the workflows folder. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  chunkBudgetMs?: number;
+}
+
+/** Builds the worker: activities bound to the store and CRM connections, workflows from one bundle. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities({ db: deps.db, connections: deps.connections, logger: deps.logger, chunkBudgetMs: deps.chunkBudgetMs }),
+  });
+}
+
+/** `node lib/src/worker.js`: configuration from the environment (see README). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger();
+  routeTemporalLogs(logger);
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir });
+  const client = await Connection.connect({ address: config.temporalAddress });
+  await ensureSearchAttributes(client, config.namespace);
+  await client.close();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createWorker({
+    connection,
+    namespace: config.namespace,
+    db,
+    connections: new CrmConnections(fileConnections(config.connectionsFile)),
+    logger,
+    chunkBudgetMs: process.env.PULL_CHUNK_BUDGET_MS ? Number(process.env.PULL_CHUNK_BUDGET_MS) : undefined,
+  });
+  logger.info({ taskQueue: TASK_QUEUE, db: db.kind, temporal: config.temporalAddress }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await db.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,78 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { IntegrationSettings, SettingsPatch } from '../domain/settings';
+import type { PullKind } from '../domain/types';
+
+/**
+ * The operator contract of integrationWorkflow: every message, its argument and result, in one place.
+ * The client and the CLI import these; the Temporal UI lists them with their descriptions. Each takes
+ * ONE object argument because the UI sends exactly one JSON value.
+ */
+
+export const TASK_QUEUE = 'crm-sync';
+
+/** Commands without parameters still take one JSON object, `{}`, as the UI sends. */
+export type NoArgs = Record<string, unknown>;
+
+export const PHASES = ['connecting', 'needsReauth', 'configuring', 'initialPull', 'syncing', 'disconnected'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PullSummary {
+  kind: PullKind;
+  startedAt: string;
+  finishedAt: string | null;
+  seen: number;
+  created: number;
+  updated: number;
+  ownerChanges: number;
+  /** One-line reason when the pull failed. */
+  failure?: string;
+}
+
+export interface IntegrationStatus {
+  workspaceId: string;
+  crm: string;
+  phase: Phase;
+  connectedAt: string | null;
+  /** End of the 6-hour configuration window (paid plans), ISO time. */
+  windowEndsAt: string | null;
+  initialPull: { done: number; total: number | null; finished: boolean } | null;
+  pullInProgress: PullKind | null;
+  lastPull: PullSummary | null;
+  nextPullAt: string | null;
+  /** Manual push needs a finished initial pull (seed 001); the push issue reads this. */
+  manualPushAvailable: boolean;
+  needsReauthReason: string | null;
+  errors: { ownerSync: number; failedPulls: number };
+}
+
+export const statusQuery = defineQuery<IntegrationStatus>('status');
+export const settingsQuery = defineQuery<IntegrationSettings>('settings');
+
+export const updateSettingsUpdate = defineUpdate<IntegrationSettings, [SettingsPatch]>('updateSettings');
+export const pullNowUpdate = defineUpdate<{ accepted: true; kind: 'manual' }, [NoArgs]>('pullNow');
+export const startSyncNowUpdate = defineUpdate<{ phase: Phase }, [NoArgs]>('startSyncNow');
+
+export interface ReauthorizeArgs {
+  /** A different connection name, when the operator configured new credentials under a new name. */
+  connection?: string;
+}
+export const reauthorizeSignal = defineSignal<[ReauthorizeArgs?]>('reauthorize');
+export const disconnectSignal = defineSignal<[NoArgs?]>('disconnect');
+
+/** Sent by the child pull workflow to its parent after each chunk; not for operators. */
+export interface PullProgress {
+  seen: number;
+  total: number | null;
+}
+export const pullProgressSignal = defineSignal<[PullProgress]>('pullProgress');
+
+export const DESCRIPTIONS = {
+  status: 'Phase, configuration-window end, initial pull progress, last and next pull, error counts.',
+  settings: 'The integration settings now in force (pull interval, field mapping).',
+  updateSettings: 'Change settings, e.g. {"pullIntervalMinutes": 30} or a fieldMapping; invalid input is rejected with the reason.',
+  pullNow: 'Re-pull every record from the CRM now. Refused during the configuration window and the initial pull. Argument: {}.',
+  startSyncNow: 'End the configuration window early and start the initial pull. Argument: {}.',
+  reauthorize: 'Credentials were fixed: verify the connection again and resume. Optional {"connection": "<name>"}.',
+  disconnect: 'Stop syncing and end this integration. Argument: {}.',
+  pullProgress: 'Internal: progress reports from the child pull workflow.',
+} as const;

@@ -1,0 +1,18 @@
+import { ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+
+/** The ApplicationFailure type at the root of a failure chain (child -> activity -> application). */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof TemporalFailure) {
+    if (e instanceof ApplicationFailure) return e.type ?? undefined;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/** The deepest message of a failure chain, which is the one that says what happened. */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof TemporalFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}

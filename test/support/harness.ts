@@ -1,0 +1,78 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { CrmConnections, staticConnections, type ConnectionConfig } from '../../src/crm/connections';
+import { HubSpotSandboxAdmin } from '../../src/sandbox/hubspot/admin-client';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../src/sandbox/hubspot/server';
+import { openDb, type Db } from '../../src/store/db';
+import { ensureWorkspace, upsertUser } from '../../src/store/workspace-store';
+import { createWorker } from '../../src/worker';
+import { timeSkippingEnv, workflowBundle } from './temporal-env';
+
+/** Everything a lifecycle test needs: time-skipping Temporal, a HubSpot sandbox, a workspace DB, a worker. */
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  sandbox: HubSpotSandbox;
+  db: Db;
+  /** Mutable: tests add connections and rotate tokens here, as an operator edits the worker's config. */
+  connections: Record<string, ConnectionConfig>;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promise<Harness> {
+  const [env, sandbox, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), openDb(), workflowBundle()]);
+  const connections: Record<string, ConnectionConfig> = {};
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    db,
+    connections: new CrmConnections(staticConnections(connections)),
+    logger: pino({ level: 'silent' }),
+    workflowBundle: bundle,
+    chunkBudgetMs: opts.chunkBudgetMs,
+  });
+  const running = worker.run();
+  return {
+    env,
+    sandbox,
+    db,
+    connections,
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await Promise.all([env.teardown(), sandbox.close(), db.close()]);
+    },
+  };
+}
+
+let portalSeq = 1;
+/** A fresh portal + workspace + connection, so tests in one file never share CRM data. */
+export async function newTenant(h: Harness, o: { contacts?: number; companies?: number; owners?: number; permissions?: string[]; rateLimit?: { tenSecondMax?: number } } = {}) {
+  const n = portalSeq++;
+  const workspaceId = `ws${n}-${process.pid}`;
+  const token = `pat-na1-test-${n}-${process.pid}`;
+  const admin = await HubSpotSandboxAdmin.createPortal(h.sandbox.url, 100000 + n, token, o.rateLimit ?? {});
+  await admin.seed({ contacts: o.contacts ?? 20, companies: o.companies ?? 5, owners: o.owners ?? 3, seed: n });
+  await ensureWorkspace(h.db, workspaceId, 'paid');
+  await upsertUser(h.db, { id: `${workspaceId}-admin`, workspaceId, email: `admin@${workspaceId}.example`, name: 'Admin', permissions: o.permissions ?? [] });
+  const connection = `${workspaceId}-hubspot`;
+  h.connections[connection] = { crm: 'hubspot', accessToken: token, baseUrl: h.sandbox.url };
+  return { workspaceId, token, admin, connection, syncUserId: `${workspaceId}-admin` };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {
+      // Not ready yet (e.g. the workflow has not started); try again.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
