@@ -95,3 +95,21 @@ export async function workspaceCounts(db: Queryable, workspaceId: string, crm: C
     errorsByJob: Object.fromEntries(errs.map((e) => [e.job_type, Number(e.n)])),
   };
 }
+
+/** The workspace record linked to a CRM record, with its owner, for checks and the CLI. */
+export async function findByCrmId(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: 'contact' | 'account',
+  crmId: string,
+): Promise<{ id: string; ownerUserId: string | null; fields: Record<string, unknown> } | undefined> {
+  const table = kind === 'contact' ? 'contacts' : 'accounts';
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT t.* FROM crm_links l JOIN ${table} t ON t.id = l.local_id
+      WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_id = $4`,
+    [workspaceId, crm, kind, crmId],
+  );
+  const r = rows[0];
+  return r ? { id: String(r.id), ownerUserId: (r.owner_user_id as string | null) ?? null, fields: r } : undefined;
+}

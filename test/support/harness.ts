@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
+import { createLogger } from '../../src/logger';
 import { CrmConnections, staticConnections, type ConnectionConfig } from '../../src/crm/connections';
 import { HubSpotSandboxAdmin } from '../../src/sandbox/hubspot/admin-client';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../src/sandbox/hubspot/server';
@@ -17,18 +17,21 @@ export interface Harness {
   /** Mutable: tests add connections and rotate tokens here, as an operator edits the worker's config. */
   connections: Record<string, ConnectionConfig>;
   worker: Worker;
+  /** Every line the worker's logger wrote, for checks that no credential ever appears. */
+  logs: string[];
   stop(): Promise<void>;
 }
 
 export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promise<Harness> {
   const [env, sandbox, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), openDb(), workflowBundle()]);
   const connections: Record<string, ConnectionConfig> = {};
+  const logs: string[] = [];
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     db,
     connections: new CrmConnections(staticConnections(connections)),
-    logger: pino({ level: 'silent' }),
+    logger: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
     workflowBundle: bundle,
     chunkBudgetMs: opts.chunkBudgetMs,
   });
@@ -39,6 +42,7 @@ export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promi
     db,
     connections,
     worker,
+    logs,
     async stop() {
       worker.shutdown();
       await running;

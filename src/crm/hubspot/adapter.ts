@@ -1,6 +1,7 @@
 import { Client } from '@hubspot/api-client';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import type { CrmPort, PageRequest, PullPage, PullStream } from '../port';
+import { CrmError } from '../errors';
 import { RollingWindowPacer } from '../pacing';
 import { decodeCursor, encodeCursor } from './cursor';
 import { hubspotError } from './errors';
@@ -55,8 +56,14 @@ export class HubSpotAdapter implements CrmPort {
   }
 
   async verify(): Promise<{ crmAccountId: string }> {
-    const res = await this.call('account details', () => this.client.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
-    const body = (await res.json()) as { portalId: number };
+    const body = await this.call('account details', async () => {
+      // apiRequest hands back the raw response, errors included; shape failures like the typed APIs do.
+      const res = await this.client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });
+      const json = (await res.json().catch(() => ({}))) as { portalId?: number };
+      if (!res.ok) throw { code: res.status, body: json, headers: Object.fromEntries(res.headers.entries()) };
+      return json;
+    });
+    if (!body.portalId) throw new CrmError('transient', 'HubSpot account details came back without a portalId');
     return { crmAccountId: String(body.portalId) };
   }
 

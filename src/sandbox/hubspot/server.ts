@@ -40,6 +40,8 @@ export class HubSpotSandbox {
   readonly limiter = new RateLimiter();
   readonly indexes = new Map<number, PortalIndex>();
   readonly stats = new Map<number, PortalStats>();
+  /** Requests answered 401, across portals (they name no portal). */
+  unauthorized = 0;
   private server?: Server;
   private saveTimer?: NodeJS.Timeout;
   private data: SandboxData;
@@ -113,6 +115,7 @@ export class HubSpotSandbox {
       if (Date.now() < faults.outageUntil) return this.serverError(idx.portal.portalId, 503);
     }
     if (!idx) {
+      this.unauthorized++;
       return {
         status: 401,
         body: {
