@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openDb, type Db } from '../src/store/db';
+import { applyPullPage, beginPullRun, CURSOR_OVERLAP_MS, getPullRun, type PulledRecord } from '../src/store/pull-store';
+import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../src/store/reports';
+import { ensureWorkspace, linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { ROOT } from './support/tools';
+
+/** The same store suite on embedded PGlite and on a real PostgreSQL server. */
+function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void = () => undefined) {
+  describe(`store on ${name}`, () => {
+    let db: Db;
+    before(async () => {
+      db = await open();
+      await ensureWorkspace(db, 'w1', 'paid');
+      await upsertUser(db, { id: 'sync', workspaceId: 'w1', email: 'sync@w1.example', name: 'Sync', permissions: ['assign contact owner'] });
+      await upsertUser(db, { id: 'rep', workspaceId: 'w1', email: 'rep@w1.example', name: 'Rep' });
+      await linkCrmOwner(db, 'w1', 'hubspot', 'o1', 'rep');
+    });
+    after(async () => {
+      await db?.close();
+      cleanup();
+    });
+
+    const rec = (crmId: string, email: string, extra: Partial<PulledRecord> = {}): PulledRecord => ({
+      crmId, crmObject: 'contacts', columns: { email, first_name: 'A' }, custom: { src: 'x' }, crmOwnerId: null, parentCrmId: null, modifiedAt: 't1', ...extra,
+    });
+
+    it('migrates idempotently', async () => {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+      assert.equal(rows[0].n, 1);
+    });
+
+    it('opens a pull run once per run key; incremental runs start at the stream cursor', async () => {
+      const a = await beginPullRun(db, { runKey: 'k1', workspaceId: 'w1', crm: 'hubspot', kind: 'initial', objectKind: 'contact', stream: 'contacts', nowMs: 1_000_000 });
+      const again = await beginPullRun(db, { runKey: 'k1', workspaceId: 'w1', crm: 'hubspot', kind: 'initial', objectKind: 'contact', stream: 'contacts', nowMs: 2_000_000 });
+      assert.equal(a.id, again.id);
+      assert.equal(again.untilMs, 1_000_000);
+      assert.equal(a.sinceMs, null, 'full pull');
+
+      const p1 = await applyPullPage(db, { runId: a.id, expectedCursor: null, records: [rec('1', 'a@x.com'), rec('2', 'B@x.com', { crmOwnerId: 'o1' })], nextCursor: 'c1', syncUserId: 'sync' });
+      assert.deepEqual(p1, { seen: 2, created: 2, updated: 0, ownerChanges: 0, errors: 0 });
+      assert.equal(await applyPullPage(db, { runId: a.id, expectedCursor: null, records: [rec('1', 'a@x.com')], nextCursor: 'c1', syncUserId: 'sync' }), 'stale', 'a page applied twice is refused');
+      const p2 = await applyPullPage(db, { runId: a.id, expectedCursor: 'c1', records: [rec('3', 'b@X.com'), rec('1', 'a2@x.com', { modifiedAt: 't2' })], nextCursor: null, syncUserId: 'sync' });
+      assert.deepEqual(p2, { seen: 2, created: 1, updated: 1, ownerChanges: 0, errors: 0 });
+      const run = await getPullRun(db, a.id);
+      assert.deepEqual([run.done, run.pages, run.seen, run.created, run.updated], [true, 2, 4, 3, 1]);
+
+      const inc = await beginPullRun(db, { runKey: 'k2', workspaceId: 'w1', crm: 'hubspot', kind: 'recurring', objectKind: 'contact', stream: 'contacts', nowMs: 3_000_000 });
+      assert.equal(inc.sinceMs, 1_000_000 - CURSOR_OVERLAP_MS);
+    });
+
+    it('writes mapped fields, owners through links, duplicate flags and account links', async () => {
+      const c2 = await findByCrmId(db, 'w1', 'hubspot', 'contact', '2');
+      assert.equal(c2?.ownerUserId, 'rep');
+      assert.equal(c2?.fields.email, 'B@x.com');
+      assert.deepEqual(c2?.fields.custom, { src: 'x' });
+      assert.equal(c2?.fields.potential_duplicate, true, 'B@x.com and b@X.com are the same person');
+      assert.equal((await findByCrmId(db, 'w1', 'hubspot', 'contact', '1'))?.fields.email, 'a2@x.com');
+      assert.equal((await findByCrmId(db, 'w1', 'hubspot', 'contact', '1'))?.fields.potential_duplicate, false);
+
+      // A contact arrives before its account; the link is made when the account lands.
+      const acc = await beginPullRun(db, { runKey: 'k3', workspaceId: 'w1', crm: 'hubspot', kind: 'manual', objectKind: 'contact', stream: 'contacts', nowMs: 1 });
+      await applyPullPage(db, { runId: acc.id, expectedCursor: null, records: [rec('4', 'c@x.com', { parentCrmId: '900' })], nextCursor: null, syncUserId: 'sync' });
+      const accRun = await beginPullRun(db, { runKey: 'k4', workspaceId: 'w1', crm: 'hubspot', kind: 'manual', objectKind: 'account', stream: 'companies', nowMs: 1 });
+      await applyPullPage(db, { runId: accRun.id, expectedCursor: null, records: [{ crmId: '900', crmObject: 'companies', columns: { name: 'Acme', domain: 'acme.com' }, custom: {}, crmOwnerId: 'o1', parentCrmId: null, modifiedAt: 't' }], nextCursor: null, syncUserId: 'sync' });
+      const account = await findByCrmId(db, 'w1', 'hubspot', 'account', '900');
+      assert.equal((await findByCrmId(db, 'w1', 'hubspot', 'contact', '4'))?.fields.account_id, account?.id);
+      assert.equal(account?.ownerUserId, null, 'no "assign account owner" permission');
+      const entries = await errorLog(db, 'w1', 'hubspot', { jobType: 'owner-sync' });
+      assert.equal(entries[0].errorCode, 'OWNER_SYNC_PERMISSION');
+      assert.equal(entries[0].crmId, '900');
+    });
+
+    it('reports history and counts', async () => {
+      const history = await pullHistory(db, 'w1', 'hubspot');
+      assert.equal(history.length, 4);
+      const counts = await workspaceCounts(db, 'w1', 'hubspot');
+      assert.deepEqual(counts, { contacts: 4, accounts: 1, potentialDuplicates: 2, errorsByJob: { 'owner-sync': 1 } });
+    });
+  });
+}
+
+storeSuite('PGlite', () => openDb());
+
+let pg: { url: string; dir: string } | undefined;
+storeSuite(
+  'PostgreSQL',
+  async () => {
+    const out = execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh')], { encoding: 'utf8' }).trim();
+    const env = Object.fromEntries(out.split(' ').map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    pg = { url: env.DATABASE_URL, dir: env.PG_TEST_DIR };
+    return openDb({ databaseUrl: pg.url });
+  },
+  () => {
+    if (pg) execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh'), 'stop', pg.dir]);
+  },
+);
