@@ -5,6 +5,7 @@ export interface AppConfig {
   temporalAddress: string;
   namespace: string;
   databaseUrl?: string;
+  poolMax?: number;
   pgliteDataDir?: string;
   connectionsFile: string;
 }
@@ -16,6 +17,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     databaseUrl: env.DATABASE_URL || undefined,
+    poolMax: env.PG_POOL_MAX ? Number(env.PG_POOL_MAX) : undefined,
     pgliteDataDir: env.PGLITE_DATA_DIR || undefined,
     connectionsFile: env.CRM_CONNECTIONS_FILE ?? resolve(DATA_DIR, 'connections.json'),
   };

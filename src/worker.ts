@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger();
   routeTemporalLogs(logger);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: config.poolMax });
   const client = await Connection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(client, config.namespace);
   await client.close();

@@ -20,13 +20,18 @@ export interface DbOptions {
   databaseUrl?: string;
   /** PGlite data directory; omitted means in memory. */
   dataDir?: string;
+  /**
+   * Pool size for `pg`. Use 1 against pglite-socket: it multiplexes clients onto PGlite's single
+   * session, so two pooled connections' transactions would interleave.
+   */
+  poolMax?: number;
 }
 
 // int8 (counts, sums) as numbers, as PGlite returns them, so both drivers give the same rows.
 types.setTypeParser(20, (v) => Number(v));
 
 export async function openDb(opts: DbOptions = {}): Promise<Db> {
-  const db = opts.databaseUrl ? postgresDb(opts.databaseUrl) : await pgliteDb(opts.dataDir);
+  const db = opts.databaseUrl ? postgresDb(opts.databaseUrl, opts.poolMax ?? 4) : await pgliteDb(opts.dataDir);
   await migrate(db);
   return db;
 }
@@ -52,8 +57,8 @@ async function pgliteDb(dataDir?: string): Promise<Db> {
   } as Db & { pglite: PGlite };
 }
 
-function postgresDb(url: string): Db {
-  const pool = new Pool({ connectionString: url, max: 4 });
+function postgresDb(url: string, max: number): Db {
+  const pool = new Pool({ connectionString: url, max });
   const wrap = (c: Pick<Pool, 'query'>): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {
       const r = await c.query(sql, params);

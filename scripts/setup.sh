@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the project needs from the registries and builds it. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node -e 'const [maj]=process.versions.node.split(".").map(Number); if (maj !== 20) { console.error(`Node 20 is required (found ${process.version}); see README`); process.exit(1); }'
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npx tsc -p tsconfig.json
+bash scripts/install-temporal-cli.sh >/dev/null

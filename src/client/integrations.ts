@@ -1,0 +1,30 @@
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { integrationWorkflowId, parseIntegrationInput, type IntegrationInput } from '../domain/integration-input';
+import type { CrmName } from '../domain/types';
+import { integrationWorkflow } from '../workflows/integration';
+import { TASK_QUEUE } from '../workflows/contract';
+
+/** Typed helpers to start and reach integration workflows; the CLI and tests use these. */
+
+export async function temporalClient(address: string, namespace: string): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address }), namespace });
+}
+
+export async function startIntegration(client: Client, raw: unknown) {
+  // The same schema the workflow applies, so a bad input is refused here with the same sentence.
+  const input: IntegrationInput = parseIntegrationInput(raw);
+  return client.workflow.start(integrationWorkflow, {
+    taskQueue: TASK_QUEUE,
+    workflowId: integrationWorkflowId(input.workspaceId, input.crm),
+    args: [input],
+  });
+}
+
+export function integrationHandle(client: Client, workspaceId: string, crm: CrmName) {
+  return client.workflow.getHandle<typeof integrationWorkflow>(integrationWorkflowId(workspaceId, crm));
+}
+
+/** A refused update's reason, in the one sentence the workflow gave. */
+export function refusalReason(err: unknown): string | undefined {
+  return err instanceof WorkflowUpdateFailedError ? err.cause?.message : undefined;
+}

@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../client/search-attributes';
+import { DATA_DIR } from '../config';
+import type { ConnectionConfig } from '../crm/connections';
+import { createLogger } from '../logger';
+import { HubSpotSandboxAdmin } from '../sandbox/hubspot/admin-client';
+import { startHubSpotSandbox } from '../sandbox/hubspot/server';
+import { openDb, pgliteOf } from '../store/db';
+import { TASK_QUEUE } from '../workflows/contract';
+import { seedDemoWorkspace } from './demo-workspace';
+import { startDevServer } from './temporal-dev-server';
+
+/**
+ * The main job (`npm start`): Temporal dev server with its UI, the HubSpot sandbox with demo data,
+ * the embedded workspace database, and a worker. Everything lives under .data/ and survives a
+ * restart. Ctrl-C stops it all.
+ */
+const PORTS = { temporal: 7233, ui: 8233, hubspot: 4010, db: 5433 };
+const DEMO_PORTAL = 880001;
+
+async function main(): Promise<void> {
+  const log = createLogger();
+  mkdirSync(DATA_DIR, { recursive: true });
+  const stops: (() => Promise<unknown>)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping');
+    for (const stop of stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    log.info('starting the Temporal dev server (the first run builds the CLI from source)');
+    const temporal = await startDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: resolve(DATA_DIR, 'temporal.db') });
+    stops.push(() => temporal.stop());
+    const client = await Connection.connect({ address: temporal.address });
+    await ensureSearchAttributes(client, 'default');
+    await client.close();
+
+    const sandbox = await startHubSpotSandbox({ port: PORTS.hubspot, dataFile: resolve(DATA_DIR, 'hubspot-sandbox.json') });
+    stops.push(() => sandbox.close());
+    const connectionsFile = resolve(DATA_DIR, 'connections.json');
+    let token: string;
+    if (!sandbox.indexes.has(DEMO_PORTAL) || !existsSync(connectionsFile)) {
+      token = `pat-na1-${randomBytes(12).toString('hex')}`;
+      const admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, DEMO_PORTAL, token, { tenSecondMax: 190 });
+      const seeded = await admin.seed({ contacts: 5_000, companies: 1_000, owners: 6, duplicates: 25, seed: 7 });
+      log.info(seeded, 'HubSpot sandbox seeded with demo data');
+      const connections: Record<string, ConnectionConfig> = { 'acme-hubspot': { crm: 'hubspot', accessToken: token, baseUrl: sandbox.url } };
+      writeFileSync(connectionsFile, JSON.stringify(connections, null, 2), { mode: 0o600 });
+    }
+
+    const db = await openDb({ dataDir: resolve(DATA_DIR, 'pglite') });
+    await seedDemoWorkspace(db, sandbox.indexes.get(DEMO_PORTAL)!.portal.owners.map((o) => o.email));
+    // PGlite serves one process; the worker and the CLI reach it through this socket.
+    const dbServer = new PGLiteSocketServer({ db: pgliteOf(db)!, host: '127.0.0.1', port: PORTS.db, maxConnections: 8 });
+    await dbServer.start();
+    stops.push(() => db.close());
+    stops.push(() => dbServer.stop());
+    const databaseUrl = `postgres://postgres@127.0.0.1:${PORTS.db}/postgres`;
+
+    const worker = startWorker(databaseUrl, connectionsFile, temporal.address, () => void stopAll(1));
+    stops.push(() => stopChild(worker));
+
+    const input = { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' };
+    process.stdout.write(
+      [
+        '',
+        `Temporal UI:   ${temporal.uiUrl}/namespaces/default/workflows`,
+        `HubSpot sandbox: ${sandbox.url}  (admin API under /_admin)`,
+        `Workspace DB:  ${databaseUrl}  (PGlite via pglite-socket; the CLI uses it)`,
+        '',
+        'Start an integration: Workflows > Start Workflow, then paste',
+        `  Workflow ID:   integration:acme:hubspot`,
+        `  Task Queue:    ${TASK_QUEUE}`,
+        `  Workflow Type: integrationWorkflow`,
+        `  Input (json/plain):`,
+        `  ${JSON.stringify(input)}`,
+        '',
+        `or, from another shell: DATABASE_URL=${databaseUrl} npm run cli -- start acme --connection acme-hubspot --sync-user u-admin --plan paid`,
+        'Ctrl-C stops everything; state stays in .data/.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    log.error({ err }, 'main job failed to start');
+    await stopAll(1);
+  }
+}
+
+function startWorker(databaseUrl: string, connectionsFile: string, address: string, onCrash: () => void): ChildProcess {
+  const child = spawn(process.execPath, [resolve(__dirname, '../worker.js')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DATABASE_URL: databaseUrl, PG_POOL_MAX: '1', CRM_CONNECTIONS_FILE: connectionsFile, TEMPORAL_ADDRESS: address },
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') onCrash();
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+void main();
