@@ -4,7 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 node -e 'const [maj]=process.versions.node.split(".").map(Number); if (maj !== 20) { console.error(`Node 20 is required (found ${process.version}); see README`); process.exit(1); }'
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: the lock pins every version, but it lacks entries for
+  # @swc/core's other-platform binaries (the registry mirror this project was locked against does
+  # not carry them), and `npm ci` refuses a lock with missing optional entries. --no-save keeps
+  # the lock untouched.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 npx tsc -p tsconfig.json
 bash scripts/install-temporal-cli.sh >/dev/null
