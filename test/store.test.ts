@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../src/store/db';
+import { migrate, SCHEMA_VERSION } from '../src/store/migrations';
 import { applyPullPage, beginPullRun, CURSOR_OVERLAP_MS, getPullRun, type PulledRecord } from '../src/store/pull-store';
 import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../src/store/reports';
 import { ensureWorkspace, linkCrmOwner, upsertUser } from '../src/store/workspace-store';
@@ -29,8 +30,9 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
     });
 
     it('migrates idempotently', async () => {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-      assert.equal(rows[0].n, 1);
+      await migrate(db); // openDb already migrated: a second run must change nothing
+      const { rows } = await db.query<{ n: number; v: number }>('SELECT count(*)::int AS n, max(version)::int AS v FROM schema_migrations');
+      assert.deepEqual(rows[0], { n: SCHEMA_VERSION, v: SCHEMA_VERSION });
     });
 
     it('opens a pull run once per run key; incremental runs start at the stream cursor', async () => {
@@ -72,6 +74,7 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
       const entries = await errorLog(db, 'w1', 'hubspot', { jobType: 'owner-sync' });
       assert.equal(entries[0].errorCode, 'OWNER_SYNC_PERMISSION');
       assert.equal(entries[0].crmId, '900');
+      assert.equal((await getPullRun(db, accRun.id)).errors, 1, 'the run row counts what it logged');
     });
 
     it('reports history and counts', async () => {

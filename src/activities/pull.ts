@@ -56,16 +56,23 @@ export interface PullChunkInput {
   syncUserId: string;
   mapping: ObjectMapping;
 }
-export interface PullChunkResult {
-  done: boolean;
-  pages: number;
+/** What a pull run has done so far, as recorded with its pages. */
+export interface RunCounts {
   seen: number;
   created: number;
   updated: number;
   ownerChanges: number;
   errors: number;
-  /** Totals of the whole run so far, for progress. */
-  runSeen: number;
+}
+export interface PullChunkResult {
+  done: boolean;
+  /** Pages this attempt applied. */
+  pages: number;
+  /**
+   * The whole run's counts from its database row, not this attempt's: pages committed by an attempt
+   * whose worker died are counted there exactly once, and nowhere else.
+   */
+  run: RunCounts;
 }
 
 /**
@@ -80,7 +87,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
       const crm = deps.connections.adapter(input.connection);
       const budget = deps.chunkBudgetMs ?? 30_000;
       const started = Date.now();
-      const result: PullChunkResult = { done: false, pages: 0, seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0, runSeen: 0 };
+      let pages = 0;
       let run = await getPullRun(deps.db, input.runId);
       const fetch = (cursor: string | null) =>
         crm.fetchPage({ stream: run.stream, cursor, fields: inboundCrmFields(input.mapping), sinceMs: run.sinceMs, untilMs: run.untilMs });
@@ -106,20 +113,18 @@ export function pullChunkActivity(deps: ActivityDeps) {
           pending = run.done ? null : fetch(run.cursor);
           continue;
         }
-        result.pages++;
-        result.seen += applied.seen;
-        result.created += applied.created;
-        result.updated += applied.updated;
-        result.ownerChanges += applied.ownerChanges;
-        result.errors += applied.errors;
-        run = { ...run, cursor: page.nextCursor, done: page.nextCursor === null, seen: run.seen + applied.seen };
-        heartbeat({ pages: result.pages });
+        pages++;
+        run = { ...run, cursor: page.nextCursor, done: page.nextCursor === null };
+        heartbeat({ pages });
         if (!more) break;
       }
-      result.done = run.done;
-      result.runSeen = run.seen;
-      if (activityInfo().attempt > 1) deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages: result.pages }, 'pull chunk resumed');
-      return result;
+      if (activityInfo().attempt > 1) deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages }, 'pull chunk resumed');
+      const final = await getPullRun(deps.db, input.runId);
+      return {
+        done: final.done,
+        pages,
+        run: { seen: final.seen, created: final.created, updated: final.updated, ownerChanges: final.ownerChanges, errors: final.errors },
+      };
     });
   };
 }

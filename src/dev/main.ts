@@ -40,7 +40,8 @@ async function main(): Promise<void> {
 
   try {
     log.info('starting the Temporal dev server (the first run builds the CLI from source)');
-    const temporal = await startDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: resolve(DATA_DIR, 'temporal.db') });
+    // The server's own warnings go to a file beside its state, not into the worker's JSON log stream.
+    const temporal = await startDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: resolve(DATA_DIR, 'temporal.db'), logFile: resolve(DATA_DIR, 'temporal.log') });
     stops.push(() => temporal.stop());
     const client = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(client, 'default');

@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -28,7 +29,10 @@ export async function startDevServer(opts: { port: number; uiPort?: number; dbFi
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const a of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${a.name}=Keyword`);
-  const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'], detached: false });
+  // The server's own warnings (e.g. dial errors while it shuts down) go to the log file when given.
+  const stderr = opts.logFile ? openSync(opts.logFile, 'a') : 'inherit';
+  const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', stderr], detached: false });
+  if (typeof stderr === 'number') closeSync(stderr);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitForPort(opts.port, 60_000, child);
   return {

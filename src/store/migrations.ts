@@ -144,7 +144,19 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX error_log_by_workspace ON error_log (workspace_id, crm, occurred_at);
     `,
   },
+  {
+    version: 2,
+    name: 'pull runs count owner changes and logged errors',
+    // The run row is the one place a pull's counts survive a killed worker, so it holds them all.
+    sql: `
+      ALTER TABLE pull_runs ADD COLUMN owner_changes integer NOT NULL DEFAULT 0;
+      ALTER TABLE pull_runs ADD COLUMN errors integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];
+
+/** The schema version a migrated database is at. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export async function migrate(db: Db): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

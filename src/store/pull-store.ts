@@ -29,6 +29,8 @@ export interface PullRun {
   seen: number;
   created: number;
   updated: number;
+  ownerChanges: number;
+  errors: number;
   totalEstimate: number | null;
 }
 
@@ -106,6 +108,8 @@ async function findRun(db: Queryable, where: string, params: unknown[]): Promise
     seen: Number(r.seen),
     created: Number(r.created),
     updated: Number(r.updated),
+    ownerChanges: Number(r.owner_changes),
+    errors: Number(r.errors),
     totalEstimate: r.total_estimate === null ? null : Number(r.total_estimate),
   };
 }
@@ -133,8 +137,9 @@ export async function applyPullPage(
     const done = p.nextCursor === null;
     await tx.query(
       `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,
-         updated = updated + $6, finished_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE id = $1`,
-      [p.runId, p.nextCursor, done, counts.seen, counts.created, counts.updated],
+         updated = updated + $6, owner_changes = owner_changes + $7, errors = errors + $8,
+         finished_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE id = $1`,
+      [p.runId, p.nextCursor, done, counts.seen, counts.created, counts.updated, counts.ownerChanges, counts.errors],
     );
     if (done) await advanceStreamCursor(tx, p.runId);
     return counts;

@@ -2,7 +2,7 @@ import { continueAsNew, getExternalWorkflowHandle, proxyActivities, workflowInfo
 import type { FieldMapping } from '../domain/field-mapping';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
-import type { BeganRun } from '../activities/pull';
+import type { BeganRun, RunCounts } from '../activities/pull';
 import { pullProgressSignal } from './contract';
 
 /**
@@ -21,15 +21,20 @@ export interface PullWorkflowInput {
   /** Workflow to report progress to. */
   parentId?: string;
   /** Set by continue-as-new. */
-  carried?: { runs: (BeganRun & { done: boolean })[]; totals: PullTotals };
+  carried?: { runs: CarriedRun[] };
 }
 
-export interface PullTotals {
-  seen: number;
-  created: number;
-  updated: number;
-  ownerChanges: number;
-  errors: number;
+type CarriedRun = BeganRun & { done: boolean; counts: RunCounts };
+
+/** The pull's counts: the sum of its runs' database counts, so retried chunks never count twice. */
+export type PullTotals = RunCounts;
+
+const ZERO: RunCounts = { seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
+
+function sum(runs: CarriedRun[]): PullTotals {
+  const t = { ...ZERO };
+  for (const { counts } of runs) for (const k of Object.keys(t) as (keyof RunCounts)[]) t[k] += counts[k];
+  return t;
 }
 
 /** Chunks per run of this workflow before it continues as new: about 6 events each, so < 1,000 events. */
@@ -47,12 +52,11 @@ const { pullChunk } = proxyActivities<Activities>({
 });
 
 export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals> {
-  const totals: PullTotals = input.carried?.totals ?? { seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
   let runs = input.carried?.runs;
   if (!runs) {
     await refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection });
     const began = await beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId });
-    runs = began.runs.map((r) => ({ ...r, done: false }));
+    runs = began.runs.map((r) => ({ ...r, done: false, counts: { ...ZERO } }));
   }
   const total = runs.every((r) => r.total !== null) ? runs.reduce((n, r) => n + (r.total ?? 0), 0) : null;
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
@@ -61,19 +65,15 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   for (const run of runs) {
     while (!run.done) {
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs, totals } });
+        await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs } });
       }
       const r = await pullChunk({ runId: run.runId, connection: input.connection, syncUserId: input.syncUserId, mapping: input.fieldMapping[run.objectKind] });
       chunks++;
       run.done = r.done;
-      totals.seen += r.seen;
-      totals.created += r.created;
-      totals.updated += r.updated;
-      totals.ownerChanges += r.ownerChanges;
-      totals.errors += r.errors;
+      run.counts = r.run;
       // Progress is a courtesy: a parent that cannot take it must not fail the pull.
-      await parent?.signal(pullProgressSignal, { seen: totals.seen, total }).catch(() => undefined);
+      await parent?.signal(pullProgressSignal, { seen: sum(runs).seen, total }).catch(() => undefined);
     }
   }
-  return totals;
+  return sum(runs);
 }
