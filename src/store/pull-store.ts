@@ -135,15 +135,29 @@ export async function applyPullPage(
 
     const counts = await writeRecords(tx, run.workspace_id, run.crm as CrmName, run.object_kind, p.records, p.syncUserId);
     const done = p.nextCursor === null;
-    await tx.query(
+    const { rows: after } = await tx.query<{ pages: number }>(
       `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,
          updated = updated + $6, owner_changes = owner_changes + $7, errors = errors + $8,
-         finished_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE id = $1`,
+         finished_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE id = $1 RETURNING pages`,
       [p.runId, p.nextCursor, done, counts.seen, counts.created, counts.updated, counts.ownerChanges, counts.errors],
     );
+    if (isPowerOfTwo(after[0].pages)) await refreshStatistics(tx, run.object_kind);
     if (done) await advanceStreamCursor(tx, p.runId);
     return counts;
   });
+}
+
+const isPowerOfTwo = (n: number) => n >= 2 && (n & (n - 1)) === 0;
+
+/**
+ * Refreshes the planner's statistics while a pull grows the tables. PGlite runs without autovacuum,
+ * so tables filled by an initial pull keep their empty-table statistics, the planner then picks the
+ * wrong index for the page's lookups, and each page costs time proportional to the table (measured:
+ * 90 ms a page at 50,000 contacts, against 18 ms with statistics). At pages 2, 4, 8, ... the cost
+ * stays logarithmic in the pull; on PostgreSQL it merely anticipates autovacuum.
+ */
+async function refreshStatistics(tx: Queryable, kind: ObjectKind): Promise<void> {
+  await tx.query(`ANALYZE ${TABLE[kind]}, crm_links`);
 }
 
 /** When a run finishes, the stream's next incremental pull starts a little before this run began. */
