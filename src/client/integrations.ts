@@ -28,3 +28,20 @@ export function integrationHandle(client: Client, workspaceId: string, crm: CrmN
 export function refusalReason(err: unknown): string | undefined {
   return err instanceof WorkflowUpdateFailedError ? err.cause?.message : undefined;
 }
+
+/**
+ * Resolves once a worker polls the task queue, so timings and tests start from a ready worker.
+ * `alive` lets the caller give up when the worker it started has exited.
+ */
+export async function waitForWorker(client: Client, alive: () => boolean = () => true): Promise<void> {
+  for (;;) {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: 1 /* TASK_QUEUE_TYPE_WORKFLOW */,
+    });
+    if (pollers?.length) return;
+    if (!alive()) throw new Error('the worker exited before it polled the task queue');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -10,6 +10,11 @@ export class HubSpotSandboxAdmin {
     return new HubSpotSandboxAdmin(baseUrl, portalId);
   }
 
+  /** Portal ids the sandbox holds. */
+  static async portals(baseUrl: string): Promise<number[]> {
+    return (await call<{ portals: number[] }>(baseUrl, 'GET', '/_admin/portals')).portals;
+  }
+
   seed(spec: SeedSpec) {
     return this.call<{ owners: number; companies: number; contacts: number }>('POST', '/seed', spec);
   }
@@ -27,6 +32,9 @@ export class HubSpotSandboxAdmin {
   }
   stats() {
     return this.call<{ requests: number; throttled: number; serverErrors: number; byRoute: Record<string, number> }>('GET', '/stats');
+  }
+  owners() {
+    return this.call<{ owners: { id: string; email: string }[] }>('GET', '/owners');
   }
   addOwner(o: { email: string; firstName?: string; lastName?: string }) {
     return this.call<{ id: string }>('POST', '/owners', o);

@@ -57,6 +57,7 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     return { status: 204 };
   }
   if (rest === '/stats' && method === 'GET') return { status: 200, body: sb.portalStats(portal.portalId) };
+  if (rest === '/owners' && method === 'GET') return { status: 200, body: { owners: portal.owners } };
   if (rest === '/owners' && method === 'POST') {
     const now = new Date().toISOString();
     const id = String(70000 + portal.owners.length);

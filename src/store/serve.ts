@@ -1,0 +1,38 @@
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { openDb, pgliteOf, type Db } from './db';
+
+/**
+ * Serves an embedded PGlite database over the PostgreSQL wire protocol (pglite-socket), so the
+ * worker and the CLI, in their own processes, reach it with DATABASE_URL as they would PostgreSQL.
+ * PGlite has one session: clients must use a pool of one (PG_POOL_MAX=1), see src/store/db.ts.
+ */
+export async function servePglite(db: Db, port: number, host = '127.0.0.1'): Promise<{ url: string; stop(): Promise<void> }> {
+  const pglite = pgliteOf(db);
+  if (!pglite) throw new Error('servePglite needs an embedded (PGlite) database');
+  const server = new PGLiteSocketServer({ db: pglite, host, port, maxConnections: 8 });
+  await server.start();
+  return { url: `postgres://postgres@${host}:${port}/postgres`, stop: () => server.stop() };
+}
+
+/**
+ * `node lib/src/store/serve.js`: the workspace database as its own process (the bench uses it so
+ * the worker's memory is measured without the database's). PGLITE_DATA_DIR, PGLITE_PORT.
+ * Prints `listening <url>` when ready; SIGTERM closes the database cleanly.
+ */
+async function main(): Promise<void> {
+  const dataDir = process.env.PGLITE_DATA_DIR;
+  if (!dataDir) throw new Error('PGLITE_DATA_DIR is required');
+  const db = await openDb({ dataDir });
+  const served = await servePglite(db, Number(process.env.PGLITE_PORT ?? 5433));
+  process.stdout.write(`listening ${served.url}\n`);
+  const stop = () => void served.stop().then(() => db.close()).then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`database server failed to start: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}
