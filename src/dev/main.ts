@@ -1,18 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../client/search-attributes';
 import { DATA_DIR } from '../config';
-import type { ConnectionConfig } from '../crm/connections';
 import { createLogger } from '../logger';
-import { HubSpotSandboxAdmin } from '../sandbox/hubspot/admin-client';
 import { startHubSpotSandbox } from '../sandbox/hubspot/server';
-import { openDb, pgliteOf } from '../store/db';
+import { openDb } from '../store/db';
+import { servePglite } from '../store/serve';
 import { TASK_QUEUE } from '../workflows/contract';
-import { seedDemoWorkspace } from './demo-workspace';
+import { setupDemo } from './demo-setup';
+import { spawnNode, stopChild } from './processes';
 import { startDevServer } from './temporal-dev-server';
 
 /**
@@ -21,7 +19,6 @@ import { startDevServer } from './temporal-dev-server';
  * restart. Ctrl-C stops it all.
  */
 const PORTS = { temporal: 7233, ui: 8233, hubspot: 4010, db: 5433 };
-const DEMO_PORTAL = 880001;
 
 async function main(): Promise<void> {
   const log = createLogger();
@@ -50,24 +47,14 @@ async function main(): Promise<void> {
     const sandbox = await startHubSpotSandbox({ port: PORTS.hubspot, dataFile: resolve(DATA_DIR, 'hubspot-sandbox.json') });
     stops.push(() => sandbox.close());
     const connectionsFile = resolve(DATA_DIR, 'connections.json');
-    let token: string;
-    if (!sandbox.indexes.has(DEMO_PORTAL) || !existsSync(connectionsFile)) {
-      token = `pat-na1-${randomBytes(12).toString('hex')}`;
-      const admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, DEMO_PORTAL, token, { tenSecondMax: 190 });
-      const seeded = await admin.seed({ contacts: 5_000, companies: 1_000, owners: 6, duplicates: 25, seed: 7 });
-      log.info(seeded, 'HubSpot sandbox seeded with demo data');
-      const connections: Record<string, ConnectionConfig> = { 'acme-hubspot': { crm: 'hubspot', accessToken: token, baseUrl: sandbox.url } };
-      writeFileSync(connectionsFile, JSON.stringify(connections, null, 2), { mode: 0o600 });
-    }
-
     const db = await openDb({ dataDir: resolve(DATA_DIR, 'pglite') });
-    await seedDemoWorkspace(db, sandbox.indexes.get(DEMO_PORTAL)!.portal.owners.map((o) => o.email));
+    const demo = await setupDemo({ sandboxUrl: sandbox.url, connectionsFile, db });
+    log.info(demo, demo.seeded ? 'HubSpot sandbox seeded with demo data' : 'demo data already in place');
     // PGlite serves one process; the worker and the CLI reach it through this socket.
-    const dbServer = new PGLiteSocketServer({ db: pgliteOf(db)!, host: '127.0.0.1', port: PORTS.db, maxConnections: 8 });
-    await dbServer.start();
+    const dbServer = await servePglite(db, PORTS.db);
     stops.push(() => db.close());
     stops.push(() => dbServer.stop());
-    const databaseUrl = `postgres://postgres@127.0.0.1:${PORTS.db}/postgres`;
+    const databaseUrl = dbServer.url;
 
     const worker = startWorker(databaseUrl, connectionsFile, temporal.address, () => void stopAll(1));
     stops.push(() => stopChild(worker));
@@ -99,22 +86,11 @@ async function main(): Promise<void> {
 }
 
 function startWorker(databaseUrl: string, connectionsFile: string, address: string, onCrash: () => void): ChildProcess {
-  const child = spawn(process.execPath, [resolve(__dirname, '../worker.js')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DATABASE_URL: databaseUrl, PG_POOL_MAX: '1', CRM_CONNECTIONS_FILE: connectionsFile, TEMPORAL_ADDRESS: address },
-  });
+  const child = spawnNode('worker.js', { DATABASE_URL: databaseUrl, PG_POOL_MAX: '1', CRM_CONNECTIONS_FILE: connectionsFile, TEMPORAL_ADDRESS: address });
   child.once('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') onCrash();
   });
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
 }
 
 void main();
