@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { integrationHandle, temporalClient, startIntegration, waitForWorker } from '../src/client/integrations';
+import { DEMO_PORTAL } from '../src/dev/demo-setup';
+import { exited, freePort, spawnNode, spawnService, stopChild } from '../src/dev/processes';
+import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
+import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
+import { openDb, type Db } from '../src/store/db';
+import { workspaceCounts } from '../src/store/reports';
+import { disconnectSignal, startSyncNowUpdate, statusQuery } from '../src/workflows/contract';
+import { waitFor } from './support/harness';
+import { ROOT } from './support/tools';
+
+/**
+ * docker-compose.yml cannot run on this machine (no Docker engine), so this test runs the same
+ * entry points it names, as processes configured only by the environment compose gives them:
+ * the sandbox, the one-shot demo set-up (twice: it must be idempotent), and the worker against
+ * PostgreSQL and a real dev server. The demo's JSON then starts an integration that pulls it all.
+ */
+describe('the services of docker-compose.yml, as processes', () => {
+  const compose = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'crm-sync-compose-'));
+  const sandboxData = join(dir, 'hubspot-sandbox.json');
+  const connectionsFile = join(dir, 'connections.json');
+  let pg: { url: string; dir: string };
+  let temporal: DevServer;
+  let sandbox: { child: ChildProcess; url: string };
+  let worker: ChildProcess | undefined;
+  let db: Db;
+  let crmContacts = 0;
+  let crmCompanies = 0;
+
+  before(async () => {
+    const out = execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh')], { encoding: 'utf8' }).trim();
+    const env = Object.fromEntries(out.split(' ').map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    pg = { url: env.DATABASE_URL, dir: env.PG_TEST_DIR };
+    temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
+    sandbox = await startSandbox();
+  });
+  after(async () => {
+    if (worker) await stopChild(worker, 5_000);
+    await db?.close();
+    if (sandbox) await stopChild(sandbox.child, 5_000);
+    await temporal?.stop();
+    if (pg) execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh'), 'stop', pg.dir]);
+  });
+
+  async function startSandbox() {
+    return spawnService('sandbox/hubspot/main.js', { HUBSPOT_SANDBOX_PORT: String(await freePort()), HUBSPOT_SANDBOX_DATA_FILE: sandboxData });
+  }
+
+  /** Runs demo-setup to its end, as compose's one-shot service; returns its log lines. */
+  async function demoSetup(): Promise<Record<string, unknown>[]> {
+    const child = spawnNode('dev/demo-setup.js', { HUBSPOT_SANDBOX_URL: sandbox.url, CRM_CONNECTIONS_FILE: connectionsFile, DATABASE_URL: pg.url, LOG_FORMAT: 'json' }, ['ignore', 'pipe', 'inherit']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await exited(child);
+    assert.equal(child.exitCode, 0, `demo-setup exited with ${child.exitCode}: ${out}`);
+    return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  it('names only entry points the build produces', () => {
+    const entries = [...compose.matchAll(/lib\/src\/[\w/.-]+\.js/g)].map((m) => m[0]);
+    assert.ok(entries.length >= 4, `compose names the sandbox, demo-setup, worker and CLI (found ${entries.join(', ')})`);
+    for (const e of new Set(entries)) assert.ok(existsSync(resolve(ROOT, e)), `${e} exists after the build`);
+  });
+
+  it('seeds the demo once; a second run changes nothing; the sandbox keeps it across a restart', async () => {
+    const first = await demoSetup();
+    assert.ok(first.some((l) => l.seeded === true), 'the first run seeds');
+    assert.equal(statSync(connectionsFile).mode & 0o777, 0o600, 'the connections file, which holds the token, is owner-only');
+    const written = readFileSync(connectionsFile, 'utf8');
+    const second = await demoSetup();
+    assert.ok(second.some((l) => l.seeded === false), 'the second run finds the demo in place');
+    assert.equal(readFileSync(connectionsFile, 'utf8'), written, 'and keeps the token');
+
+    await stopChild(sandbox.child);
+    sandbox = await startSandbox();
+    assert.deepEqual(await HubSpotSandboxAdmin.portals(sandbox.url), [DEMO_PORTAL]);
+    const admin = new HubSpotSandboxAdmin(sandbox.url, DEMO_PORTAL);
+    crmContacts = (await admin.ids('contacts')).count;
+    crmCompanies = (await admin.ids('companies')).count;
+    // 5,000 contacts plus 25 duplicates of some of them; 1,000 companies.
+    assert.equal(crmContacts, 5_025);
+    assert.equal(crmCompanies, 1_000);
+  });
+
+  it('the worker, configured as compose configures it, pulls the whole demo portal', async () => {
+    // The sandbox restarted on another port: point the connection at it, as compose's fixed hostname would.
+    const conn = JSON.parse(readFileSync(connectionsFile, 'utf8'));
+    conn['acme-hubspot'].baseUrl = sandbox.url;
+    const movedFile = join(dir, 'connections-moved.json');
+    writeFileSync(movedFile, JSON.stringify(conn), { mode: 0o600 });
+
+    worker = spawnNode('worker.js', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: pg.url, CRM_CONNECTIONS_FILE: movedFile, LOG_LEVEL: 'warn' });
+    const client = await temporalClient(temporal.address, 'default');
+    await waitForWorker(client, () => worker!.exitCode === null);
+    // The very input main.ts prints for the UI's Start Workflow form.
+    await startIntegration(client, { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' });
+    const handle = integrationHandle(client, 'acme', 'hubspot');
+    await waitFor('configuring', () => handle.query(statusQuery), (s) => s.phase === 'configuring');
+    await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
+    const s = await waitFor('initial pull', () => handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial', 180_000);
+    assert.equal(s.lastPull?.failure, undefined);
+    await handle.signal(disconnectSignal, {});
+    await handle.result();
+    await client.connection.close();
+
+    db = await openDb({ databaseUrl: pg.url });
+    const counts = await workspaceCounts(db, 'acme', 'hubspot');
+    assert.equal(counts.contacts, crmContacts);
+    assert.equal(counts.accounts, crmCompanies);
+    // Every demo record has a CRM owner, and the demo's reps carry the owners' emails: all resolve.
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = 'acme' AND owner_user_id LIKE 'u-rep%'");
+    assert.equal(Number(rows[0].n), crmContacts);
+  });
+});
