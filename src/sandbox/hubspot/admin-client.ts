@@ -1,3 +1,4 @@
+import { adminCall } from '../admin-call';
 import type { SeedSpec } from './demo-data';
 import type { Faults, HsObjectType, HsRecord, RateLimitConfig } from './state';
 
@@ -6,13 +7,13 @@ export class HubSpotSandboxAdmin {
   constructor(readonly baseUrl: string, readonly portalId: number) {}
 
   static async createPortal(baseUrl: string, portalId: number, token: string, rateLimit: Partial<RateLimitConfig> = {}) {
-    await call(baseUrl, 'POST', '/_admin/portals', { portalId, token, rateLimit });
+    await adminCall(baseUrl, 'POST', '/_admin/portals', { portalId, token, rateLimit });
     return new HubSpotSandboxAdmin(baseUrl, portalId);
   }
 
   /** Portal ids the sandbox holds. */
   static async portals(baseUrl: string): Promise<number[]> {
-    return (await call<{ portals: number[] }>(baseUrl, 'GET', '/_admin/portals')).portals;
+    return (await adminCall<{ portals: number[] }>(baseUrl, 'GET', '/_admin/portals')).portals;
   }
 
   seed(spec: SeedSpec) {
@@ -53,16 +54,7 @@ export class HubSpotSandboxAdmin {
   }
 
   private call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    return call<T>(this.baseUrl, method, `/_admin/portals/${this.portalId}${path}`, body);
+    return adminCall<T>(this.baseUrl, method, `/_admin/portals/${this.portalId}${path}`, body);
   }
 }
 
-async function call<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`sandbox admin ${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}

@@ -1,4 +1,5 @@
 import { prng } from '../http';
+import { COMPANY_WORDS as WORDS, FIRST_NAMES as FIRST, JOB_TITLES as TITLES, LAST_NAMES as LAST } from '../names';
 import type { PortalIndex } from './state';
 
 export interface SeedSpec {
@@ -10,12 +11,8 @@ export interface SeedSpec {
   seed?: number;
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'John', 'Radia', 'Edsger', 'Sophie', 'Tim', 'Hedy', 'Donald'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'McCarthy', 'Perlman', 'Dijkstra', 'Wilson', 'Berners-Lee', 'Lamarr', 'Knuth'];
-const WORDS = ['Cloud', 'Cave', 'Orbit', 'Delta', 'Granite', 'Harbor', 'Signal', 'Vertex', 'Pioneer', 'Summit', 'Quartz', 'Lumen', 'Atlas', 'Beacon', 'Cobalt', 'Nimbus'];
 const INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL', 'MARKETING_AND_ADVERTISING'];
 const STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
-const TITLES = ['VP Sales', 'Head of Marketing', 'CTO', 'Account Executive', 'SDR', 'Founder'];
 
 /** Fills a portal with plausible, deterministic records: owners, companies, contacts, a few duplicates. */
 export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; companies: number; contacts: number } {

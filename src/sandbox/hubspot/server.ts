@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { correlationId, listParam, readJson, send, sleep, type Reply } from '../http';
+import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
@@ -9,7 +10,6 @@ import {
   loadData,
   OBJECT_TYPES,
   PortalIndex,
-  saveData,
   type HsObjectType,
   type HsRecord,
   type Portal,
@@ -43,11 +43,12 @@ export class HubSpotSandbox {
   /** Requests answered 401, across portals (they name no portal). */
   unauthorized = 0;
   private server?: Server;
-  private saveTimer?: NodeJS.Timeout;
   private data: SandboxData;
+  private readonly saver: DebouncedSaver;
 
   constructor(private readonly opts: HubSpotSandboxOptions = {}) {
     this.data = loadData(opts.dataFile);
+    this.saver = new DebouncedSaver(opts.dataFile, () => this.data);
     for (const p of this.data.portals) this.indexes.set(p.portalId, new PortalIndex(p));
   }
 
@@ -68,7 +69,7 @@ export class HubSpotSandbox {
   }
 
   async close(): Promise<void> {
-    this.flush();
+    this.saver.flush();
     if (this.server) {
       this.server.closeAllConnections();
       await new Promise<void>((r) => this.server!.close(() => r()));
@@ -93,14 +94,7 @@ export class HubSpotSandbox {
 
   /** Marks data dirty; it is saved shortly after, and at close. */
   changed(): void {
-    if (!this.opts.dataFile || this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.flush(), 500);
-  }
-
-  private flush(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    if (this.opts.dataFile) saveData(this.opts.dataFile, this.data);
+    this.saver.changed();
   }
 
   private async handle(req: IncomingMessage): Promise<Reply> {

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { loadJson } from '../persist';
 
 /** The data of one emulated HubSpot portal. Plain JSON so it can be saved and reloaded. */
 
@@ -142,17 +142,5 @@ export interface SandboxData {
 }
 
 export function loadData(file: string | undefined): SandboxData {
-  if (!file) return { portals: [] };
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SandboxData;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { portals: [] };
-    throw err;
-  }
-}
-
-/** Written to a temp file and renamed, so a crash mid-write never leaves half a file. */
-export function saveData(file: string, data: SandboxData): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(data));
-  renameSync(`${file}.tmp`, file);
+  return loadJson<SandboxData>(file, () => ({ portals: [] }));
 }

@@ -1,0 +1,128 @@
+import { fieldDef, SCHEMA, type SObjectName } from './schema';
+import { SfApiError } from './query';
+import type { OrgIndex, SfRecord, SfValue } from './state';
+
+/**
+ * sObject Collections create / update / upsert: at most 200 records, per-record results in input
+ * order. Per-record errors use `statusCode` (not `errorCode`), as Salesforce sends them. With
+ * allOrNone and one failure, nothing is written and the others report ALL_OR_NONE_OPERATION_ROLLED_BACK.
+ */
+
+export const COLLECTION_MAX = 200;
+
+export interface RecordResult {
+  id?: string;
+  success: boolean;
+  errors: { statusCode: string; message: string; fields: string[] }[];
+  created?: boolean;
+}
+
+type Op = { kind: 'create' } | { kind: 'update' } | { kind: 'upsert'; externalField: string };
+
+interface Input {
+  attributes?: { type?: string };
+  [field: string]: unknown;
+}
+
+export function writeCollection(idx: OrgIndex, op: Op, body: { allOrNone?: boolean; records?: Input[] }, defaultType?: SObjectName): RecordResult[] {
+  const records = body?.records;
+  if (!Array.isArray(records)) throw new SfApiError(400, 'JSON_PARSER_ERROR', 'records is required');
+  if (records.length > COLLECTION_MAX) {
+    throw new SfApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_MAX} records into this call`);
+  }
+  const lockRate = idx.org.faults.lockRate;
+  // Validate everything first, so allOrNone can refuse the lot before anything is written.
+  const plans = records.map((input) => {
+    try {
+      const type = recordType(input, defaultType);
+      if (lockRate > 0 && Math.random() < lockRate) {
+        throw recordError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records: ' + String(input.Id ?? input.id ?? ''));
+      }
+      return { ok: true as const, ...plan(idx, op, type, input) };
+    } catch (err) {
+      if (err instanceof RecordError) return { ok: false as const, error: err };
+      throw err;
+    }
+  });
+  const anyFailed = plans.some((p) => !p.ok);
+  if (body.allOrNone && anyFailed) {
+    return plans.map((p) =>
+      p.ok
+        ? { success: false, errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid and the request was using AllOrNone header', fields: [] }] }
+        : failure(p.error),
+    );
+  }
+  return plans.map((p) => {
+    if (!p.ok) return failure(p.error);
+    if (p.existingId) {
+      idx.update(p.type, p.existingId, p.values);
+      return { id: p.existingId, success: true, errors: [], ...(op.kind === 'upsert' ? { created: false } : {}) };
+    }
+    const rec = idx.create(p.type, p.values);
+    return { id: String(rec.Id), success: true, errors: [], ...(op.kind === 'upsert' ? { created: true } : {}) };
+  });
+}
+
+class RecordError extends Error {
+  constructor(readonly statusCode: string, message: string, readonly fields: string[] = []) {
+    super(message);
+  }
+}
+const recordError = (code: string, message: string, fields: string[] = []) => new RecordError(code, message, fields);
+const failure = (e: RecordError): RecordResult => ({ success: false, errors: [{ statusCode: e.statusCode, message: e.message, fields: e.fields }] });
+
+function recordType(input: Input, defaultType?: SObjectName): SObjectName {
+  const name = input.attributes?.type ?? defaultType;
+  const type = SCHEMA_NAMES.find((t) => t.toLowerCase() === String(name ?? '').toLowerCase());
+  if (!type || type === 'User') throw recordError('INVALID_TYPE', `sObject type '${name}' is not supported.`);
+  return type;
+}
+const SCHEMA_NAMES = Object.keys(SCHEMA) as SObjectName[];
+
+function plan(idx: OrgIndex, op: Op, type: SObjectName, input: Input): { type: SObjectName; values: SfRecord; existingId?: string } {
+  const values: SfRecord = {};
+  let id: string | undefined;
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'attributes') continue;
+    if (k.toLowerCase() === 'id') {
+      id = String(v);
+      continue;
+    }
+    const def = fieldDef(type, k);
+    if (!def) throw recordError('INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`, [k]);
+    if (def.readonly) throw recordError('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [def.name]);
+    const value = (v === undefined ? null : v) as SfValue;
+    if (def.picklist?.restricted && value !== null && !def.picklist.values.includes(String(value))) {
+      throw recordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.name}: bad value for restricted picklist field: ${value}`, [def.name]);
+    }
+    values[def.name] = value;
+  }
+
+  let existingId: string | undefined;
+  if (op.kind === 'update') {
+    if (!id) throw recordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
+    if (!idx.getOf(type, id) || idx.getOf(type, id)!.IsDeleted === true) throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    existingId = id;
+  } else if (op.kind === 'upsert') {
+    const ext = fieldDef(type, op.externalField);
+    if (!ext?.externalId) throw recordError('INVALID_FIELD', `Field name provided, ${op.externalField} is not an External ID or indexed field for ${type}`, [op.externalField]);
+    const key = values[ext.name];
+    if (key === null || key === undefined) throw recordError('MISSING_ARGUMENT', `${ext.name} not specified`, [ext.name]);
+    const matches = idx.org.records[type].filter((r) => r.IsDeleted !== true && r[ext.name] === key);
+    if (matches.length > 1) throw recordError('DUPLICATE_EXTERNAL_ID', `${ext.name}: more than one record found for external id field`, [ext.name]);
+    existingId = matches[0] ? String(matches[0].Id) : undefined;
+  }
+
+  const existing = existingId ? idx.getOf(type, existingId) : undefined;
+  if (type === 'Lead' && existing?.IsConverted === true) throw recordError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
+  const merged = { ...(existing ?? {}), ...values };
+  const missing = SCHEMA[type].filter((f) => f.required && (merged[f.name] === null || merged[f.name] === undefined || merged[f.name] === '')).map((f) => f.name);
+  if (missing.length) throw recordError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
+  if (!existing && type === 'Lead' && merged.Status === undefined) values.Status = 'Open - Not Contacted';
+  if (!existing && idx.org.limits.duplicateRule && (type === 'Lead' || type === 'Contact') && typeof values.Email === 'string') {
+    const email = values.Email.toLowerCase();
+    const dup = idx.org.records[type].find((r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email);
+    if (dup) throw recordError('DUPLICATES_DETECTED', 'Use one of these records?', []);
+  }
+  return { type, values, existingId };
+}
