@@ -161,7 +161,7 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
     const spent = await errorOf(conn.query('SELECT Id FROM Lead LIMIT 1'));
     assert.equal(spent.name, 'REQUEST_LIMIT_EXCEEDED');
     assert.match(spent.message, /TotalRequests Limit exceeded/);
-    await admin.resetUsage();
+    await admin.setUsage(0);
     await admin.setLimits({ dailyMax: 100_000 });
     await conn.query('SELECT Id FROM Lead LIMIT 1');
   });

@@ -5,6 +5,7 @@ import { isCrmError } from '../crm/errors';
 export const FAILURE = {
   auth: 'CrmAuth',
   rateLimited: 'CrmRateLimited',
+  dailyLimit: 'CrmDailyLimit',
   transient: 'CrmTransient',
   invalid: 'CrmInvalid',
   syncUserUnknown: 'SyncUserUnknown',
@@ -24,6 +25,9 @@ export function toActivityFailure(err: unknown): unknown {
       return ApplicationFailure.retryable(err.message, FAILURE.transient);
     case 'auth':
       return ApplicationFailure.nonRetryable(err.message, FAILURE.auth);
+    case 'dailyLimit':
+      // Not retried by the activity: the pull workflow pauses on a timer, visible in `status`.
+      return ApplicationFailure.create({ type: FAILURE.dailyLimit, message: err.message, nonRetryable: true, details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }] });
     default:
       return ApplicationFailure.nonRetryable(err.message, FAILURE.invalid);
   }

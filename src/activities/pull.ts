@@ -3,6 +3,7 @@ import { applyInbound, inboundCrmFields, type ObjectMapping } from '../domain/fi
 import type { CrmName, CrmRecord, PullKind } from '../domain/types';
 import type { PullPage } from '../crm/port';
 import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord } from '../store/pull-store';
+import { workspaceCounts } from '../store/reports';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
 
@@ -73,6 +74,8 @@ export interface PullChunkResult {
    * whose worker died are counted there exactly once, and nowhere else.
    */
   run: RunCounts;
+  /** The workspace's records flagged as potential duplicates, after this chunk. */
+  potentialDuplicates: number;
 }
 
 /**
@@ -89,6 +92,8 @@ export function pullChunkActivity(deps: ActivityDeps) {
       const started = Date.now();
       let pages = 0;
       let run = await getPullRun(deps.db, input.runId);
+      const stream = crm.streams.find((x) => x.name === run.stream);
+      const precedence = { yieldsTo: stream?.yieldsTo, supersedes: crm.streams.filter((x) => x.yieldsTo === run.stream).map((x) => x.name) };
       const fetch = (cursor: string | null) =>
         crm.fetchPage({ stream: run.stream, cursor, fields: inboundCrmFields(input.mapping), sinceMs: run.sinceMs, untilMs: run.untilMs });
 
@@ -106,6 +111,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
           records: page.records.map((r) => toPulled(r, input.mapping)),
           nextCursor: page.nextCursor,
           syncUserId: input.syncUserId,
+          precedence,
         });
         if (applied === 'stale') {
           // Another attempt moved the cursor first: continue from where it is now.
@@ -124,6 +130,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
         done: final.done,
         pages,
         run: { seen: final.seen, created: final.created, updated: final.updated, ownerChanges: final.ownerChanges, errors: final.errors },
+        potentialDuplicates: (await workspaceCounts(deps.db, final.workspaceId, final.crm)).potentialDuplicates,
       };
     });
   };
@@ -139,5 +146,6 @@ function toPulled(r: CrmRecord, mapping: ObjectMapping): PulledRecord {
     crmOwnerId: r.ownerId,
     parentCrmId: r.accountCrmIds[0] ?? null,
     modifiedAt: r.modifiedAt,
+    followsTo: r.followsTo ?? null,
   };
 }

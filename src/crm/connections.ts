@@ -4,6 +4,7 @@ import { describeZodError } from '../domain/settings';
 import { CrmError } from './errors';
 import { HubSpotAdapter } from './hubspot/adapter';
 import type { CrmPort } from './port';
+import { SalesforceAdapter } from './salesforce/adapter';
 
 /**
  * Resolves a connection NAME (what workflow inputs carry) to credentials and an adapter. Credentials
@@ -12,7 +13,13 @@ import type { CrmPort } from './port';
  */
 const connectionSchema = z.discriminatedUnion('crm', [
   z.object({ crm: z.literal('hubspot'), accessToken: z.string().min(1), baseUrl: z.string().url().optional() }),
-  z.object({ crm: z.literal('salesforce'), accessToken: z.string().min(1), instanceUrl: z.string().url() }),
+  z.object({
+    crm: z.literal('salesforce'),
+    accessToken: z.string().min(1),
+    instanceUrl: z.string().url(),
+    /** Share of the daily API allowance the sync leaves for the customer's other integrations. */
+    apiReservePercent: z.number().min(0).max(90).optional(),
+  }),
 ]);
 export type ConnectionConfig = z.infer<typeof connectionSchema>;
 const fileSchema = z.record(connectionSchema);
@@ -41,7 +48,11 @@ export class CrmConnections {
   adapter(name: string): CrmPort {
     const c = this.source.get(name);
     if (!c) throw new CrmError('auth', `no CRM connection named "${name}" is configured on this worker`);
-    if (c.crm === 'hubspot') return new HubSpotAdapter(name, { accessToken: c.accessToken, baseUrl: c.baseUrl });
-    throw new CrmError('auth', `connection "${name}" is for ${c.crm}, which this worker has no adapter for yet`);
+    switch (c.crm) {
+      case 'hubspot':
+        return new HubSpotAdapter(name, { accessToken: c.accessToken, baseUrl: c.baseUrl });
+      case 'salesforce':
+        return new SalesforceAdapter(name, { accessToken: c.accessToken, instanceUrl: c.instanceUrl, apiReservePercent: c.apiReservePercent });
+    }
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The one error type adapters throw. Activities turn `kind` into Temporal behaviour:
  * rateLimited -> retry after `retryAfterMs`; transient -> retry with backoff; auth -> no retry, the
- * integration waits for re-authorisation; invalid / conflict / notFound -> per-record, to the error log.
+ * integration waits for re-authorisation; dailyLimit -> the daily API allowance (less its reserve)
+ * is spent: the pull pauses for `retryAfterMs` instead of retrying; invalid / conflict / notFound ->
+ * per-record, to the error log.
  */
-export type CrmErrorKind = 'rateLimited' | 'transient' | 'auth' | 'invalid' | 'conflict' | 'notFound';
+export type CrmErrorKind = 'rateLimited' | 'transient' | 'auth' | 'dailyLimit' | 'invalid' | 'conflict' | 'notFound';
 
 export class CrmError extends Error {
   override readonly name = 'CrmError';

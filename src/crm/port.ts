@@ -9,6 +9,11 @@ import type { CrmName, CrmOwner, CrmRecord, ObjectKind } from '../domain/types';
 export interface PullStream {
   name: string;
   kind: ObjectKind;
+  /**
+   * The CRM object this stream's records give way to when both hold the same person: Salesforce
+   * Leads yield to Contacts (seed 003, "Apollo always pulls the contact, not the lead").
+   */
+  yieldsTo?: string;
 }
 
 export interface PageRequest {

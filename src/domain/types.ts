@@ -28,6 +28,11 @@ export interface CrmRecord {
   /** CRM ids of the accounts this record is associated with (contacts only). */
   accountCrmIds: string[];
   modifiedAt: string;
+  /**
+   * The record of the stream's `yieldsTo` object this one now lives on, e.g. a converted Salesforce
+   * Lead's ConvertedContactId: the workspace record follows it there.
+   */
+  followsTo?: string | null;
 }
 
 export interface CrmOwner {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decideOwner, type OwnerContext } from '../domain/owner-sync';
 import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
+import { applyPrecedence, type Precedence } from './precedence';
 
 /** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
 export interface PulledRecord {
@@ -12,6 +13,8 @@ export interface PulledRecord {
   crmOwnerId: string | null;
   parentCrmId: string | null;
   modifiedAt: string;
+  /** See CrmRecord.followsTo. */
+  followsTo?: string | null;
 }
 
 export interface PullRun {
@@ -122,7 +125,7 @@ async function findRun(db: Queryable, where: string, params: unknown[]): Promise
  */
 export async function applyPullPage(
   db: Db,
-  p: { runId: string; expectedCursor: string | null; records: PulledRecord[]; nextCursor: string | null; syncUserId: string },
+  p: { runId: string; expectedCursor: string | null; records: PulledRecord[]; nextCursor: string | null; syncUserId: string; precedence?: Precedence },
 ): Promise<PageCounts | 'stale'> {
   return db.transaction(async (tx) => {
     const { rows: locked } = await tx.query<{ cursor: string | null; done: boolean; workspace_id: string; crm: string; object_kind: ObjectKind }>(
@@ -133,7 +136,10 @@ export async function applyPullPage(
     if (!run) throw new Error(`no pull run ${p.runId}`);
     if (run.done || run.cursor !== p.expectedCursor) return 'stale';
 
-    const counts = await writeRecords(tx, run.workspace_id, run.crm as CrmName, run.object_kind, p.records, p.syncUserId);
+    const crm = run.crm as CrmName;
+    const toWrite = p.precedence && run.object_kind === 'contact' ? await applyPrecedence(tx, run.workspace_id, crm, p.records, p.precedence) : p.records;
+    // Records that gave way to another CRM record of the same person were still seen.
+    const counts = { ...(await writeRecords(tx, run.workspace_id, crm, run.object_kind, toWrite, p.syncUserId)), seen: p.records.length };
     const done = p.nextCursor === null;
     const { rows: after } = await tx.query<{ pages: number }>(
       `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,

@@ -42,6 +42,14 @@ export interface IntegrationStatus {
   /** Manual push needs a finished initial pull (seed 001); the push issue reads this. */
   manualPushAvailable: boolean;
   needsReauthReason: string | null;
+  /**
+   * Set while a pull waits for the CRM's daily API allowance (less the reserve kept for other
+   * integrations) to renew: when it looks again, and why.
+   */
+  pausedUntil: string | null;
+  pauseReason: string | null;
+  /** Workspace records flagged as potential duplicates (the CRM holds the same email / domain twice). */
+  potentialDuplicates: number;
   errors: { ownerSync: number; failedPulls: number };
 }
 
@@ -63,6 +71,9 @@ export const disconnectSignal = defineSignal<[NoArgs?]>('disconnect');
 export interface PullProgress {
   seen: number;
   total: number | null;
+  /** Set while the pull is paused on the CRM's daily allowance; null once it goes on. */
+  pausedUntil?: string | null;
+  pauseReason?: string | null;
 }
 export const pullProgressSignal = defineSignal<[PullProgress]>('pullProgress');
 

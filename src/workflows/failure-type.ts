@@ -16,3 +16,13 @@ export function failureMessage(err: unknown): string {
   while (e instanceof TemporalFailure && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The first detail of the ApplicationFailure at the root of a failure chain. */
+export function failureDetail<T>(err: unknown): T | undefined {
+  let e: unknown = err;
+  while (e instanceof TemporalFailure) {
+    if (e instanceof ApplicationFailure) return e.details?.[0] as T | undefined;
+    e = e.cause;
+  }
+  return undefined;
+}

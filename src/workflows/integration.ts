@@ -28,7 +28,7 @@ import {
   type Phase,
   type PullSummary,
 } from './contract';
-import { failureMessage, failureType } from './failure-type';
+import { failureDetail, failureMessage, failureType } from './failure-type';
 import { pullWorkflow } from './pull';
 
 /**
@@ -50,6 +50,7 @@ interface CarriedState {
   lastPull: PullSummary | null;
   errors: { ownerSync: number; failedPulls: number };
   manualPullQueued: boolean;
+  potentialDuplicates?: number;
 }
 
 export type IntegrationWorkflowInput = IntegrationInput & { carried?: CarriedState };
@@ -60,7 +61,7 @@ export const MAX_HISTORY_EVENTS = 2_000;
 const { connect } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // Bad credentials are not retried: the workflow waits for `reauthorize` instead of hammering the CRM.
-  retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'SyncUserUnknown'] },
+  retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit', 'SyncUserUnknown'] },
 });
 
 export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promise<{ phase: Phase }> {
@@ -93,6 +94,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   let needsReauthReason: string | null = null;
   let pullInProgress: PullKind | null = null;
   let progress: { done: number; total: number | null } | null = null;
+  let pause: { until: string; reason: string } | null = null;
 
   const setPhase = (phase: Phase) => {
     s.phase = phase;
@@ -114,6 +116,9 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     nextPullAt: s.phase === 'syncing' ? iso(s.nextPullAt) : null,
     manualPushAvailable: s.initialPullDone && s.phase === 'syncing',
     needsReauthReason,
+    pausedUntil: pause?.until ?? null,
+    pauseReason: pause?.reason ?? null,
+    potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
   }), { description: DESCRIPTIONS.status });
 
@@ -150,7 +155,10 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     reauthorizeRequested = true;
   }, { description: DESCRIPTIONS.reauthorize });
   setHandler(disconnectSignal, () => void (disconnectRequested = true), { description: DESCRIPTIONS.disconnect });
-  setHandler(pullProgressSignal, (p) => void (progress = { done: p.seen, total: p.total }), { description: DESCRIPTIONS.pullProgress });
+  setHandler(pullProgressSignal, (p) => {
+    progress = { done: p.seen, total: p.total };
+    if (p.pausedUntil !== undefined) pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
+  }, { description: DESCRIPTIONS.pullProgress });
 
   function refusePullNow(): void {
     switch (s.phase) {
@@ -174,6 +182,15 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
         needsReauthReason = null;
         return true;
       } catch (err) {
+        if (failureType(err) === 'CrmDailyLimit') {
+          // The CRM's daily allowance is spent (less the reserve): look again later, on a timer.
+          const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
+          pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
+          const disconnected = await condition(() => disconnectRequested, waitMs);
+          pause = null;
+          if (disconnected) return false;
+          continue;
+        }
         if (failureType(err) !== 'CrmAuth') throw err;
         if (!(await waitForReauthorize(failureMessage(err)))) return false;
       }
@@ -211,6 +228,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
       });
       s.lastPull = { kind, startedAt: iso(startedAt)!, finishedAt: iso(Date.now()), seen: totals.seen, created: totals.created, updated: totals.updated, ownerChanges: totals.ownerChanges };
       s.errors.ownerSync += totals.errors;
+      s.potentialDuplicates = totals.potentialDuplicates;
       return 'ok';
     } catch (err) {
       s.lastPull = { kind, startedAt: iso(startedAt)!, finishedAt: iso(Date.now()), seen: 0, created: 0, updated: 0, ownerChanges: 0, failure: failureMessage(err) };
@@ -224,6 +242,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
       return 'failed';
     } finally {
       pullInProgress = null;
+      pause = null;
     }
   }
 

@@ -1,9 +1,10 @@
-import { continueAsNew, getExternalWorkflowHandle, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, getExternalWorkflowHandle, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { FieldMapping } from '../domain/field-mapping';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
-import { pullProgressSignal } from './contract';
+import { pullProgressSignal, type PullProgress } from './contract';
+import { failureDetail, failureMessage, failureType } from './failure-type';
 
 /**
  * One pull of every CRM stream, as a child of the integration workflow. Records never pass through
@@ -21,17 +22,17 @@ export interface PullWorkflowInput {
   /** Workflow to report progress to. */
   parentId?: string;
   /** Set by continue-as-new. */
-  carried?: { runs: CarriedRun[] };
+  carried?: { runs: CarriedRun[]; potentialDuplicates: number };
 }
 
 type CarriedRun = BeganRun & { done: boolean; counts: RunCounts };
 
 /** The pull's counts: the sum of its runs' database counts, so retried chunks never count twice. */
-export type PullTotals = RunCounts;
+export type PullTotals = RunCounts & { potentialDuplicates: number };
 
 const ZERO: RunCounts = { seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
 
-function sum(runs: CarriedRun[]): PullTotals {
+function sum(runs: CarriedRun[]): RunCounts {
   const t = { ...ZERO };
   for (const { counts } of runs) for (const k of Object.keys(t) as (keyof RunCounts)[]) t[k] += counts[k];
   return t;
@@ -42,38 +43,63 @@ export const MAX_CHUNKS_PER_EXECUTION = 150;
 
 const { beginPull, refreshOwners } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid'] },
+  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
 });
 const { pullChunk } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // Each page heartbeats; a dead worker's attempt is retried elsewhere after this much silence.
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid'] },
+  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
 });
 
 export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals> {
+  const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
+  // Progress is a courtesy: a parent that cannot take it must not fail the pull.
+  const report = (p: PullProgress) => parent?.signal(pullProgressSignal, p).catch(() => undefined);
   let runs = input.carried?.runs;
+  let total: number | null = null;
+
+  /**
+   * Runs an activity; when the CRM's daily allowance is spent, waits on a timer (shown in the
+   * parent's status) and tries again, instead of failing the pull or retrying in a loop.
+   */
+  async function pausable<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (failureType(err) !== 'CrmDailyLimit') throw err;
+        const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
+        const seen = runs ? sum(runs).seen : 0;
+        await report({ seen, total, pausedUntil: new Date(Date.now() + waitMs).toISOString(), pauseReason: failureMessage(err) });
+        await sleep(waitMs);
+        await report({ seen, total, pausedUntil: null, pauseReason: null });
+      }
+    }
+  }
+
   if (!runs) {
-    await refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection });
-    const began = await beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId });
+    await pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
+    const began = await pausable(() => beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId }));
     runs = began.runs.map((r) => ({ ...r, done: false, counts: { ...ZERO } }));
   }
-  const total = runs.every((r) => r.total !== null) ? runs.reduce((n, r) => n + (r.total ?? 0), 0) : null;
-  const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
+  const allRuns = runs;
+  total = allRuns.every((r) => r.total !== null) ? allRuns.reduce((n, r) => n + (r.total ?? 0), 0) : null;
 
   let chunks = 0;
-  for (const run of runs) {
+  let potentialDuplicates = input.carried?.potentialDuplicates ?? 0;
+  for (const run of allRuns) {
     while (!run.done) {
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs } });
+        await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs: allRuns, potentialDuplicates } });
       }
-      const r = await pullChunk({ runId: run.runId, connection: input.connection, syncUserId: input.syncUserId, mapping: input.fieldMapping[run.objectKind] });
+      const r = await pausable(() => pullChunk({ runId: run.runId, connection: input.connection, syncUserId: input.syncUserId, mapping: input.fieldMapping[run.objectKind] }));
       chunks++;
       run.done = r.done;
       run.counts = r.run;
-      // Progress is a courtesy: a parent that cannot take it must not fail the pull.
-      await parent?.signal(pullProgressSignal, { seen: sum(runs).seen, total }).catch(() => undefined);
+      potentialDuplicates = r.potentialDuplicates;
+      await report({ seen: sum(allRuns).seen, total });
     }
   }
-  return sum(runs);
+  return { ...sum(allRuns), potentialDuplicates };
 }

@@ -4,15 +4,20 @@ import { createLogger } from '../../src/logger';
 import { CrmConnections, staticConnections, type ConnectionConfig } from '../../src/crm/connections';
 import { HubSpotSandboxAdmin } from '../../src/sandbox/hubspot/admin-client';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../src/sandbox/hubspot/server';
+import { SalesforceSandboxAdmin } from '../../src/sandbox/salesforce/admin-client';
+import type { SfSeedSpec } from '../../src/sandbox/salesforce/demo-data';
+import type { OrgLimits } from '../../src/sandbox/salesforce/state';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server';
 import { openDb, type Db } from '../../src/store/db';
 import { ensureWorkspace, upsertUser } from '../../src/store/workspace-store';
 import { createWorker } from '../../src/worker';
 import { timeSkippingEnv, workflowBundle } from './temporal-env';
 
-/** Everything a lifecycle test needs: time-skipping Temporal, a HubSpot sandbox, a workspace DB, a worker. */
+/** Everything a lifecycle test needs: time-skipping Temporal, both CRM sandboxes, a workspace DB, a worker. */
 export interface Harness {
   env: TestWorkflowEnvironment;
   sandbox: HubSpotSandbox;
+  salesforce: SalesforceSandbox;
   db: Db;
   /** Mutable: tests add connections and rotate tokens here, as an operator edits the worker's config. */
   connections: Record<string, ConnectionConfig>;
@@ -23,7 +28,7 @@ export interface Harness {
 }
 
 export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promise<Harness> {
-  const [env, sandbox, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), openDb(), workflowBundle()]);
+  const [env, sandbox, salesforce, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), startSalesforceSandbox(), openDb(), workflowBundle()]);
   const connections: Record<string, ConnectionConfig> = {};
   const logs: string[] = [];
   const worker = await createWorker({
@@ -39,6 +44,7 @@ export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promi
   return {
     env,
     sandbox,
+    salesforce,
     db,
     connections,
     worker,
@@ -46,7 +52,7 @@ export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promi
     async stop() {
       worker.shutdown();
       await running;
-      await Promise.all([env.teardown(), sandbox.close(), db.close()]);
+      await Promise.all([env.teardown(), sandbox.close(), salesforce.close(), db.close()]);
     },
   };
 }
@@ -63,6 +69,24 @@ export async function newTenant(h: Harness, o: { contacts?: number; companies?: 
   await upsertUser(h.db, { id: `${workspaceId}-admin`, workspaceId, email: `admin@${workspaceId}.example`, name: 'Admin', permissions: o.permissions ?? [] });
   const connection = `${workspaceId}-hubspot`;
   h.connections[connection] = { crm: 'hubspot', accessToken: token, baseUrl: h.sandbox.url };
+  return { workspaceId, token, admin, connection, syncUserId: `${workspaceId}-admin` };
+}
+
+let orgSeq = 1;
+/** A fresh Salesforce org + workspace + connection. The workspace's reps carry the org users' emails. */
+export async function newSalesforceTenant(
+  h: Harness,
+  o: { seed?: Partial<SfSeedSpec>; permissions?: string[]; limits?: Partial<OrgLimits>; apiReservePercent?: number } = {},
+) {
+  const n = orgSeq++;
+  const workspaceId = `sf${n}-${process.pid}`;
+  const token = `00D-sf-token-${n}-${process.pid}`;
+  const admin = await SalesforceSandboxAdmin.createOrg(h.salesforce.url, `00DORG${n}`, token, o.limits ?? {});
+  await admin.seed({ accounts: 5, contacts: 20, leads: 10, users: 3, seed: n, ...(o.seed ?? {}) });
+  await ensureWorkspace(h.db, workspaceId, 'paid');
+  await upsertUser(h.db, { id: `${workspaceId}-admin`, workspaceId, email: `admin@${workspaceId}.example`, name: 'Admin', permissions: o.permissions ?? [] });
+  const connection = `${workspaceId}-salesforce`;
+  h.connections[connection] = { crm: 'salesforce', accessToken: token, instanceUrl: h.salesforce.url, ...(o.apiReservePercent !== undefined ? { apiReservePercent: o.apiReservePercent } : {}) };
   return { workspaceId, token, admin, connection, syncUserId: `${workspaceId}-admin` };
 }
 

@@ -27,8 +27,9 @@ export class SalesforceSandboxAdmin {
   usage() {
     return this.call<{ windowStart: number; count: number; max: number }>('GET', '/usage');
   }
-  resetUsage() {
-    return this.call('POST', '/usage/reset', {});
+  /** What the day's window has spent: 0 renews the allowance. */
+  setUsage(count: number) {
+    return this.call('PUT', '/usage', { count });
   }
   revoke(token: string) {
     return this.call('POST', '/revoke', { token });

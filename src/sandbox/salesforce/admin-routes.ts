@@ -44,9 +44,10 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       return done({ status: 200, body: org.limits });
     }
     if (rest === '/usage' && method === 'GET') return { status: 200, body: { ...org.usage, max: org.limits.dailyMax } };
-    // The allowance renews: the 24-hour window starts again (tests use this instead of waiting a day).
-    if (rest === '/usage/reset' && method === 'POST') {
-      org.usage = { windowStart: Date.now(), count: 0 };
+    // Sets what the current 24-hour window has spent: 0 renews the allowance (tests use this instead
+    // of waiting a day); more stands for the customer's other integrations.
+    if (rest === '/usage' && method === 'PUT') {
+      org.usage = { windowStart: Date.now(), count: Math.max(0, Number(body?.count ?? 0)) };
       return done({ status: 200, body: org.usage });
     }
     if (rest === '/revoke' && method === 'POST') {

@@ -17,12 +17,23 @@ export interface SfSeedSpec {
   /** Extra contacts reusing an existing contact's email. */
   duplicates?: number;
   seed?: number;
+  /**
+   * Records are created as if over this many past days (default 30), oldest first, as a real org
+   * fills up: timestamps then differ, which time-sliced pulls rely on.
+   */
+  spreadDays?: number;
 }
 
 /** Fills an org with plausible, deterministic records. Owners are the org's sales users. */
 export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   const rand = prng(spec.seed ?? 42);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const planned = spec.accounts + spec.contacts + spec.leads + (spec.leadContactPairs ?? 0) + 3 * (spec.convertedLeads ?? 0) + (spec.duplicates ?? 0);
+  const spreadMs = (spec.spreadDays ?? 30) * 86_400_000;
+  const startAt = Date.now() - spreadMs;
+  let made = 0;
+  /** The creation time of the next record. */
+  const at = () => Math.floor(startAt + (spreadMs * made++) / Math.max(1, planned));
   const existingUsers = idx.org.records.User.filter((u) => u.Id !== idx.org.userId).length;
   for (let i = existingUsers; i < (spec.users ?? 5); i++) {
     const first = FIRST_NAMES[i % FIRST_NAMES.length];
@@ -37,7 +48,7 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   for (let i = 0; i < spec.accounts; i++) {
     const name = `${pick(COMPANY_WORDS)} ${pick(COMPANY_WORDS)} ${i}`;
     const domain = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`;
-    const rec = idx.create('Account', { Name: name, Website: `https://www.${domain}`, Industry: pick(INDUSTRIES), Phone: `+1 415 555 ${String(i % 10000).padStart(4, '0')}`, OwnerId: owner() });
+    const rec = idx.create('Account', { Name: name, Website: `https://www.${domain}`, Industry: pick(INDUSTRIES), Phone: `+1 415 555 ${String(i % 10000).padStart(4, '0')}`, OwnerId: owner() }, at());
     accounts.push({ id: String(rec.Id), domain, name });
   }
   const person = (i: number, domain: string, tag: string) => {
@@ -49,24 +60,25 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   for (let i = 0; i < spec.contacts; i++) {
     const acc = accounts.length ? pick(accounts) : undefined;
     const p = person(i, acc?.domain ?? 'example.com', 'c');
-    idx.create('Contact', { ...p, AccountId: acc?.id ?? null });
+    idx.create('Contact', { ...p, AccountId: acc?.id ?? null }, at());
     contactEmails.push(p.Email);
   }
   for (let i = 0; i < spec.leads; i++) {
     const p = person(i, `${pick(COMPANY_WORDS).toLowerCase()}-prospect.example`, 'l');
-    idx.create('Lead', { ...p, Company: `${pick(COMPANY_WORDS)} Prospects ${i}`, Status: 'Open - Not Contacted' });
+    idx.create('Lead', { ...p, Company: `${pick(COMPANY_WORDS)} Prospects ${i}`, Status: 'Open - Not Contacted' }, at());
   }
   for (let i = 0; i < (spec.leadContactPairs ?? 0) && contactEmails.length; i++) {
     const email = pick(contactEmails);
-    idx.create('Lead', { FirstName: 'Same', LastName: `Person ${i}`, Email: email, Company: 'Known Account', Status: 'Working - Contacted', OwnerId: owner() });
+    idx.create('Lead', { FirstName: 'Same', LastName: `Person ${i}`, Email: email, Company: 'Known Account', Status: 'Working - Contacted', OwnerId: owner() }, at());
   }
   for (let i = 0; i < (spec.convertedLeads ?? 0); i++) {
     const p = person(i, 'converted.example', 'v');
-    const lead = idx.create('Lead', { ...p, Company: `Converted Co ${i}`, Status: 'Working - Contacted' });
-    convertLead(idx, String(lead.Id));
+    const lead = idx.create('Lead', { ...p, Company: `Converted Co ${i}`, Status: 'Working - Contacted' }, at());
+    made++;
+    convertLead(idx, String(lead.Id), {}, at());
   }
   for (let i = 0; i < (spec.duplicates ?? 0) && contactEmails.length; i++) {
-    idx.create('Contact', { FirstName: 'Duplicate', LastName: `Entry ${i}`, Email: pick(contactEmails).toUpperCase(), OwnerId: owner() });
+    idx.create('Contact', { FirstName: 'Duplicate', LastName: `Entry ${i}`, Email: pick(contactEmails).toUpperCase(), OwnerId: owner() }, at());
   }
   const live = (t: 'Lead' | 'Contact' | 'Account') => idx.org.records[t].filter((r) => r.IsDeleted !== true).length;
   return { users: owners.length, accounts: live('Account'), contacts: live('Contact'), leads: live('Lead') };

@@ -1,0 +1,207 @@
+import { Connection } from 'jsforce';
+import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
+import type { CrmOwner, CrmRecord } from '../../domain/types';
+import { CrmError } from '../errors';
+import type { CrmPort, PageRequest, PullPage, PullStream } from '../port';
+import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
+import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
+
+export interface SalesforceCredentials {
+  accessToken: string;
+  instanceUrl: string;
+  /** Share of the daily API allowance left for the customer's other integrations. */
+  apiReservePercent?: number;
+}
+
+export const API_VERSION = '62.0';
+/** Slices narrower than this that still time out are an error, not something to split further. */
+const MIN_SLICE_MS = 1_000;
+
+type SfStream = 'Account' | 'Contact' | 'Lead';
+
+/** Fields the adapter reads itself, besides those the field mapping asks for. */
+const OWN_FIELDS: Record<SfStream, string[]> = {
+  Account: ['Id', 'OwnerId', 'SystemModstamp'],
+  Contact: ['Id', 'OwnerId', 'SystemModstamp', 'AccountId'],
+  Lead: ['Id', 'OwnerId', 'SystemModstamp', 'IsConverted', 'ConvertedContactId'],
+};
+
+/** What the org last said of its daily allowance, per connection, shared by every activity of the process. */
+const usageByConnection = new Map<string, { used: number; limit: number }>();
+
+type SfRow = Record<string, unknown> & { Id: string; SystemModstamp: string };
+
+export class SalesforceAdapter implements CrmPort {
+  readonly crm = 'salesforce' as const;
+  readonly streams: readonly PullStream[] = [
+    { name: 'Account', kind: 'account' },
+    { name: 'Contact', kind: 'contact' },
+    // Pulled after contacts, so a lead for a person already pulled as a contact gives way (seed 003).
+    { name: 'Lead', kind: 'contact', yieldsTo: 'Contact' },
+  ];
+  private readonly conn: Connection;
+  private readonly reservePercent: number;
+  /** Whether this adapter has asked /limits afresh; a paused pull probes once per attempt. */
+  private probed = false;
+
+  constructor(private readonly connectionName: string, creds: SalesforceCredentials) {
+    // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
+    this.conn = new Connection({ instanceUrl: creds.instanceUrl, accessToken: creds.accessToken, version: API_VERSION });
+    this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
+  }
+
+  async verify(): Promise<{ crmAccountId: string }> {
+    const id = await this.call('identity', () => this.conn.identity());
+    return { crmAccountId: id.organization_id };
+  }
+
+  async listOwners(): Promise<CrmOwner[]> {
+    const rows = await this.queryAll<{ Id: string; Email: string | null; Name: string | null }>('SELECT Id, Email, Name FROM User WHERE IsActive = true ORDER BY Id', 'users');
+    return rows.map((u) => ({ crmOwnerId: u.Id, email: u.Email, name: u.Name ?? u.Email ?? u.Id }));
+  }
+
+  async countRecords(stream: string): Promise<number | null> {
+    const res = await this.call(`${stream} count`, () => this.conn.query(`SELECT COUNT() FROM ${this.stream(stream)}`) as unknown as Promise<{ totalSize: number }>).catch((err: CrmError) => {
+      // Counting a very large org can time out too; progress then simply has no total.
+      if (err.details.code === 'QUERY_TIMEOUT') return null;
+      throw err;
+    });
+    return res ? res.totalSize : null;
+  }
+
+  async fetchPage(req: PageRequest): Promise<PullPage> {
+    const stream = this.stream(req.stream);
+    const fields = [...new Set([...OWN_FIELDS[stream], ...req.fields])];
+    const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? { slices: [[req.sinceMs ?? 0, req.untilMs]] };
+    const result = await this.nextBatch(stream, fields, cursor);
+    const rows = result.records;
+    const last = rows[rows.length - 1];
+    let next: SalesforceCursor;
+    if (result.done) next = { slices: cursor.slices.slice(1) };
+    else next = { slices: cursor.slices, locator: locatorOf(result.nextRecordsUrl!), after: [last.SystemModstamp, last.Id] };
+    return { records: rows.map((r) => this.normalise(stream, r)), nextCursor: next.slices.length ? encodeCursor(next) : null };
+  }
+
+  /** The next batch of the first slice: queryMore if a locator is open, else a query, split on timeouts. */
+  private async nextBatch(stream: SfStream, fields: string[], cursor: SalesforceCursor): Promise<{ records: SfRow[]; done: boolean; nextRecordsUrl?: string }> {
+    if (cursor.locator) {
+      try {
+        return await this.call(`${stream} queryMore`, () => this.conn.queryMore<SfRow>(cursor.locator!) as unknown as Promise<QueryPage>);
+      } catch (err) {
+        if ((err as CrmError).details?.code !== 'INVALID_QUERY_LOCATOR') throw err;
+        // The cursor expired: query the slice again from just after the last record we returned.
+      }
+    }
+    for (;;) {
+      const [from, to] = cursor.slices[0];
+      try {
+        return await this.call(`${stream} query`, () => this.conn.query<SfRow>(sliceSoql(stream, fields, from, to, cursor.after)) as unknown as Promise<QueryPage>);
+      } catch (err) {
+        if ((err as CrmError).details?.code !== 'QUERY_TIMEOUT') throw err;
+        if (to - from <= MIN_SLICE_MS) throw new CrmError('transient', `Salesforce ${stream} query times out even for one second of changes`, { code: 'QUERY_TIMEOUT' });
+        // Adaptive slicing: halve the range (the `after` position stays valid for the first half).
+        const mid = from + Math.floor((to - from) / 2);
+        cursor.slices = [[from, mid], [mid, to], ...cursor.slices.slice(1)];
+        if (cursor.after && Date.parse(cursor.after[0]) >= mid) cursor.slices.shift();
+      }
+    }
+  }
+
+  private normalise(stream: SfStream, r: SfRow): CrmRecord {
+    const properties: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(r)) if (k !== 'attributes') properties[k] = v === null || v === undefined ? null : String(v);
+    return {
+      crmId: r.Id,
+      crmObject: stream,
+      properties,
+      ownerId: (r.OwnerId as string | null) ?? null,
+      accountCrmIds: r.AccountId ? [String(r.AccountId)] : [],
+      modifiedAt: r.SystemModstamp,
+      ...(stream === 'Lead' ? { followsTo: r.IsConverted === true ? ((r.ConvertedContactId as string | null) ?? null) : null } : {}),
+    };
+  }
+
+  private async queryAll<T>(soql: string, what: string): Promise<T[]> {
+    const out: T[] = [];
+    let page = await this.call(what, () => this.conn.query<T & Record<string, unknown>>(soql) as unknown as Promise<QueryPage<T>>);
+    out.push(...page.records);
+    while (!page.done && page.nextRecordsUrl) {
+      const url = page.nextRecordsUrl;
+      page = await this.call(what, () => this.conn.queryMore<T & Record<string, unknown>>(url) as unknown as Promise<QueryPage<T>>);
+      out.push(...page.records);
+    }
+    return out;
+  }
+
+  private stream(name: string): SfStream {
+    if (name !== 'Account' && name !== 'Contact' && name !== 'Lead') throw new Error(`Salesforce has no pull stream "${name}"`);
+    return name;
+  }
+
+  /**
+   * Every Salesforce call goes through here: spend the daily allowance within its budget (slow down
+   * near the end, pause before the reserve), call, learn the usage from Sforce-Limit-Info, and
+   * translate errors.
+   */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    await this.spendBudget();
+    try {
+      return await fn();
+    } catch (err) {
+      throw salesforceError(err, what);
+    } finally {
+      const u = this.conn.limitInfo?.apiUsage;
+      if (u) usageByConnection.set(this.connectionName, { used: u.used, limit: u.limit });
+    }
+  }
+
+  private async spendBudget(): Promise<void> {
+    let usage = usageByConnection.get(this.connectionName);
+    if (!usage) return;
+    let d = budgetDecision(usage.used, usage.limit, this.reservePercent);
+    if (d.action === 'pause' && !this.probed) {
+      // The allowance may have renewed since we last looked: one /limits call tells.
+      this.probed = true;
+      const limits = await this.conn.limits().catch((err: unknown) => {
+        throw salesforceError(err, 'limits');
+      });
+      usage = { used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining, limit: limits.DailyApiRequests.Max };
+      usageByConnection.set(this.connectionName, usage);
+      d = budgetDecision(usage.used, usage.limit, this.reservePercent);
+    }
+    if (d.action === 'pause') {
+      throw new CrmError(
+        'dailyLimit',
+        `Salesforce daily API allowance nearly spent (${usage.used} of ${usage.limit} used; ${this.reservePercent}% is kept for other integrations)`,
+        { code: 'DAILY_API_RESERVE', retryAfterMs: DAILY_LIMIT_RECHECK_MS },
+      );
+    }
+    if (d.action === 'slow') await new Promise((r) => setTimeout(r, d.delayMs));
+  }
+}
+
+interface QueryPage<T = SfRow> {
+  records: T[];
+  done: boolean;
+  nextRecordsUrl?: string;
+  totalSize: number;
+}
+
+/** jsforce requests `/query/<last path segment>` whatever URL it is given (wire facts B2). */
+function locatorOf(nextRecordsUrl: string): string {
+  return nextRecordsUrl.split('/').pop()!;
+}
+
+function soqlDatetime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** One slice, in (SystemModstamp, Id) order, optionally resuming after a known record. */
+export function sliceSoql(stream: SfStream, fields: string[], fromMs: number, toMs: number, after?: [string, string]): string {
+  let where = `SystemModstamp >= ${soqlDatetime(fromMs)} AND SystemModstamp < ${soqlDatetime(toMs)}`;
+  if (after) {
+    const ts = soqlDatetime(Date.parse(after[0].replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
+    where += ` AND (SystemModstamp > ${ts} OR (SystemModstamp = ${ts} AND Id > '${after[1].replace(/'/g, "\\'")}'))`;
+  }
+  return `SELECT ${fields.join(', ')} FROM ${stream} WHERE ${where} ORDER BY SystemModstamp, Id`;
+}

@@ -1,0 +1,21 @@
+/**
+ * Cursors the Salesforce adapter hands out. A pull covers SystemModstamp time ranges ("slices"),
+ * oldest first; one SOQL query per slice, paged by queryMore. `after` is the (SystemModstamp, Id)
+ * of the last record returned, so when a locator is gone (they expire, and a sandbox restart drops
+ * them) the slice is queried again from just after it, in the same order, losing and repeating
+ * nothing. A slice that makes Salesforce time out is split in two (adaptive slicing).
+ */
+export interface SalesforceCursor {
+  /** [fromMs, toMs) ranges still to pull; the first is in progress. */
+  slices: [number, number][];
+  locator?: string;
+  after?: [string, string];
+}
+
+export function encodeCursor(c: SalesforceCursor): string {
+  return JSON.stringify(c);
+}
+
+export function decodeCursor(s: string | null): SalesforceCursor | null {
+  return s ? (JSON.parse(s) as SalesforceCursor) : null;
+}
