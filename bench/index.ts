@@ -1,4 +1,5 @@
 import { hubspotInitialPull } from './hubspot-initial-pull';
+import { salesforceInitialPull } from './salesforce-initial-pull';
 import { formatBench, type BenchResult } from './result';
 
 /**
@@ -7,6 +8,7 @@ import { formatBench, type BenchResult } from './result';
  */
 const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
   'hubspot-initial-pull': hubspotInitialPull,
+  'salesforce-initial-pull': salesforceInitialPull,
 };
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { integrationHandle, temporalClient, startIntegration, waitForWorker } from '../src/client/integrations';
-import { DEMO_PORTAL } from '../src/dev/demo-setup';
+import { DEMO_INPUTS, DEMO_PORTAL } from '../src/dev/demo-setup';
 import { exited, freePort, spawnNode, spawnService, stopChild } from '../src/dev/processes';
 import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
@@ -29,6 +29,7 @@ describe('the services of docker-compose.yml, as processes', () => {
   let pg: { url: string; dir: string };
   let temporal: DevServer;
   let sandbox: { child: ChildProcess; url: string };
+  let salesforce: { child: ChildProcess; url: string };
   let worker: ChildProcess | undefined;
   let db: Db;
   let crmContacts = 0;
@@ -40,11 +41,13 @@ describe('the services of docker-compose.yml, as processes', () => {
     pg = { url: env.DATABASE_URL, dir: env.PG_TEST_DIR };
     temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
     sandbox = await startSandbox();
+    salesforce = await spawnService('sandbox/salesforce/main.js', { SALESFORCE_SANDBOX_PORT: String(await freePort()), SALESFORCE_SANDBOX_DATA_FILE: join(dir, 'sf.json') });
   });
   after(async () => {
     if (worker) await stopChild(worker, 5_000);
     await db?.close();
     if (sandbox) await stopChild(sandbox.child, 5_000);
+    if (salesforce) await stopChild(salesforce.child, 5_000);
     await temporal?.stop();
     if (pg) execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh'), 'stop', pg.dir]);
   });
@@ -55,7 +58,7 @@ describe('the services of docker-compose.yml, as processes', () => {
 
   /** Runs demo-setup to its end, as compose's one-shot service; returns its log lines. */
   async function demoSetup(): Promise<Record<string, unknown>[]> {
-    const child = spawnNode('dev/demo-setup.js', { HUBSPOT_SANDBOX_URL: sandbox.url, CRM_CONNECTIONS_FILE: connectionsFile, DATABASE_URL: pg.url, LOG_FORMAT: 'json' }, ['ignore', 'pipe', 'inherit']);
+    const child = spawnNode('dev/demo-setup.js', { HUBSPOT_SANDBOX_URL: sandbox.url, SALESFORCE_SANDBOX_URL: salesforce.url, CRM_CONNECTIONS_FILE: connectionsFile, DATABASE_URL: pg.url, LOG_FORMAT: 'json' }, ['ignore', 'pipe', 'inherit']);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await exited(child);
@@ -71,11 +74,11 @@ describe('the services of docker-compose.yml, as processes', () => {
 
   it('seeds the demo once; a second run changes nothing; the sandbox keeps it across a restart', async () => {
     const first = await demoSetup();
-    assert.ok(first.some((l) => l.seeded === true), 'the first run seeds');
+    assert.ok(first.some((l) => JSON.stringify(l.seeded) === JSON.stringify(['hubspot', 'salesforce'])), 'the first run seeds both CRMs');
     assert.equal(statSync(connectionsFile).mode & 0o777, 0o600, 'the connections file, which holds the token, is owner-only');
     const written = readFileSync(connectionsFile, 'utf8');
     const second = await demoSetup();
-    assert.ok(second.some((l) => l.seeded === false), 'the second run finds the demo in place');
+    assert.ok(second.some((l) => Array.isArray(l.seeded) && l.seeded.length === 0), 'the second run finds the demo in place');
     assert.equal(readFileSync(connectionsFile, 'utf8'), written, 'and keeps the token');
 
     await stopChild(sandbox.child);
@@ -90,7 +93,7 @@ describe('the services of docker-compose.yml, as processes', () => {
   });
 
   it('the worker, configured as compose configures it, pulls the whole demo portal', async () => {
-    // The sandbox restarted on another port: point the connection at it, as compose's fixed hostname would.
+    // The HubSpot sandbox restarted on another port: point the connection at it, as compose's fixed hostname would.
     const conn = JSON.parse(readFileSync(connectionsFile, 'utf8'));
     conn['acme-hubspot'].baseUrl = sandbox.url;
     const movedFile = join(dir, 'connections-moved.json');
@@ -99,15 +102,21 @@ describe('the services of docker-compose.yml, as processes', () => {
     worker = spawnNode('worker.js', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: pg.url, CRM_CONNECTIONS_FILE: movedFile, LOG_LEVEL: 'warn' });
     const client = await temporalClient(temporal.address, 'default');
     await waitForWorker(client, () => worker!.exitCode === null);
-    // The very input main.ts prints for the UI's Start Workflow form.
-    await startIntegration(client, { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' });
-    const handle = integrationHandle(client, 'acme', 'hubspot');
-    await waitFor('configuring', () => handle.query(statusQuery), (s) => s.phase === 'configuring');
-    await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
-    const s = await waitFor('initial pull', () => handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial', 180_000);
-    assert.equal(s.lastPull?.failure, undefined);
-    await handle.signal(disconnectSignal, {});
-    await handle.result();
+    // The very inputs main.ts prints for the UI's Start Workflow form.
+    const pulled = [];
+    for (const input of [DEMO_INPUTS.hubspot, DEMO_INPUTS.salesforce]) {
+      await startIntegration(client, input);
+      const handle = integrationHandle(client, input.workspaceId, input.crm);
+      await waitFor('configuring', () => handle.query(statusQuery), (s) => s.phase === 'configuring');
+      await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
+      pulled.push({ handle, input });
+    }
+    for (const { handle } of pulled) {
+      const s = await waitFor('initial pull', () => handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial', 180_000);
+      assert.equal(s.lastPull?.failure, undefined);
+      await handle.signal(disconnectSignal, {});
+      await handle.result();
+    }
     await client.connection.close();
 
     db = await openDb({ databaseUrl: pg.url });
@@ -117,5 +126,12 @@ describe('the services of docker-compose.yml, as processes', () => {
     // Every demo record has a CRM owner, and the demo's reps carry the owners' emails: all resolve.
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = 'acme' AND owner_user_id LIKE 'u-rep%'");
     assert.equal(Number(rows[0].n), crmContacts);
+
+    // Salesforce: every contact (4,000 + 20 from converted leads + 10 duplicates) and the 1,500 leads
+    // that are nobody's contact; the 30 leads that are also contacts, and the converted ones, are not.
+    const sf = await workspaceCounts(db, 'globex', 'salesforce');
+    assert.equal(sf.contacts, 4_030 + 1_500);
+    assert.equal(sf.accounts, 1_020);
+    assert.ok(sf.potentialDuplicates >= 20, `duplicates flagged: ${sf.potentialDuplicates}`);
   });
 });

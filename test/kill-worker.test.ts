@@ -9,7 +9,11 @@ import { ensureSearchAttributes } from '../src/client/search-attributes';
 import { startIntegration, temporalClient } from '../src/client/integrations';
 import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../src/sandbox/hubspot/server';
+import { SalesforceSandboxAdmin } from '../src/sandbox/salesforce/admin-client';
+import { startSalesforceSandbox } from '../src/sandbox/salesforce/server';
+import type { ConnectionConfig } from '../src/crm/connections';
+import type { CrmName } from '../src/domain/types';
+import { startHubSpotSandbox } from '../src/sandbox/hubspot/server';
 import { openDb, type Db } from '../src/store/db';
 import { ensureWorkspace, upsertUser } from '../src/store/workspace-store';
 import { disconnectSignal, statusQuery } from '../src/workflows/contract';
@@ -18,15 +22,74 @@ import { exited, freePort, spawnWorker } from './support/processes';
 
 /**
  * SIGKILL the worker process at several points of an initial pull on the real dev server; each time
- * a new worker takes over. The workspace must end with exactly the sandbox's records, none twice.
+ * a new worker takes over. The workspace must end with exactly the CRM's records, none twice.
  */
-describe('worker killed during the initial pull (real dev server)', () => {
+interface KillCase {
+  crm: CrmName;
+  /** Creates the CRM side; returns the connection and how to read it. */
+  setup(): Promise<{
+    connection: ConnectionConfig;
+    /** Pull pages the CRM has served so far, to time the kills. */
+    pagesServed(): Promise<number>;
+    /** Page counts at which to kill, all before the pull can end. */
+    killAt: number[];
+    contactIds(): Promise<string[]>;
+    accounts: number;
+    close(): Promise<void>;
+  }>;
+}
+
+const CASES: KillCase[] = [
+  {
+    crm: 'hubspot',
+    async setup() {
+      const sandbox = await startHubSpotSandbox();
+      const admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, 777, 'pat-kill');
+      await admin.seed({ contacts: 3_000, companies: 300, owners: 3 });
+      // Slow the CRM a little so the pull lasts long enough to be killed three times.
+      await admin.setFaults({ latencyMs: 25 });
+      return {
+        connection: { crm: 'hubspot', accessToken: 'pat-kill', baseUrl: sandbox.url },
+        pagesServed: async () => (await admin.stats()).byRoute['GET /crm/v3/objects/contacts'] ?? 0,
+        killAt: [4, 14, 24], // of 30 contact pages
+        contactIds: async () => (await admin.ids('contacts')).ids,
+        accounts: 300,
+        close: () => sandbox.close(),
+      };
+    },
+  },
+  {
+    crm: 'salesforce',
+    async setup() {
+      const sandbox = await startSalesforceSandbox();
+      const admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, '00DKILL', 'sf-kill');
+      await admin.seed({ accounts: 300, contacts: 14_000, leads: 2_000, leadContactPairs: 20, convertedLeads: 10, users: 3 });
+      // Salesforce pages are 2,000 records; slow each a little so kills land between them.
+      await admin.setFaults({ latencyMs: 300 });
+      const pages = async () => {
+        const by = (await admin.stats()).byRoute;
+        return Object.entries(by).filter(([k]) => /GET \/services\/data\/vXX\/query/.test(k)).reduce((n, [, v]) => n + v, 0);
+      };
+      return {
+        connection: { crm: 'salesforce', accessToken: 'sf-kill', instanceUrl: sandbox.url },
+        pagesServed: pages,
+        killAt: [3, 8, 12], // of ~16 query calls: owners x2, counts x3, 1 account, 8 contact, 2 lead batches
+        contactIds: async () => (await admin.ids('Contact')).ids,
+        accounts: 300 + 10,
+        close: () => sandbox.close(),
+      };
+    },
+  },
+];
+
+for (const kc of CASES) describe(`${kc.crm}: worker killed during the initial pull (real dev server)`, () => {
   let temporal: DevServer;
-  let sandbox: HubSpotSandbox;
+  let crmSide: Awaited<ReturnType<KillCase['setup']>>;
   let db: Db | undefined;
   let dataDir: string;
   let workerEnv: Record<string, string>;
   let worker: ChildProcess | undefined;
+  const ws = `kill-${kc.crm}`;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crm-sync-kill-'));
@@ -34,10 +97,10 @@ describe('worker killed during the initial pull (real dev server)', () => {
     const connection = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(connection, 'default');
     await connection.close();
-    sandbox = await startHubSpotSandbox();
+    crmSide = await kc.setup();
     dataDir = join(dir, 'pglite');
     const connectionsFile = join(dir, 'connections.json');
-    writeFileSync(connectionsFile, JSON.stringify({ 'kill-hubspot': { crm: 'hubspot', accessToken: 'pat-kill', baseUrl: sandbox.url } }));
+    writeFileSync(connectionsFile, JSON.stringify({ [ws]: crmSide.connection }));
     workerEnv = {
       TEMPORAL_ADDRESS: temporal.address,
       // The worker owns the embedded database, as in the main job; SIGKILL hits PGlite too.
@@ -50,38 +113,34 @@ describe('worker killed during the initial pull (real dev server)', () => {
   after(async () => {
     worker?.kill('SIGKILL');
     await db?.close();
-    await sandbox?.close();
+    await crmSide?.close();
     await temporal?.stop();
   });
 
-  const count = async (sql: string) => Number((await db!.query<{ n: number }>(sql)).rows[0].n);
+  const count = async (sql: string) => Number((await db!.query<{ n: number }>(sql, [ws])).rows[0].n);
 
   it('ends with exactly the CRM records, none twice', async () => {
-    const admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, 777, 'pat-kill');
-    await admin.seed({ contacts: 3_000, companies: 300, owners: 3 });
-    // Slow the CRM a little so the pull lasts long enough to be killed three times.
-    await admin.setFaults({ latencyMs: 25 });
     db = await openDb({ dataDir });
-    await ensureWorkspace(db, 'killws', 'free');
-    await upsertUser(db, { id: 'killws-admin', workspaceId: 'killws', email: 'a@k.example', name: 'A', permissions: ['assign contact owner', 'assign account owner'] });
-
+    await ensureWorkspace(db, ws, 'free');
+    await upsertUser(db, { id: `${ws}-admin`, workspaceId: ws, email: 'a@k.example', name: 'A', permissions: ['assign contact owner', 'assign account owner'] });
+    // The same pull, undisturbed, is the reference: how many workspace contacts the CRM's records make.
     await db.close();
     db = undefined;
     worker = spawnWorker(workerEnv);
     const client = await temporalClient(temporal.address, 'default');
-    const handle = await startIntegration(client, { workspaceId: 'killws', crm: 'hubspot', connection: 'kill-hubspot', syncUserId: 'killws-admin', plan: 'free' });
+    const handle = await startIntegration(client, { workspaceId: ws, crm: kc.crm, connection: ws, syncUserId: `${ws}-admin`, plan: 'free' });
 
     // The database belongs to the worker while it runs; progress is read from the CRM side.
-    const contactPages = async () => (await admin.stats()).byRoute['GET /crm/v3/objects/contacts'] ?? 0;
     const killedAt: number[] = [];
-    for (const threshold of [4, 14, 24]) {
-      killedAt.push(await waitFor(`${threshold} contact pages`, contactPages, (n) => n >= threshold, 120_000));
+    for (const threshold of crmSide.killAt) {
+      killedAt.push(await waitFor(`${threshold} pages`, crmSide.pagesServed, (n) => n >= threshold, 120_000));
       worker.kill('SIGKILL');
       await exited(worker);
       worker = spawnWorker(workerEnv);
     }
     const s = await waitFor('syncing', () => handle.query(statusQuery), (x) => x.phase === 'syncing', 240_000);
-    assert.ok(killedAt.every((n) => n < 30), `every kill landed mid-pull (after ${killedAt.join(', ')} of 30 pages)`);
+    const lastKill = killedAt[killedAt.length - 1];
+    assert.ok(lastKill < (await crmSide.pagesServed()), `every kill landed mid-pull (after ${killedAt.join(', ')} pages)`);
     await handle.signal(disconnectSignal, {});
     await handle.result();
     await client.connection.close();
@@ -89,16 +148,16 @@ describe('worker killed during the initial pull (real dev server)', () => {
     await exited(worker);
     db = await openDb({ dataDir });
 
-    assert.equal(await count("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = 'killws'"), 3_000);
-    assert.equal(await count("SELECT count(*)::int AS n FROM accounts WHERE workspace_id = 'killws'"), 300);
-    assert.equal(await count("SELECT count(DISTINCT crm_id)::int AS n FROM crm_links WHERE workspace_id = 'killws' AND object_kind = 'contact'"), 3_000);
-    const { ids } = await admin.ids('contacts');
-    const { rows } = await db.query<{ crm_id: string }>("SELECT crm_id FROM crm_links WHERE workspace_id = 'killws' AND object_kind = 'contact'");
-    assert.deepEqual(new Set(rows.map((r) => r.crm_id)), new Set(ids));
-    // Pages were counted exactly once, too.
-    assert.equal(await count("SELECT sum(created)::int AS n FROM pull_runs WHERE workspace_id = 'killws' AND kind = 'initial'"), 3_300);
-    // And the status the operator sees reports the same, though chunks were cut short and retried.
-    assert.equal(s.lastPull?.created, 3_300);
-    assert.equal(s.lastPull?.seen, 3_300);
+    const contactIds = await crmSide.contactIds();
+    assert.equal(await count("SELECT count(*)::int AS n FROM accounts WHERE workspace_id = $1"), crmSide.accounts);
+    const { rows } = await db.query<{ crm_id: string; crm_object: string }>("SELECT crm_id, crm_object FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact'", [ws]);
+    const linkedContacts = rows.filter((r) => r.crm_object !== 'Lead').map((r) => r.crm_id);
+    assert.deepEqual(new Set(linkedContacts), new Set(contactIds), 'every CRM contact linked');
+    assert.equal(linkedContacts.length, contactIds.length, 'none twice');
+    // One workspace contact per link: nothing half-written survived a kill.
+    assert.equal(await count("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = $1"), rows.length);
+    // Pages were counted exactly once, too, and the status the operator sees says the same.
+    assert.equal(await count("SELECT sum(created)::int AS n FROM pull_runs WHERE workspace_id = $1 AND kind = 'initial'"), rows.length + crmSide.accounts);
+    assert.equal(s.lastPull?.created, rows.length + crmSide.accounts);
   });
 });

@@ -45,6 +45,7 @@ export function beginPullActivity(deps: ActivityDeps) {
           if (total !== null) await setRunTotal(deps.db, run.id, total);
         }
         runs.push({ runId: run.id, stream: stream.name, objectKind: stream.kind, total });
+        heartbeat({ stream: stream.name });
       }
       return { runs };
     });

@@ -6,19 +6,20 @@ import { ensureSearchAttributes } from '../client/search-attributes';
 import { DATA_DIR } from '../config';
 import { createLogger } from '../logger';
 import { startHubSpotSandbox } from '../sandbox/hubspot/server';
+import { startSalesforceSandbox } from '../sandbox/salesforce/server';
 import { openDb } from '../store/db';
 import { servePglite } from '../store/serve';
 import { TASK_QUEUE } from '../workflows/contract';
-import { setupDemo } from './demo-setup';
+import { DEMO_INPUTS, setupDemo } from './demo-setup';
 import { spawnNode, stopChild } from './processes';
 import { startDevServer } from './temporal-dev-server';
 
 /**
- * The main job (`npm start`): Temporal dev server with its UI, the HubSpot sandbox with demo data,
+ * The main job (`npm start`): Temporal dev server with its UI, the HubSpot and Salesforce sandboxes with demo data,
  * the embedded workspace database, and a worker. Everything lives under .data/ and survives a
  * restart. Ctrl-C stops it all.
  */
-const PORTS = { temporal: 7233, ui: 8233, hubspot: 4010, db: 5433 };
+const PORTS = { temporal: 7233, ui: 8233, hubspot: 4010, salesforce: 4020, db: 5433 };
 
 async function main(): Promise<void> {
   const log = createLogger();
@@ -46,10 +47,12 @@ async function main(): Promise<void> {
 
     const sandbox = await startHubSpotSandbox({ port: PORTS.hubspot, dataFile: resolve(DATA_DIR, 'hubspot-sandbox.json') });
     stops.push(() => sandbox.close());
+    const salesforce = await startSalesforceSandbox({ port: PORTS.salesforce, dataFile: resolve(DATA_DIR, 'salesforce-sandbox.json') });
+    stops.push(() => salesforce.close());
     const connectionsFile = resolve(DATA_DIR, 'connections.json');
     const db = await openDb({ dataDir: resolve(DATA_DIR, 'pglite') });
-    const demo = await setupDemo({ sandboxUrl: sandbox.url, connectionsFile, db });
-    log.info(demo, demo.seeded ? 'HubSpot sandbox seeded with demo data' : 'demo data already in place');
+    const demo = await setupDemo({ sandboxUrl: sandbox.url, salesforceUrl: salesforce.url, connectionsFile, db });
+    log.info(demo, demo.seeded.length ? `sandboxes seeded with demo data: ${demo.seeded.join(', ')}` : 'demo data already in place');
     // PGlite serves one process; the worker and the CLI reach it through this socket.
     const dbServer = await servePglite(db, PORTS.db);
     stops.push(() => db.close());
@@ -59,20 +62,26 @@ async function main(): Promise<void> {
     const worker = startWorker(databaseUrl, connectionsFile, temporal.address, () => void stopAll(1));
     stops.push(() => stopChild(worker));
 
-    const input = { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' };
+    const form = (input: (typeof DEMO_INPUTS)[keyof typeof DEMO_INPUTS]) => [
+      `  Workflow ID:   integration:${input.workspaceId}:${input.crm}`,
+      `  Task Queue:    ${TASK_QUEUE}`,
+      `  Workflow Type: integrationWorkflow`,
+      `  Input (json/plain):`,
+      `  ${JSON.stringify(input)}`,
+    ];
     process.stdout.write(
       [
         '',
-        `Temporal UI:   ${temporal.uiUrl}/namespaces/default/workflows`,
-        `HubSpot sandbox: ${sandbox.url}  (admin API under /_admin)`,
-        `Workspace DB:  ${databaseUrl}  (PGlite via pglite-socket; the CLI uses it)`,
+        `Temporal UI:        ${temporal.uiUrl}/namespaces/default/workflows`,
+        `HubSpot sandbox:    ${sandbox.url}  (admin API under /_admin)`,
+        `Salesforce sandbox: ${salesforce.url}  (admin API under /_admin)`,
+        `Workspace DB:       ${databaseUrl}  (PGlite via pglite-socket; the CLI uses it)`,
         '',
-        'Start an integration: Workflows > Start Workflow, then paste',
-        `  Workflow ID:   integration:acme:hubspot`,
-        `  Task Queue:    ${TASK_QUEUE}`,
-        `  Workflow Type: integrationWorkflow`,
-        `  Input (json/plain):`,
-        `  ${JSON.stringify(input)}`,
+        'Start an integration: Workflows > Start Workflow, then paste, for HubSpot (workspace acme)',
+        ...form(DEMO_INPUTS.hubspot),
+        'or for Salesforce (workspace globex)',
+        ...form(DEMO_INPUTS.salesforce),
+        'The plan is paid: send the update startSyncNow with input {} to skip the 6-hour window.',
         '',
         `or, from another shell: DATABASE_URL=${databaseUrl} npm run cli -- start acme --connection acme-hubspot --sync-user u-admin --plan paid`,
         'Ctrl-C stops everything; state stays in .data/.',

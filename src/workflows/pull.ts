@@ -41,15 +41,19 @@ function sum(runs: CarriedRun[]): RunCounts {
 /** Chunks per run of this workflow before it continues as new: about 6 events each, so < 1,000 events. */
 export const MAX_CHUNKS_PER_EXECUTION = 150;
 
-const { beginPull, refreshOwners } = proxyActivities<Activities>({
+const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] };
+const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry });
+const { beginPull } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
+  // It heartbeats per stream it counts, so a dead worker's attempt is retried within 30 s.
+  heartbeatTimeout: '30 seconds',
+  retry,
 });
 const { pullChunk } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // Each page heartbeats; a dead worker's attempt is retried elsewhere after this much silence.
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
+  retry,
 });
 
 export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals> {

@@ -17,7 +17,7 @@ export const API_VERSION = '62.0';
 /** Slices narrower than this that still time out are an error, not something to split further. */
 const MIN_SLICE_MS = 1_000;
 
-type SfStream = 'Account' | 'Contact' | 'Lead';
+export type SfStream = 'Account' | 'Contact' | 'Lead';
 
 /** Fields the adapter reads itself, besides those the field mapping asks for. */
 const OWN_FIELDS: Record<SfStream, string[]> = {
@@ -25,6 +25,10 @@ const OWN_FIELDS: Record<SfStream, string[]> = {
   Contact: ['Id', 'OwnerId', 'SystemModstamp', 'AccountId'],
   Lead: ['Id', 'OwnerId', 'SystemModstamp', 'IsConverted', 'ConvertedContactId'],
 };
+
+export function ownFields(stream: SfStream): string[] {
+  return OWN_FIELDS[stream];
+}
 
 /** What the org last said of its daily allowance, per connection, shared by every activity of the process. */
 const usageByConnection = new Map<string, { used: number; limit: number }>();
