@@ -28,7 +28,9 @@ export function beginPullActivity(deps: ActivityDeps) {
     return asActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const nowMs = Date.now();
-      const runs: BeganRun[] = [];
+      // Streams are opened one by one (each its own row), then counted concurrently: counting is one
+      // call per stream, and on a remote CRM their latency would otherwise add up.
+      const opened = [];
       for (const stream of crm.streams) {
         const run = await beginPullRun(deps.db, {
           runKey: `${input.runKey}:${stream.name}`,
@@ -39,14 +41,19 @@ export function beginPullActivity(deps: ActivityDeps) {
           stream: stream.name,
           nowMs,
         });
-        let total = run.totalEstimate;
-        if (total === null && run.sinceMs === null) {
-          total = await crm.countRecords(stream.name);
-          if (total !== null) await setRunTotal(deps.db, run.id, total);
-        }
-        runs.push({ runId: run.id, stream: stream.name, objectKind: stream.kind, total });
-        heartbeat({ stream: stream.name });
+        opened.push({ stream, run });
       }
+      const runs: BeganRun[] = await Promise.all(
+        opened.map(async ({ stream, run }) => {
+          let total = run.totalEstimate;
+          if (total === null && run.sinceMs === null) {
+            total = await crm.countRecords(stream.name);
+            if (total !== null) await setRunTotal(deps.db, run.id, total);
+            heartbeat({ stream: stream.name });
+          }
+          return { runId: run.id, stream: stream.name, objectKind: stream.kind, total };
+        }),
+      );
       return { runs };
     });
   };

@@ -1,4 +1,4 @@
-import { continueAsNew, getExternalWorkflowHandle, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, getExternalWorkflowHandle, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { FieldMapping } from '../domain/field-mapping';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
@@ -42,7 +42,8 @@ function sum(runs: CarriedRun[]): RunCounts {
 export const MAX_CHUNKS_PER_EXECUTION = 150;
 
 const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] };
-const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry });
+// One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
+const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
 const { beginPull } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // It heartbeats per stream it counts, so a dead worker's attempt is retried within 30 s.
@@ -83,8 +84,16 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   }
 
   if (!runs) {
-    await pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
-    const began = await pausable(() => beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId }));
+    const owners = () => pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
+    const open = () => pausable(() => beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId }));
+    let began: Awaited<ReturnType<typeof open>>;
+    // Independent: owners are refreshed while the runs are opened and counted. Pulls started by
+    // an older worker did one after the other, and replay that way.
+    if (patched('pull-start-concurrent')) [, began] = await Promise.all([owners(), open()]);
+    else {
+      await owners();
+      began = await open();
+    }
     runs = began.runs.map((r) => ({ ...r, done: false, counts: { ...ZERO } }));
   }
   const allRuns = runs;

@@ -45,8 +45,8 @@ export class SalesforceAdapter implements CrmPort {
   ];
   private readonly conn: Connection;
   private readonly reservePercent: number;
-  /** Whether this adapter has asked /limits afresh; a paused pull probes once per attempt. */
-  private probed = false;
+  /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
+  private probe?: Promise<void>;
 
   constructor(private readonly connectionName: string, creds: SalesforceCredentials) {
     // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
@@ -163,14 +163,17 @@ export class SalesforceAdapter implements CrmPort {
     let usage = usageByConnection.get(this.connectionName);
     if (!usage) return;
     let d = budgetDecision(usage.used, usage.limit, this.reservePercent);
-    if (d.action === 'pause' && !this.probed) {
-      // The allowance may have renewed since we last looked: one /limits call tells.
-      this.probed = true;
-      const limits = await this.conn.limits().catch((err: unknown) => {
-        throw salesforceError(err, 'limits');
-      });
-      usage = { used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining, limit: limits.DailyApiRequests.Max };
-      usageByConnection.set(this.connectionName, usage);
+    if (d.action === 'pause') {
+      // The allowance may have renewed since we last looked: one /limits call tells, shared by
+      // every call this adapter has in flight (beginPull counts its streams concurrently).
+      this.probe ??= this.conn.limits().then(
+        (limits) => void usageByConnection.set(this.connectionName, { used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining, limit: limits.DailyApiRequests.Max }),
+        (err: unknown) => {
+          throw salesforceError(err, 'limits');
+        },
+      );
+      await this.probe;
+      usage = usageByConnection.get(this.connectionName)!;
       d = budgetDecision(usage.used, usage.limit, this.reservePercent);
     }
     if (d.action === 'pause') {
