@@ -73,7 +73,7 @@ const CASES: KillCase[] = [
       return {
         connection: { crm: 'salesforce', accessToken: 'sf-kill', instanceUrl: sandbox.url },
         pagesServed: pages,
-        killAt: [3, 8, 12], // of ~16 query calls: owners x2, counts x3, 1 account, 8 contact, 2 lead batches
+        killAt: [6, 9, 12], // of ~16 query calls: owners x2, counts x3, 1 account, 8 contact, 2 lead batches
         contactIds: async () => (await admin.ids('Contact')).ids,
         accounts: 300 + 10,
         close: () => sandbox.close(),

@@ -176,6 +176,22 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
     assert.equal((await admin.stats()).queryTimeouts, 1);
   });
 
+  it('injects faults: outages (jsforce retries GETs through them), lock errors, revoked tokens', async () => {
+    const before = (await admin.stats()).serverErrors;
+    await admin.setFaults({ outageUntil: Date.now() + 1_200 });
+    const r = await conn.query('SELECT COUNT() FROM Account');
+    assert.equal(r.totalSize > 0, true, 'the query got through once the outage ended');
+    assert.ok((await admin.stats()).serverErrors > before, 'SERVER_UNAVAILABLE was answered meanwhile');
+    await admin.setFaults({ outageUntil: 0, lockRate: 1 });
+    const locked = await conn.sobject('Lead').create([{ LastName: 'L', Company: 'C' }], { allOrNone: false });
+    assert.equal((locked[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
+    await admin.setFaults({ lockRate: 0 });
+    await admin.revoke(token);
+    assert.equal((await errorOf(conn.query('SELECT Id FROM Lead LIMIT 1'))).name, 'INVALID_SESSION_ID');
+    await admin.addToken(token);
+    await conn.query('SELECT Id FROM Lead LIMIT 1');
+  });
+
   it('keeps its orgs across a restart when given a data file', async () => {
     const { mkdtempSync } = await import('node:fs');
     const { join } = await import('node:path');

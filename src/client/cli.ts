@@ -101,7 +101,8 @@ async function watch(status: () => Promise<IntegrationStatus>): Promise<number> 
     if (p && !p.finished && p.total) {
       const width = 40;
       const filled = Math.min(width, Math.round((p.done / p.total) * width));
-      process.stdout.write(`\rinitial pull [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}   `);
+      const paused = s.pausedUntil ? ` paused until ${s.pausedUntil} (daily API allowance)` : '';
+      process.stdout.write(`\rinitial pull [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${paused}   `);
     } else {
       process.stdout.write(`\r${s.phase}${s.windowEndsAt && s.phase === 'configuring' ? ` until ${s.windowEndsAt}` : ''}                                        `);
     }
