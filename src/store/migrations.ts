@@ -153,6 +153,42 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE pull_runs ADD COLUMN errors integer NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 3,
+    name: 'push outbox, push errors that can be retried and resolved',
+    sql: `
+      -- Transactional outbox: a workspace write adds a row here in its own transaction, one per
+      -- connected CRM. A row leaves only when the CRM's answer is recorded (link or error log), so
+      -- a worker killed mid-push leaves it to be pushed again, idempotently.
+      CREATE TABLE push_outbox (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        object_kind text NOT NULL CHECK (object_kind IN ('contact', 'account')),
+        local_id uuid NOT NULL,
+        -- manual pushes override the push conditions (seed 001, "Push Records Manually")
+        manual boolean NOT NULL DEFAULT false,
+        -- whose CRM owner a created record gets; null = the sync user's
+        requested_by text,
+        attempts integer NOT NULL DEFAULT 0,
+        not_before timestamptz NOT NULL DEFAULT now(),
+        enqueued_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, crm, object_kind, local_id)
+      );
+      CREATE INDEX push_outbox_due ON push_outbox (workspace_id, crm, not_before);
+      ALTER TABLE error_log ADD COLUMN field text;
+      ALTER TABLE error_log ADD COLUMN record jsonb;
+      -- 'rejected' (the CRM refused the record: fix data or mapping) or 'transient' (retried by itself)
+      ALTER TABLE error_log ADD COLUMN cause text;
+      ALTER TABLE error_log ADD COLUMN attempts integer NOT NULL DEFAULT 1;
+      ALTER TABLE error_log ADD COLUMN same_as_before boolean NOT NULL DEFAULT false;
+      ALTER TABLE error_log ADD COLUMN resolved_at timestamptz;
+      -- One open push error per record: a repeat updates it (and says so) instead of piling up rows.
+      CREATE UNIQUE INDEX error_log_open_push ON error_log (workspace_id, crm, object_kind, local_id)
+        WHERE job_type = 'push' AND resolved_at IS NULL;
+      ALTER TABLE contacts ADD COLUMN created_by text;
+      ALTER TABLE accounts ADD COLUMN created_by text;
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

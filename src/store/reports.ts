@@ -43,6 +43,10 @@ export interface ErrorLogRow {
   errorCode: string;
   message: string;
   occurredAt: Date;
+  field: string | null;
+  attempts: number;
+  sameAsBefore: boolean;
+  resolvedAt: Date | null;
 }
 
 export async function errorLog(
@@ -52,7 +56,7 @@ export async function errorLog(
   opts: { jobType?: string; limit?: number } = {},
 ): Promise<ErrorLogRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT id, job_type, object_kind, local_id, crm_id, error_code, message, occurred_at FROM error_log
+    `SELECT id, job_type, object_kind, local_id, crm_id, error_code, message, occurred_at, field, attempts, same_as_before, resolved_at FROM error_log
       WHERE workspace_id = $1 AND crm = $2 AND ($3::text IS NULL OR job_type = $3)
       ORDER BY occurred_at DESC, id DESC LIMIT $4`,
     [workspaceId, crm, opts.jobType ?? null, opts.limit ?? 100],
@@ -66,6 +70,10 @@ export async function errorLog(
     errorCode: String(r.error_code),
     message: String(r.message),
     occurredAt: r.occurred_at as Date,
+    field: (r.field as string | null) ?? null,
+    attempts: Number(r.attempts ?? 1),
+    sameAsBefore: Boolean(r.same_as_before),
+    resolvedAt: (r.resolved_at as Date | null) ?? null,
   }));
 }
 

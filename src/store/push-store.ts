@@ -1,0 +1,224 @@
+import type { CrmName, ObjectKind } from '../domain/types';
+import type { Db, Queryable } from './db';
+import { enqueuePush } from './workspace-writes';
+
+/** What the push activity reads and writes: due outbox rows, records to push, and the CRM's answers. */
+
+export interface DueRow {
+  kind: ObjectKind;
+  localId: string;
+  manual: boolean;
+  requestedBy: string | null;
+  attempts: number;
+}
+
+/** Due rows, accounts first (a contact's account must be in the CRM before the contact). */
+export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, limit: number): Promise<DueRow[]> {
+  const { rows } = await db.query<{ object_kind: ObjectKind; local_id: string; manual: boolean; requested_by: string | null; attempts: number }>(
+    `SELECT object_kind, local_id, manual, requested_by, attempts FROM push_outbox
+      WHERE workspace_id = $1 AND crm = $2 AND not_before <= now()
+      ORDER BY object_kind = 'contact', enqueued_at, local_id LIMIT $3`,
+    [workspaceId, crm, limit],
+  );
+  return rows.map((r) => ({ kind: r.object_kind, localId: r.local_id, manual: r.manual, requestedBy: r.requested_by, attempts: Number(r.attempts) }));
+}
+
+export async function outboxCounts(db: Queryable, workspaceId: string, crm: CrmName): Promise<{ due: number; deferred: number; nextDueAt: Date | null }> {
+  const { rows } = await db.query<{ due: number; deferred: number; next_due: Date | null }>(
+    `SELECT count(*) FILTER (WHERE not_before <= now()) AS due, count(*) FILTER (WHERE not_before > now()) AS deferred,
+            min(not_before) FILTER (WHERE not_before > now()) AS next_due
+       FROM push_outbox WHERE workspace_id = $1 AND crm = $2`,
+    [workspaceId, crm],
+  );
+  return { due: Number(rows[0].due), deferred: Number(rows[0].deferred), nextDueAt: rows[0].next_due ?? null };
+}
+
+export interface AccountRow {
+  id: string;
+  columns: Record<string, string | null>;
+  custom: Record<string, unknown>;
+  domainKey: string | null;
+  crmId: string | null;
+  crmObject: string | null;
+}
+
+export interface ContactRow extends AccountRow {
+  accountId: string | null;
+}
+
+const CONTACT_COLUMNS = ['email', 'first_name', 'last_name', 'title', 'phone', 'stage', 'email_status'];
+const ACCOUNT_COLUMNS = ['name', 'domain', 'phone', 'industry', 'stage'];
+
+export async function loadAccounts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<AccountRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT a.*, l.crm_id, l.crm_object FROM accounts a
+       LEFT JOIN crm_links l ON l.workspace_id = a.workspace_id AND l.crm = $2 AND l.object_kind = 'account' AND l.local_id = a.id
+      WHERE a.workspace_id = $1 AND a.id = ANY($3::uuid[])`,
+    [workspaceId, crm, ids],
+  );
+  return rows.map((r) => ({ ...row(r, ACCOUNT_COLUMNS), domainKey: (r.domain_key as string | null) ?? null }));
+}
+
+export async function loadContacts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<ContactRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT c.*, l.crm_id, l.crm_object FROM contacts c
+       LEFT JOIN crm_links l ON l.workspace_id = c.workspace_id AND l.crm = $2 AND l.object_kind = 'contact' AND l.local_id = c.id
+      WHERE c.workspace_id = $1 AND c.id = ANY($3::uuid[])`,
+    [workspaceId, crm, ids],
+  );
+  return rows.map((r) => ({ ...row(r, CONTACT_COLUMNS), domainKey: null, accountId: (r.account_id as string | null) ?? null }));
+}
+
+function row(r: Record<string, unknown>, columns: string[]) {
+  return {
+    id: String(r.id),
+    columns: Object.fromEntries(columns.map((c) => [c, (r[c] as string | null) ?? null])),
+    custom: (r.custom as Record<string, unknown>) ?? {},
+    crmId: (r.crm_id as string | null) ?? null,
+    crmObject: (r.crm_object as string | null) ?? null,
+  };
+}
+
+/** CRM accounts of this domain the workspace already mirrors, and the workspace account each is linked to. */
+export async function mirroredDomainMatches(db: Queryable, workspaceId: string, crm: CrmName, domainKeys: string[]) {
+  const { rows } = await db.query<{ domain_key: string; crm_id: string; local_id: string; crm_modified_at: string | null }>(
+    `SELECT a.domain_key, l.crm_id, l.local_id, l.crm_modified_at FROM accounts a
+       JOIN crm_links l ON l.workspace_id = a.workspace_id AND l.crm = $2 AND l.object_kind = 'account' AND l.local_id = a.id
+      WHERE a.workspace_id = $1 AND a.domain_key = ANY($3)`,
+    [workspaceId, crm, domainKeys],
+  );
+  return rows;
+}
+
+/** Which workspace record each of these CRM ids is linked to. */
+export async function linkedLocalIds(db: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, crmIds: string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ crm_id: string; local_id: string }>(
+    'SELECT crm_id, local_id FROM crm_links WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND crm_id = ANY($4)',
+    [workspaceId, crm, kind, crmIds],
+  );
+  return new Map(rows.map((r) => [r.crm_id, r.local_id]));
+}
+
+/** CRM owner per workspace user (their personal CRM identity). */
+export async function ownerIdsByUser(db: Queryable, workspaceId: string, crm: CrmName): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ user_id: string; crm_owner_id: string }>(
+    'SELECT user_id, min(crm_owner_id) AS crm_owner_id FROM user_crm_owner_links WHERE workspace_id = $1 AND crm = $2 GROUP BY user_id',
+    [workspaceId, crm],
+  );
+  return new Map(rows.map((r) => [r.user_id, r.crm_owner_id]));
+}
+
+export type RecordedOutcome =
+  | { kind: ObjectKind; localId: string; result: 'linked'; crmId: string; crmObject: string; ownerCrmId: string | null; inOutbox: boolean }
+  | { kind: ObjectKind; localId: string; result: 'skipped'; inOutbox: boolean }
+  | {
+      kind: ObjectKind;
+      localId: string;
+      result: 'rejected' | 'transient';
+      code: string;
+      message: string;
+      field: string | null;
+      record: Record<string, unknown>;
+      crmId: string | null;
+      inOutbox: boolean;
+    };
+
+/**
+ * Records a batch's answers in ONE transaction: links, error-log entries (one open entry per record,
+ * updated on a repeat, which says whether it failed the same way), and the outbox. Only after this
+ * commits does a record leave the outbox, so a crash before it means the batch is pushed again
+ * (idempotently) rather than lost.
+ */
+export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, outcomes: RecordedOutcome[]): Promise<void> {
+  if (!outcomes.length) return;
+  await db.transaction(async (tx) => {
+    const linked = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'linked' }> => o.result === 'linked');
+    for (const kind of ['account', 'contact'] as const) {
+      const mine = linked.filter((o) => o.kind === kind);
+      if (!mine.length) continue;
+      await tx.query(
+        `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id)
+         SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text)
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object`,
+        [workspaceId, crm, kind, JSON.stringify(mine.map((o) => ({ local_id: o.localId, crm_id: o.crmId, crm_object: o.crmObject, owner: o.ownerCrmId })))],
+      );
+      await tx.query(
+        `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND object_kind = $3
+            AND resolved_at IS NULL AND local_id = ANY($4::uuid[])`,
+        [workspaceId, crm, kind, mine.map((o) => o.localId)],
+      );
+    }
+    const failed = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'rejected' | 'transient' }> => o.result === 'rejected' || o.result === 'transient');
+    if (failed.length) {
+      await tx.query(
+        `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message, field, record, cause)
+         SELECT $1, $2, 'push', e.kind, e.local_id, e.crm_id, e.code, e.message, e.field, e.record, e.cause
+           FROM jsonb_to_recordset($3::jsonb) AS e(kind text, local_id uuid, crm_id text, code text, message text, field text, record jsonb, cause text)
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) WHERE job_type = 'push' AND resolved_at IS NULL DO UPDATE
+           SET attempts = error_log.attempts + 1,
+               same_as_before = (error_log.error_code = EXCLUDED.error_code AND error_log.message = EXCLUDED.message),
+               error_code = EXCLUDED.error_code, message = EXCLUDED.message, field = EXCLUDED.field, record = EXCLUDED.record,
+               cause = EXCLUDED.cause, crm_id = EXCLUDED.crm_id, occurred_at = now()`,
+        [workspaceId, crm, JSON.stringify(failed.map((o) => ({ kind: o.kind, local_id: o.localId, crm_id: o.crmId, code: o.code, message: o.message, field: o.field, record: o.record, cause: o.result })))],
+      );
+    }
+    // Transient failures stay in the outbox, due again after a backoff; everything else leaves it.
+    const transient = failed.filter((o) => o.result === 'transient' && o.inOutbox);
+    for (const o of transient) {
+      // 1, 2, 4 … minutes, at most an hour: retried on later cycles until it succeeds, never dropped.
+      await tx.query(
+        `UPDATE push_outbox SET attempts = attempts + 1,
+           not_before = now() + least(interval '1 hour', interval '1 minute' * power(2, least(attempts, 10)))
+          WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = $4`,
+        [workspaceId, crm, o.kind, o.localId],
+      );
+    }
+    const done = outcomes.filter((o) => o.inOutbox && o.result !== 'transient');
+    for (const kind of ['account', 'contact'] as const) {
+      const ids = done.filter((o) => o.kind === kind).map((o) => o.localId);
+      if (ids.length) {
+        await tx.query('DELETE FROM push_outbox WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = ANY($4::uuid[])', [workspaceId, crm, kind, ids]);
+      }
+    }
+  });
+}
+
+/** Manual push of a selection: `ids`, or every record of the kind not yet linked to this CRM. */
+export async function enqueueManualPush(
+  db: Db,
+  p: { workspaceId: string; crm: CrmName; kind: ObjectKind; ids?: string[]; allUnlinked?: boolean; requestedBy: string | null },
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    const table = p.kind === 'contact' ? 'contacts' : 'accounts';
+    const { rows } = p.allUnlinked
+      ? await tx.query<{ id: string }>(
+          `SELECT t.id FROM ${table} t WHERE t.workspace_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM crm_links l WHERE l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $3 AND l.local_id = t.id)`,
+          [p.workspaceId, p.crm, p.kind],
+        )
+      : await tx.query<{ id: string }>(`SELECT id FROM ${table} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`, [p.workspaceId, p.ids ?? []]);
+    if (!rows.length) return 0;
+    await enqueuePush(tx, p.workspaceId, p.kind, rows.map((r) => r.id), { manual: true, requestedBy: p.requestedBy, crm: p.crm });
+    return rows.length;
+  });
+}
+
+/**
+ * Puts records whose push failed back in the outbox: all open push errors, or those of `ids`, or
+ * (after a settings change) only the CRM's rejections. An operator's retry is manual (pushed
+ * whatever the conditions); one caused by a settings change is judged by the new settings.
+ */
+export async function requeueFailed(db: Db, p: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean }): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ object_kind: ObjectKind; local_id: string }>(
+      `SELECT object_kind, local_id FROM error_log WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL
+          AND local_id IS NOT NULL AND ($3::uuid[] IS NULL OR local_id = ANY($3::uuid[])) AND ($4::text IS NULL OR cause = $4)`,
+      [p.workspaceId, p.crm, p.ids ?? null, p.cause ?? null],
+    );
+    for (const kind of ['account', 'contact'] as const) {
+      const ids = rows.filter((r) => r.object_kind === kind).map((r) => r.local_id);
+      if (ids.length) await enqueuePush(tx, p.workspaceId, kind, ids, { manual: p.manual, crm: p.crm });
+    }
+    return rows.length;
+  });
+}
