@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultFieldMapping, mappingProblems, objectMapping, type FieldMapping } from './field-mapping';
+import { defaultPushSettings, mergePushSettings, pushSettingsPatchSchema, pushSettingsSchema } from './push-settings';
 import { OBJECT_KINDS, type CrmName } from './types';
 
 /** Default recurring-pull cadence per CRM (seeds 001 and 003): HubSpot 15 min, Salesforce 30 min. */
@@ -9,6 +10,7 @@ export const settingsSchema = z
   .object({
     pullIntervalMinutes: z.number().int().min(5, 'pullIntervalMinutes must be at least 5').max(1440, 'pullIntervalMinutes must be at most 1440'),
     fieldMapping: z.object({ contact: objectMapping, account: objectMapping }).strict(),
+    push: pushSettingsSchema,
   })
   .strict();
 export type IntegrationSettings = z.infer<typeof settingsSchema>;
@@ -18,12 +20,13 @@ export const settingsPatchSchema = z
   .object({
     pullIntervalMinutes: settingsSchema.shape.pullIntervalMinutes.optional(),
     fieldMapping: z.object({ contact: objectMapping.optional(), account: objectMapping.optional() }).strict().optional(),
+    push: pushSettingsPatchSchema.optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 export function defaultSettings(crm: CrmName): IntegrationSettings {
-  return { pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm], fieldMapping: defaultFieldMapping(crm) };
+  return { pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm], fieldMapping: defaultFieldMapping(crm), push: defaultPushSettings(crm) };
 }
 
 /** One line that says what is wrong with a zod result, for rejected commands. */
@@ -37,17 +40,24 @@ export function describeZodError(error: z.ZodError): string {
  * Applies a patch to the current settings, or throws an Error whose message is the one-line reason.
  * Used by the workflow's update validator, so it must stay synchronous and pure.
  */
-export function applySettingsPatch(current: IntegrationSettings, patch: unknown): IntegrationSettings {
+export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, patch: unknown): IntegrationSettings {
   const parsed = settingsPatchSchema.safeParse(patch);
   if (!parsed.success) throw new Error(`invalid settings: ${describeZodError(parsed.error)}`);
   const mapping: FieldMapping = { ...current.fieldMapping, ...stripUndefined(parsed.data.fieldMapping ?? {}) };
-  const next: IntegrationSettings = {
-    pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes,
-    fieldMapping: mapping,
-  };
   const problems = OBJECT_KINDS.flatMap((k) => mappingProblems(k, mapping[k]));
   if (problems.length) throw new Error(`invalid settings: ${problems.join('; ')}`);
-  return next;
+  let push = current.push ?? defaultPushSettings(crm);
+  try {
+    if (parsed.data.push) push = mergePushSettings(crm, push, parsed.data.push);
+  } catch (err) {
+    throw new Error(`invalid settings: ${(err as Error).message}`);
+  }
+  return { pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes, fieldMapping: mapping, push };
+}
+
+/** What a settings change means for records the CRM rejected: they are pushed again by themselves. */
+export function pushRulesChanged(before: IntegrationSettings, after: IntegrationSettings): boolean {
+  return JSON.stringify([before.fieldMapping, before.push]) !== JSON.stringify([after.fieldMapping, after.push]);
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { CrmName } from './types';
+
+/**
+ * What the workspace pushes to the CRM (seed 001 "Configure Push Settings", seed 003 push settings).
+ * These govern NET-NEW records only: a record already linked to the CRM is pushed on every change,
+ * whatever these say, and a manual push overrides the conditions.
+ */
+
+export const EMAIL_STATUSES = ['verified', 'guessed', 'unavailable'] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+
+const stages = z.array(z.string().min(1, 'a stage must not be empty')).min(1, 'stages must list at least one stage');
+
+/** Every condition given must hold; none given means every new contact is pushed. */
+export const contactConditions = z
+  .object({
+    stages: stages.optional(),
+    emailStatuses: z.array(z.enum(EMAIL_STATUSES)).min(1, 'emailStatuses must list at least one status').optional(),
+    customField: z
+      .object({ field: z.string().regex(/^[A-Za-z0-9_]+$/, 'customField.field must be a workspace custom field name'), value: z.string() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ContactConditions = z.infer<typeof contactConditions>;
+
+export const accountConditions = z.object({ stages: stages.optional() }).strict();
+
+export const pushSettingsSchema = z
+  .object({
+    contacts: z.object({ enabled: z.boolean(), conditions: contactConditions }).strict(),
+    accounts: z.object({ enabled: z.boolean(), conditions: accountConditions }).strict(),
+    /** Written on records the sync creates, e.g. HubSpot `apollo_source` = "Apollo". */
+    source: z.object({ field: z.string().min(1, 'source.field must name a CRM field'), value: z.string().min(1, 'source.value must not be empty') }).strict(),
+    /** Salesforce: new people become Leads or Contacts. Changing it converts nothing already pushed. */
+    createPeopleAs: z.enum(['Lead', 'Contact']),
+    /** Off: a guessed email is left out of the pushed record; the record itself is still pushed. */
+    pushGuessedEmails: z.boolean(),
+  })
+  .strict();
+export type PushSettings = z.infer<typeof pushSettingsSchema>;
+
+/** A patch names what it changes; `conditions`, when given, replaces the conditions whole. */
+export const pushSettingsPatchSchema = z
+  .object({
+    contacts: z.object({ enabled: z.boolean().optional(), conditions: contactConditions.optional() }).strict().optional(),
+    accounts: z.object({ enabled: z.boolean().optional(), conditions: accountConditions.optional() }).strict().optional(),
+    source: z.object({ field: z.string().min(1).optional(), value: z.string().min(1).optional() }).strict().optional(),
+    createPeopleAs: pushSettingsSchema.shape.createPeopleAs.optional(),
+    pushGuessedEmails: z.boolean().optional(),
+  })
+  .strict();
+export type PushSettingsPatch = z.infer<typeof pushSettingsPatchSchema>;
+
+/** The field each CRM's source value goes to by default; the HubSpot one is created by the adapter. */
+export const DEFAULT_SOURCE_FIELD: Record<CrmName, string> = { hubspot: 'apollo_source', salesforce: 'LeadSource' };
+
+export function defaultPushSettings(crm: CrmName): PushSettings {
+  return {
+    contacts: { enabled: true, conditions: {} },
+    // "By default, Apollo pushes new accounts to HubSpot" (seed 001).
+    accounts: { enabled: true, conditions: {} },
+    source: { field: DEFAULT_SOURCE_FIELD[crm], value: 'Apollo' },
+    createPeopleAs: crm === 'salesforce' ? 'Lead' : 'Contact',
+    pushGuessedEmails: true,
+  };
+}
+
+export function mergePushSettings(crm: CrmName, current: PushSettings, patch: PushSettingsPatch): PushSettings {
+  const next: PushSettings = {
+    contacts: { enabled: patch.contacts?.enabled ?? current.contacts.enabled, conditions: patch.contacts?.conditions ?? current.contacts.conditions },
+    accounts: { enabled: patch.accounts?.enabled ?? current.accounts.enabled, conditions: patch.accounts?.conditions ?? current.accounts.conditions },
+    source: { field: patch.source?.field ?? current.source.field, value: patch.source?.value ?? current.source.value },
+    createPeopleAs: patch.createPeopleAs ?? current.createPeopleAs,
+    pushGuessedEmails: patch.pushGuessedEmails ?? current.pushGuessedEmails,
+  };
+  if (crm === 'hubspot' && next.createPeopleAs === 'Lead') throw new Error('push.createPeopleAs: HubSpot has no leads; new people are created as contacts');
+  return next;
+}
