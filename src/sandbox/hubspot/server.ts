@@ -5,8 +5,9 @@ import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
+import { serialize } from './serialize';
+import { associateDefault, batchReadBy, batchUpdate, batchUpsert, createProperty, getProperty, listProperties } from './writes';
 import {
-  DEFAULT_PROPERTIES,
   loadData,
   OBJECT_TYPES,
   PortalIndex,
@@ -168,8 +169,34 @@ export class HubSpotSandbox {
       return withType(m[1], (t) => search(idx, t, body ?? {}));
     }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/read$/.exec(path)) && method === 'POST') {
-      const body = (await readJson(req)) as { inputs?: { id: string }[]; properties?: string[] };
+      const body = (await readJson(req)) as { inputs?: { id: string }[]; properties?: string[]; idProperty?: string };
+      if (body?.idProperty && body.idProperty !== 'hs_object_id') return withType(m[1], (t) => batchReadBy(idx, t, { ...body, idProperty: body.idProperty! }));
       return withType(m[1], (t) => batchRead(idx, t, body ?? {}, url.searchParams.get('archived') === 'true'));
+    }
+    if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/(update|upsert)$/.exec(path)) && method === 'POST') {
+      const body = (await readJson(req)) as Parameters<typeof batchUpsert>[2];
+      const op = m[2] === 'update' ? batchUpdate : batchUpsert;
+      const reply = withType(m[1], (t) => op(idx, t, body ?? {}));
+      if (reply.status < 300 || reply.status === 207) this.changed();
+      return reply;
+    }
+    if (path === '/crm/v4/associations/contacts/companies/batch/associate/default' && method === 'POST') {
+      const reply = associateDefault(idx, (await readJson(req)) as Parameters<typeof associateDefault>[1]);
+      this.changed();
+      return reply;
+    }
+    if ((m = /^\/crm\/v3\/properties\/(\w+)\/(\w+)$/.exec(path)) && method === 'GET') {
+      const name = m[2];
+      return withType(m[1], (t) => getProperty(idx, t, name));
+    }
+    if ((m = /^\/crm\/v3\/properties\/(\w+)$/.exec(path))) {
+      if (method === 'GET') return withType(m[1], (t) => listProperties(idx, t));
+      if (method === 'POST') {
+        const body = (await readJson(req)) as Parameters<typeof createProperty>[2];
+        const reply = withType(m[1], (t) => createProperty(idx, t, body));
+        this.changed();
+        return reply;
+      }
     }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/(\d+)$/.exec(path)) && method === 'GET') {
       const id = m[2];
@@ -221,24 +248,6 @@ function assoc(companyId: string, i: number) {
 
 function routeKey(method: string, path: string): string {
   return `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/+$/, '')}`;
-}
-
-/** Requested properties (missing ones as null) plus the ones HubSpot always returns. */
-export function serialize(rec: HsRecord, type: HsObjectType, properties: string[] | undefined, withAssociations = false) {
-  const wanted = properties?.length ? [...new Set([...properties, 'hs_object_id', 'createdate', type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate'])] : DEFAULT_PROPERTIES[type];
-  const props: Record<string, string | null> = {};
-  for (const p of wanted) props[p] = rec.properties[p] ?? null;
-  return {
-    id: rec.id,
-    properties: props,
-    createdAt: rec.createdAt,
-    updatedAt: rec.updatedAt,
-    archived: rec.archived,
-    ...(rec.archivedAt ? { archivedAt: rec.archivedAt } : {}),
-    ...(withAssociations && type === 'contacts'
-      ? { associations: { companies: { results: (rec.companyIds ?? []).map((id, i) => ({ id, type: i === 0 ? 'contact_to_company' : 'contact_to_company_unlabeled' })) } } }
-      : {}),
-  };
 }
 
 function listPage(idx: PortalIndex, type: HsObjectType, url: URL): Reply {

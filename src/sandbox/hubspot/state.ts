@@ -1,4 +1,5 @@
 import { loadJson } from '../persist';
+import type { HsProperty } from './properties';
 
 /** The data of one emulated HubSpot portal. Plain JSON so it can be saved and reloaded. */
 
@@ -64,6 +65,8 @@ export interface Portal {
   nextId: number;
   objects: Record<HsObjectType, HsRecord[]>;
   owners: HsOwner[];
+  /** Properties created through the properties API (see properties.ts). */
+  customProperties?: Record<HsObjectType, HsProperty[]>;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = { tenSecondMax: 190, windowMs: 10_000, searchPerSecond: 5, dailyMax: 1_000_000 };
@@ -97,6 +100,37 @@ export class PortalIndex {
     return this.byId[type].get(id);
   }
 
+  /** Maps a unique property's value (emails lower-cased) to its record; built on first use, kept by create/update. */
+  private unique = new Map<string, Map<string, HsRecord>>();
+
+  findByUnique(type: HsObjectType, property: string, value: string): HsRecord | undefined {
+    const rec = this.uniqueMap(type, property).get(uniqueKey(property, value));
+    return rec && !rec.archived && rec.properties[property] != null && uniqueKey(property, String(rec.properties[property])) === uniqueKey(property, value) ? rec : undefined;
+  }
+
+  private uniqueMap(type: HsObjectType, property: string): Map<string, HsRecord> {
+    const k = `${type}.${property}`;
+    let m = this.unique.get(k);
+    if (!m) {
+      m = new Map();
+      for (const r of this.portal.objects[type]) this.indexUnique(m, property, r);
+      this.unique.set(k, m);
+    }
+    return m;
+  }
+
+  private indexUnique(m: Map<string, HsRecord>, property: string, r: HsRecord): void {
+    const v = r.properties[property];
+    if (v === null || v === undefined || v === '' || r.archived) return;
+    // The oldest holder wins, as in HubSpot where the second one could never have been written.
+    const key = uniqueKey(property, String(v));
+    if (!m.has(key) || m.get(key)!.archived) m.set(key, r);
+  }
+
+  private reindex(type: HsObjectType, r: HsRecord): void {
+    for (const [k, m] of this.unique) if (k.startsWith(`${type}.`)) this.indexUnique(m, k.slice(type.length + 1), r);
+  }
+
   /** Position of the first record whose id is greater than `after`. */
   firstAfter(type: HsObjectType, after: number): number {
     const list = this.portal.objects[type];
@@ -123,6 +157,7 @@ export class PortalIndex {
     };
     this.portal.objects[type].push(rec);
     this.byId[type].set(id, rec);
+    this.reindex(type, rec);
     return rec;
   }
 
@@ -133,8 +168,13 @@ export class PortalIndex {
     Object.assign(rec.properties, properties, { [MODIFIED_PROPERTY[type]]: iso });
     if ('hubspot_owner_id' in properties) rec.properties.hubspot_owner_assigneddate = iso;
     rec.updatedAt = iso;
+    this.reindex(type, rec);
     return rec;
   }
+}
+
+function uniqueKey(property: string, value: string): string {
+  return property === 'email' ? value.trim().toLowerCase() : value;
 }
 
 export interface SandboxData {
