@@ -34,7 +34,7 @@ export interface PullPage {
   nextCursor: string | null;
 }
 
-export interface CrmPort {
+export interface CrmPort extends CrmPushPort {
   readonly crm: CrmName;
   /** In the order a pull should run them: accounts before the contacts that point at them. */
   readonly streams: readonly PullStream[];
@@ -44,4 +44,67 @@ export interface CrmPort {
   /** How many records a full pull of the stream will see, for progress; null if unknown. */
   countRecords(stream: string): Promise<number | null>;
   fetchPage(req: PageRequest): Promise<PullPage>;
+}
+
+/** One workspace record to create or update in the CRM, already mapped to CRM properties. */
+export interface OutboundRecord {
+  localId: string;
+  /** The CRM record it is linked to (or matched to by domain); null means "find it or create it". */
+  crmId: string | null;
+  /** For a linked record: the CRM object it lives on (a Salesforce person may be a Lead or a Contact). */
+  crmObject: string | null;
+  /** Mapped `push` / `both` fields. */
+  properties: Record<string, string>;
+  /** Only on creation, e.g. the source field. An existing CRM record keeps its own. */
+  onCreate: Record<string, string>;
+  /** Only on creation: the CRM owner (the pushing user's linked owner, else the sync user's). */
+  ownerCrmId: string | null;
+  /** Contacts: the unique key HubSpot and the dedup rule match on; null when not pushed. */
+  email: string | null;
+  /** Contacts: the CRM account to associate with, when it has one. */
+  accountCrmId: string | null;
+  /** Contacts: the account's name (Salesforce Leads carry it as Company). */
+  accountName: string | null;
+}
+
+export type PushOutcome =
+  | { localId: string; ok: true; crmId: string; crmObject: string; created: boolean }
+  | {
+      localId: string;
+      ok: false;
+      /** rejected: the CRM refused the record (fix data or mapping); transient: try again later. */
+      cause: 'rejected' | 'transient';
+      code: string;
+      message: string;
+      field: string | null;
+    };
+
+/** A CRM account that holds a domain, for matching a workspace account before creating one. */
+export interface DomainMatch {
+  crmId: string;
+  domain: string;
+  modifiedAt: string;
+}
+
+export interface FieldInfo {
+  type: string;
+  /** Allowed values when the field is a picklist / enumeration. */
+  options: string[] | null;
+  /** Whether the CRM refuses values outside `options`. */
+  restricted: boolean;
+}
+
+/** The writing half of the port, used by pushes. */
+export interface CrmPushPort {
+  /** Records per write call: HubSpot 100, Salesforce 200. */
+  readonly pushBatchSize: number;
+  /** HubSpot refuses a second company for a domain another workspace account already holds. */
+  readonly refusesDuplicateAccountDomains: boolean;
+  /** Creates or updates accounts; one outcome per record, in order. Throws only for whole-call failures. */
+  pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]>;
+  /** Same for people; new ones become `createAs` (Salesforce Lead or Contact; HubSpot: contacts). */
+  pushContacts(records: OutboundRecord[], createAs: 'Lead' | 'Contact'): Promise<PushOutcome[]>;
+  findAccountsByDomain(domains: string[]): Promise<DomainMatch[]>;
+  /** Null when the field does not exist on the object new people / accounts are created as. */
+  describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null>;
 }

@@ -1,10 +1,11 @@
 import { Client } from '@hubspot/api-client';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
-import type { CrmPort, PageRequest, PullPage, PullStream } from '../port';
+import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PullPage, PullStream, PushOutcome } from '../port';
 import { CrmError } from '../errors';
 import { RollingWindowPacer } from '../pacing';
 import { decodeCursor, encodeCursor } from './cursor';
 import { hubspotError } from './errors';
+import { HubSpotWriter } from './push';
 
 export interface HubSpotCredentials {
   accessToken: string;
@@ -42,13 +43,52 @@ export class HubSpotAdapter implements CrmPort {
     { name: 'companies', kind: 'account' },
     { name: 'contacts', kind: 'contact' },
   ];
+  readonly pushBatchSize = 100;
+  // Seed 001 FAQ: a second company for a domain is refused ("A different company with this domain already exists").
+  readonly refusesDuplicateAccountDomains = true;
   private readonly client: Client;
   private readonly pace: { general: RollingWindowPacer; search: RollingWindowPacer };
+  private readonly writer: HubSpotWriter;
 
   constructor(connectionName: string, creds: HubSpotCredentials) {
     // numberOfApiCallRetries stays unset: retries belong to Temporal, which sees and records them.
     this.client = new Client({ accessToken: creds.accessToken, ...(creds.baseUrl ? { basePath: creds.baseUrl } : {}) });
     this.pace = pacersFor(connectionName);
+    this.writer = new HubSpotWriter(this.client, (what, fn) => this.call(what, fn), connectionName);
+  }
+
+  pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    return this.writer.pushAccounts(records);
+  }
+
+  pushContacts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    return this.writer.pushContacts(records);
+  }
+
+  describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {
+    return this.writer.describeField(object === 'account' ? 'companies' : 'contacts', field);
+  }
+
+  /** Companies holding these domains, for matching before creating (search lag is harmless here). */
+  async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
+    const matches: DomainMatch[] = [];
+    for (let i = 0; i < domains.length; i += 100) {
+      const values = domains.slice(i, i + 100);
+      let after: string | undefined;
+      do {
+        const res = await this.search('companies', {
+          filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values }] }],
+          properties: ['domain', 'hs_lastmodifieddate'],
+          limit: SEARCH_LIMIT,
+          after,
+        });
+        for (const o of res.results) {
+          matches.push({ crmId: o.id, domain: String(o.properties.domain ?? ''), modifiedAt: o.properties.hs_lastmodifieddate ?? o.updatedAt.toISOString() });
+        }
+        after = res.paging?.next?.after;
+      } while (after);
+    }
+    return matches;
   }
 
   get pacer(): RollingWindowPacer {

@@ -2,9 +2,10 @@ import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
-import type { CrmPort, PageRequest, PullPage, PullStream } from '../port';
+import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PullPage, PullStream, PushOutcome } from '../port';
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
+import { SalesforceWriter } from './push';
 
 export interface SalesforceCredentials {
   accessToken: string;
@@ -43,8 +44,12 @@ export class SalesforceAdapter implements CrmPort {
     // Pulled after contacts, so a lead for a person already pulled as a contact gives way (seed 003).
     { name: 'Lead', kind: 'contact', yieldsTo: 'Contact' },
   ];
+  readonly pushBatchSize = 200;
+  // Salesforce takes a second account with a domain another holds: it mirrors what the workspace has (seed 003).
+  readonly refusesDuplicateAccountDomains = false;
   private readonly conn: Connection;
   private readonly reservePercent: number;
+  private readonly writer: SalesforceWriter;
   /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
   private probe?: Promise<void>;
 
@@ -52,6 +57,23 @@ export class SalesforceAdapter implements CrmPort {
     // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
     this.conn = new Connection({ instanceUrl: creds.instanceUrl, accessToken: creds.accessToken, version: API_VERSION });
     this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
+    this.writer = new SalesforceWriter(this.conn, (what, fn) => this.call(what, fn));
+  }
+
+  pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    return this.writer.pushAccounts(records);
+  }
+
+  pushContacts(records: OutboundRecord[], createAs: 'Lead' | 'Contact'): Promise<PushOutcome[]> {
+    return this.writer.pushContacts(records, createAs);
+  }
+
+  findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
+    return this.writer.findAccountsByDomain(domains);
+  }
+
+  describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {
+    return this.writer.describeField(object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object, field);
   }
 
   async verify(): Promise<{ crmAccountId: string }> {

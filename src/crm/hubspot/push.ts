@@ -1,0 +1,180 @@
+import type { Client } from '@hubspot/api-client';
+import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
+
+/**
+ * Writes to HubSpot, idempotently. Nothing here relies on the search API to find what a previous,
+ * interrupted attempt created (search lags behind writes): contacts are looked up by email with a
+ * batch read and created by an upsert keyed on email, or on `apollo_contact_id` when they have no
+ * email; companies are upserted on `apollo_account_id`. Both properties are unique-valued custom
+ * properties this module creates in the portal on first use.
+ */
+
+type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+type HsType = 'contacts' | 'companies';
+
+export const CONTACT_KEY = 'apollo_contact_id';
+export const ACCOUNT_KEY = 'apollo_account_id';
+
+interface BatchResult {
+  results: { id: string; objectWriteTraceId?: string; _new?: boolean }[];
+  errors?: { category: string; message: string; context?: Record<string, string[]> }[];
+}
+
+/** Properties known to exist, per connection, for the life of the process. */
+const ensured = new Set<string>();
+
+export class HubSpotWriter {
+  constructor(private readonly client: Client, private readonly call: Call, private readonly connectionKey: string) {}
+
+  async pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    await this.ensureProperty('companies', ACCOUNT_KEY);
+    await this.ensureSourceProperties(records);
+    const out = new Map<string, PushOutcome>();
+    const linked = records.filter((r) => r.crmId);
+    const fresh = records.filter((r) => !r.crmId);
+    await this.update('companies', linked, out);
+    await this.upsert('companies', ACCOUNT_KEY, fresh.map((r) => ({ r, key: r.localId })), out);
+    return records.map((r) => out.get(r.localId)!);
+  }
+
+  async pushContacts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    await this.ensureProperty('contacts', CONTACT_KEY);
+    await this.ensureSourceProperties(records);
+    const out = new Map<string, PushOutcome>();
+    const toUpdate = records.filter((r) => r.crmId);
+    const withEmail = records.filter((r) => !r.crmId && r.email);
+    const withoutEmail = records.filter((r) => !r.crmId && !r.email);
+
+    // HubSpot holds one contact per email: an existing one is updated and linked, never duplicated,
+    // and keeps its own owner and source. The batch read is consistent, unlike search.
+    const existing = await this.readByEmail(withEmail.map((r) => r.email!));
+    const matched: OutboundRecord[] = [];
+    const toCreate: OutboundRecord[] = [];
+    for (const r of withEmail) {
+      const id = existing.get(r.email!.toLowerCase());
+      if (id) matched.push({ ...r, crmId: id });
+      else toCreate.push(r);
+    }
+    await this.update('contacts', [...toUpdate, ...matched], out);
+    // Keyed on email: a retry after a crash finds the contact the first attempt created.
+    await this.upsert('contacts', 'email', toCreate.map((r) => ({ r, key: r.email! })), out);
+    await this.upsert('contacts', CONTACT_KEY, withoutEmail.map((r) => ({ r, key: r.localId })), out);
+    await this.associate(records, out);
+    return records.map((r) => out.get(r.localId)!);
+  }
+
+  async describeField(type: HsType, name: string): Promise<FieldInfo | null> {
+    try {
+      const p = await this.call(`${type} property ${name}`, () => this.client.crm.properties.coreApi.getByName(type, name));
+      const options = p.type === 'enumeration' ? (p.options ?? []).map((o) => o.value) : null;
+      return { type: p.type, options, restricted: p.type === 'enumeration' };
+    } catch (err) {
+      if ((err as { kind?: string }).kind === 'notFound') return null;
+      throw err;
+    }
+  }
+
+  /** Creates the unique key property (and the default source property) once per process. */
+  private async ensureProperty(type: HsType, name: string, unique = true): Promise<void> {
+    const key = `${this.connectionKey}:${type}.${name}`;
+    if (ensured.has(key)) return;
+    if (!(await this.describeField(type, name))) {
+      await this.call(`create ${type} property ${name}`, () =>
+        this.client.crm.properties.coreApi.create(type, {
+          name,
+          label: name.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase()),
+          type: 'string' as never,
+          fieldType: 'text' as never,
+          groupName: type === 'contacts' ? 'contactinformation' : 'companyinformation',
+          hasUniqueValue: unique,
+        }),
+      ).catch((err) => {
+        // Another worker created it first.
+        if ((err as { kind?: string }).kind !== 'conflict') throw err;
+      });
+    }
+    ensured.add(key);
+  }
+
+  /** The default source field `apollo_source` is ours to create; any other must already exist. */
+  private async ensureSourceProperties(records: OutboundRecord[]): Promise<void> {
+    if (records.some((r) => 'apollo_source' in r.onCreate)) {
+      await this.ensureProperty('contacts', 'apollo_source', false);
+      await this.ensureProperty('companies', 'apollo_source', false);
+    }
+  }
+
+  private async readByEmail(emails: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (!emails.length) return found;
+    const res = await this.call('contacts batch read by email', () =>
+      this.client.crm.contacts.batchApi.read({ inputs: emails.map((id) => ({ id })), idProperty: 'email', properties: ['email'], propertiesWithHistory: [] }),
+    );
+    for (const o of res.results) if (o.properties.email) found.set(o.properties.email.toLowerCase(), o.id);
+    return found;
+  }
+
+  private async update(type: HsType, records: OutboundRecord[], out: Map<string, PushOutcome>): Promise<void> {
+    if (!records.length) return;
+    const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
+    const inputs = records.map((r) => ({ id: r.crmId!, properties: r.properties, objectWriteTraceId: r.localId }));
+    const res = (await this.call(`${type} batch update`, () => api.update({ inputs }))) as BatchResult;
+    this.collect(type, records, res, out, () => false);
+  }
+
+  private async upsert(type: HsType, idProperty: string, items: { r: OutboundRecord; key: string }[], out: Map<string, PushOutcome>): Promise<void> {
+    if (!items.length) return;
+    const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
+    const inputs = items.map(({ r, key }) => ({
+      id: key,
+      idProperty,
+      objectWriteTraceId: r.localId,
+      properties: { ...r.onCreate, ...(r.ownerCrmId ? { hubspot_owner_id: r.ownerCrmId } : {}), ...r.properties, [type === 'contacts' ? CONTACT_KEY : ACCOUNT_KEY]: r.localId },
+    }));
+    const res = (await this.call(`${type} batch upsert`, () => api.upsert({ inputs }))) as BatchResult;
+    this.collect(type, items.map((i) => i.r), res, out, (o) => !!o._new);
+  }
+
+  /** New and re-linked contacts join their company; HubSpot ignores an association it already has. */
+  private async associate(records: OutboundRecord[], out: Map<string, PushOutcome>): Promise<void> {
+    const pairs = records
+      .map((r) => ({ r, o: out.get(r.localId) }))
+      .filter(({ r, o }) => r.accountCrmId && o?.ok)
+      .map(({ r, o }) => ({ _from: { id: (o as { crmId: string }).crmId }, to: { id: r.accountCrmId! } }));
+    if (!pairs.length) return;
+    await this.call('contact-company associations', () => this.client.crm.associations.v4.batchApi.createDefault('contacts', 'companies', { inputs: pairs }));
+  }
+
+  /** Matches results and per-input errors back to records by objectWriteTraceId (= local id). */
+  private collect(type: HsType, records: OutboundRecord[], res: BatchResult, out: Map<string, PushOutcome>, created: (o: BatchResult['results'][number]) => boolean): void {
+    for (const o of res.results) {
+      if (o.objectWriteTraceId) out.set(o.objectWriteTraceId, { localId: o.objectWriteTraceId, ok: true, crmId: o.id, crmObject: type, created: created(o) });
+    }
+    for (const e of res.errors ?? []) {
+      for (const localId of e.context?.objectWriteTraceId ?? []) out.set(localId, recordError(localId, e.category, e.message));
+    }
+    for (const r of records) {
+      if (!out.has(r.localId)) out.set(r.localId, { localId: r.localId, ok: false, cause: 'transient', code: 'NO_RESULT', message: `HubSpot returned no result for this ${type} record`, field: null });
+    }
+  }
+}
+
+/** One per-record refusal, with the field it names when HubSpot says (INVALID_OPTION lists them in `message`). */
+export function recordError(localId: string, category: string, message: string): PushOutcome {
+  let field: string | null = null;
+  let code = category;
+  let text = message;
+  const m = /^Property values were not valid: (\[.*\])$/s.exec(message);
+  if (m) {
+    try {
+      const list = JSON.parse(m[1]) as { name?: string; error?: string; message?: string }[];
+      field = list[0]?.name ?? null;
+      code = list[0]?.error ?? category;
+      text = list.map((p) => `${p.name}: ${p.message}`).join('; ');
+    } catch {
+      // Keep HubSpot's message as it came.
+    }
+  }
+  const transient = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR';
+  return { localId, ok: false, cause: transient ? 'transient' : 'rejected', code, message: text, field };
+}

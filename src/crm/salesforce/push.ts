@@ -1,0 +1,137 @@
+import type { Connection } from 'jsforce';
+import type { DomainMatch, FieldInfo, OutboundRecord, PushOutcome } from '../port';
+
+/**
+ * Writes to Salesforce through sObject Collections (at most 200 records a call, allOrNone false,
+ * one result per record). Idempotent without search: people are looked up by email with SOQL (which
+ * reads committed data), and new records are upserted on the external id `Apollo_Id__c` = the
+ * workspace id, so a retry after a crash updates what the first attempt created.
+ */
+
+type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+export const EXTERNAL_ID = 'Apollo_Id__c';
+/** Per-record codes worth trying again later rather than asking the operator to fix anything. */
+const TRANSIENT_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'REQUEST_RUNNING_TOO_LONG']);
+
+interface SaveResult {
+  id?: string;
+  success: boolean;
+  created?: boolean;
+  errors?: { statusCode?: string; errorCode?: string; message: string; fields?: string[] }[];
+}
+
+export class SalesforceWriter {
+  constructor(private readonly conn: Connection, private readonly call: Call) {}
+
+  async pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
+    const out = new Map<string, PushOutcome>();
+    await this.save('update', 'Account', records.filter((r) => r.crmId).map((r) => ({ r, body: { Id: r.crmId, ...r.properties } })), out);
+    await this.save('upsert', 'Account', records.filter((r) => !r.crmId).map((r) => ({ r, body: { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}), ...r.properties, [EXTERNAL_ID]: r.localId } })), out);
+    return records.map((r) => out.get(r.localId)!);
+  }
+
+  async pushContacts(records: OutboundRecord[], createAs: 'Lead' | 'Contact'): Promise<PushOutcome[]> {
+    const out = new Map<string, PushOutcome>();
+    const unlinked = records.filter((r) => !r.crmId);
+    const found = await this.findPeople(unlinked.map((r) => r.email).filter((e): e is string => !!e));
+    const targets = records.map((r) => {
+      if (r.crmId) return { r, id: r.crmId, object: r.crmObject === 'Lead' ? ('Lead' as const) : ('Contact' as const) };
+      const hit = r.email ? found.get(r.email.toLowerCase()) : undefined;
+      return hit ? { r, id: hit.id, object: hit.object } : { r, id: null, object: createAs };
+    });
+    for (const object of ['Contact', 'Lead'] as const) {
+      const updates = targets.filter((t) => t.id && t.object === object);
+      await this.save('update', object, updates.map(({ r, id }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) } })), out);
+    }
+    const creates = targets.filter((t) => !t.id);
+    await this.save('upsert', createAs, creates.map(({ r }) => ({ r, body: { ...this.personFields(createAs, r, true), [EXTERNAL_ID]: r.localId } })), out);
+    return records.map((r) => out.get(r.localId)!);
+  }
+
+  async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
+    if (!domains.length) return [];
+    const rows = await this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
+      `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${domains.map(quote).join(', ')})`,
+      'accounts by website',
+    );
+    return rows.map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp }));
+  }
+
+  async describeField(object: 'Lead' | 'Contact' | 'Account', field: string): Promise<FieldInfo | null> {
+    const d = await this.call(`${object} describe`, () => this.conn.sobject(object).describe());
+    const f = d.fields.find((x) => x.name.toLowerCase() === field.toLowerCase());
+    if (!f) return null;
+    const options = f.type === 'picklist' || f.type === 'multipicklist' ? (f.picklistValues ?? []).filter((p) => p.active).map((p) => p.value) : null;
+    return { type: f.type, options, restricted: !!f.restrictedPicklist };
+  }
+
+  /** Leads carry their company as text and are never associated with an account (seed 003). */
+  private personFields(object: 'Lead' | 'Contact', r: OutboundRecord, create: boolean): Record<string, string> {
+    const fields: Record<string, string> = { ...(create ? { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}) } : {}), ...r.properties };
+    if (object === 'Contact' && r.accountCrmId) fields.AccountId = r.accountCrmId;
+    if (object === 'Lead' && create && r.accountName) fields.Company = r.accountName;
+    return fields;
+  }
+
+  /** People holding these emails; a Contact wins over a Lead for the same person (seed 003). */
+  private async findPeople(emails: string[]): Promise<Map<string, { id: string; object: 'Lead' | 'Contact' }>> {
+    const found = new Map<string, { id: string; object: 'Lead' | 'Contact' }>();
+    if (!emails.length) return found;
+    const list = [...new Set(emails.map((e) => e.toLowerCase()))].map(quote).join(', ');
+    const leads = await this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`, 'leads by email');
+    const contacts = await this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email');
+    for (const l of leads) if (!found.has(l.Email.toLowerCase())) found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead' });
+    const seen = new Set<string>();
+    for (const c of contacts) {
+      const k = c.Email.toLowerCase();
+      if (seen.has(k)) continue;
+      seen.add(k);
+      found.set(k, { id: c.Id, object: 'Contact' });
+    }
+    return found;
+  }
+
+  private async query<T>(soql: string, what: string): Promise<T[]> {
+    const out: T[] = [];
+    let page = await this.call(what, () => this.conn.query(soql) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>);
+    out.push(...page.records);
+    while (!page.done && page.nextRecordsUrl) {
+      const url = page.nextRecordsUrl;
+      page = await this.call(what, () => this.conn.queryMore(url) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>);
+      out.push(...page.records);
+    }
+    return out;
+  }
+
+  private async save(op: 'update' | 'upsert', object: 'Account' | 'Lead' | 'Contact', items: { r: OutboundRecord; body: Record<string, unknown> }[], out: Map<string, PushOutcome>): Promise<void> {
+    if (!items.length) return;
+    const bodies = items.map((i) => i.body);
+    const sobject = this.conn.sobject(object);
+    const results = (await this.call(`${object} ${op}`, () =>
+      (op === 'update' ? sobject.update(bodies as never, { allOrNone: false }) : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
+    )) as SaveResult[];
+    items.forEach(({ r, body }, i) => {
+      const res = results[i];
+      if (res?.success) {
+        const id = res.id ?? String(body.Id);
+        out.set(r.localId, { localId: r.localId, ok: true, crmId: id, crmObject: object, created: op === 'upsert' && res.created !== false });
+        return;
+      }
+      const e = res?.errors?.[0];
+      const code = e?.statusCode ?? e?.errorCode ?? 'UNKNOWN';
+      out.set(r.localId, {
+        localId: r.localId,
+        ok: false,
+        cause: TRANSIENT_CODES.has(code) ? 'transient' : 'rejected',
+        code,
+        message: e?.message ?? 'Salesforce returned no result for this record',
+        field: e?.fields?.[0] ?? null,
+      });
+    });
+  }
+}
+
+/** A SOQL string literal. */
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
