@@ -1,6 +1,7 @@
 import { connectActivity, refreshOwnersActivity } from './connect';
 import type { ActivityDeps } from './deps';
 import { beginPullActivity, pullChunkActivity } from './pull';
+import { checkSourceFieldActivity, enqueueManualPushActivity, pushBatchActivity, requeueFailedActivity } from './push';
 
 export type { ActivityDeps } from './deps';
 
@@ -11,6 +12,10 @@ export function createActivities(deps: ActivityDeps) {
     refreshOwners: refreshOwnersActivity(deps),
     beginPull: beginPullActivity(deps),
     pullChunk: pullChunkActivity(deps),
+    pushBatch: pushBatchActivity(deps),
+    enqueueManualPush: enqueueManualPushActivity(deps),
+    requeueFailedPushes: requeueFailedActivity(deps),
+    checkSourceField: checkSourceFieldActivity(deps),
   };
 }
 

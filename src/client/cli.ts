@@ -4,8 +4,9 @@ import { loadConfig } from '../config';
 import { CRM_NAMES, type CrmName } from '../domain/types';
 import { openDb } from '../store/db';
 import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
-import { pullNowUpdate, reauthorizeSignal, settingsQuery, startSyncNowUpdate, statusQuery, updateSettingsUpdate, type IntegrationStatus } from '../workflows/contract';
+import { pullNowUpdate, pushRecordsUpdate, reauthorizeSignal, retryFailedUpdate, settingsQuery, startSyncNowUpdate, statusQuery, updateSettingsUpdate, type IntegrationStatus } from '../workflows/contract';
 import { integrationHandle, refusalReason, startIntegration, temporalClient } from './integrations';
+import { writeAndNotify, type WriteOp } from './workspace-writes';
 
 const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   start <ws> --connection NAME --sync-user ID [--plan paid|free] [--crm hubspot|salesforce]
@@ -16,6 +17,11 @@ const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   reauthorize <ws> [--connection NAME]
   history <ws> [--limit N]       pull history (from the workspace database)
   errors <ws> [--job-type T] [--limit N]   error log (from the workspace database)
+  errors <ws> retry [--ids ID,ID]           push again the records whose push failed
+  contacts add <ws> --json '{"email":"a@b.com","first_name":"Ann"}' [--user ID]
+  contacts update <ws> <id> --json '{"title":"CTO"}' [--user ID]
+  accounts add|update <ws> [<id>] --json '{"name":"Acme","domain":"acme.com"}'
+  push <ws> --kind contact|account (--ids ID,ID | --all) [--user ID]   manual push, overriding the conditions
 Temporal: TEMPORAL_ADDRESS (127.0.0.1:7233). Database: DATABASE_URL (the main job prints it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,16 +37,39 @@ async function main(argv: string[]): Promise<number> {
       watch: { type: 'boolean', default: false },
       'job-type': { type: 'string' },
       limit: { type: 'string', default: '50' },
+      json: { type: 'string' },
+      user: { type: 'string' },
+      kind: { type: 'string', default: 'contact' },
+      ids: { type: 'string' },
+      all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [command, workspaceId] = positionals;
+  // `contacts add <ws>` / `accounts update <ws> <id>` name a sub-command before the workspace.
+  const nested = positionals[0] === 'contacts' || positionals[0] === 'accounts';
+  const command = nested ? `${positionals[0]} ${positionals[1]}` : positionals[0];
+  const workspaceId = nested ? positionals[2] : positionals[1];
+  const rest = positionals.slice(nested ? 3 : 2);
   if (o.help || !command || !workspaceId) return fail(USAGE);
   if (!(CRM_NAMES as readonly string[]).includes(o.crm!)) return fail(`--crm must be one of ${CRM_NAMES.join(', ')}`);
   const crm = o.crm as CrmName;
   const config = loadConfig();
 
-  if (command === 'history' || command === 'errors') {
+  if (['contacts add', 'contacts update', 'accounts add', 'accounts update'].includes(command)) {
+    if (!o.json) return fail(`${command} needs --json with the fields`);
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
+    const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+    try {
+      return print(await writeAndNotify(db, client, command as WriteOp, workspaceId, JSON.parse(o.json), { id: rest[0], userId: o.user }));
+    } catch (err) {
+      return fail((err as Error).message);
+    } finally {
+      await db.close();
+      await client?.connection.close();
+    }
+  }
+
+  if (command === 'history' || (command === 'errors' && rest[0] !== 'retry')) {
     const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
     try {
       if (command === 'history') {
@@ -49,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
         }
       } else {
         for (const e of await errorLog(db, workspaceId, crm, { jobType: o['job-type'], limit: Number(o.limit) })) {
-          console.log(`${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} crm=${e.crmId ?? '-'}  ${e.errorCode}: ${e.message}`);
+          const repeat = e.attempts > 1 ? ` (attempt ${e.attempts}${e.sameAsBefore ? ', failed again the same way' : ''})` : '';
+          const state = e.resolvedAt ? ' [resolved]' : '';
+          console.log(`${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} ${e.localId ?? ''} crm=${e.crmId ?? '-'}${e.field ? ` field=${e.field}` : ''}  ${e.errorCode}: ${e.message}${repeat}${state}`);
         }
         const counts = await workspaceCounts(db, workspaceId, crm);
         console.log(`contacts=${counts.contacts} accounts=${counts.accounts} potential_duplicates=${counts.potentialDuplicates} errors=${JSON.stringify(counts.errorsByJob)}`);
@@ -79,6 +110,13 @@ async function main(argv: string[]): Promise<number> {
       case 'settings':
         if (!o.set) return print(await handle.query(settingsQuery));
         return print(await handle.executeUpdate(updateSettingsUpdate, { args: [JSON.parse(o.set)] }));
+      case 'push': {
+        const kind = o.kind === 'account' ? 'account' : 'contact';
+        const ids = o.ids?.split(',').map((x) => x.trim()).filter(Boolean);
+        return print(await handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: kind, ...(o.all ? { all: true as const } : { ids }), ...(o.user ? { userId: o.user } : {}) }] }));
+      }
+      case 'errors':
+        return print(await handle.executeUpdate(retryFailedUpdate, { args: [o.ids ? { ids: o.ids.split(',') } : {}] }));
       case 'reauthorize':
         await handle.signal(reauthorizeSignal, o.connection ? { connection: o.connection } : {});
         console.log('reauthorize sent');

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PushRecordsRequest, RetryFailedRequest } from '../domain/push-request';
 import type { IntegrationSettings, SettingsPatch } from '../domain/settings';
 import type { PullKind } from '../domain/types';
 
@@ -51,6 +52,30 @@ export interface IntegrationStatus {
   /** Workspace records flagged as potential duplicates (the CRM holds the same email / domain twice). */
   potentialDuplicates: number;
   errors: { ownerSync: number; failedPulls: number };
+  push: PushStatus;
+}
+
+export interface PushTotals {
+  /** Records now linked to a CRM record by a push (created or matched and updated). */
+  linked: number;
+  created: number;
+  /** Refused by the CRM, or by a rule such as a domain conflict: in the error log until retried. */
+  rejected: number;
+  /** Failed for a passing cause; retried by themselves on later cycles. */
+  transient: number;
+  /** Not pushed because the push conditions said so (not errors). */
+  skipped: number;
+}
+
+export interface PushStatus {
+  pushing: boolean;
+  /** Outbox rows due now, and rows waiting out a transient-failure backoff. */
+  due: number;
+  deferred: number;
+  lastBatchAt: string | null;
+  totals: PushTotals;
+  /** One-line reason when the last push stopped on an error it could not retry. */
+  failure: string | null;
 }
 
 export const statusQuery = defineQuery<IntegrationStatus>('status');
@@ -59,6 +84,10 @@ export const settingsQuery = defineQuery<IntegrationSettings>('settings');
 export const updateSettingsUpdate = defineUpdate<IntegrationSettings, [SettingsPatch]>('updateSettings');
 export const pullNowUpdate = defineUpdate<{ accepted: true; kind: 'manual' }, [NoArgs]>('pullNow');
 export const startSyncNowUpdate = defineUpdate<{ phase: Phase }, [NoArgs]>('startSyncNow');
+export const pushRecordsUpdate = defineUpdate<{ queued: number }, [PushRecordsRequest]>('pushRecords');
+export const retryFailedUpdate = defineUpdate<{ queued: number }, [RetryFailedRequest]>('retryFailed');
+/** Sent after each workspace write (src/client); a lost one is caught by the periodic sweep. */
+export const pushPendingSignal = defineSignal<[NoArgs?]>('pushPending');
 
 export interface ReauthorizeArgs {
   /** A different connection name, when the operator configured new credentials under a new name. */
@@ -85,5 +114,8 @@ export const DESCRIPTIONS = {
   startSyncNow: 'End the configuration window early and start the initial pull. Argument: {}.',
   reauthorize: 'Credentials were fixed: verify the connection again and resume. Optional {"connection": "<name>"}.',
   disconnect: 'Stop syncing and end this integration. Argument: {}.',
+  pushRecords: 'Push records now, overriding the push conditions: {"objectKind":"contact","ids":["<uuid>"]} or {"objectKind":"account","all":true}; optional "userId" (whose CRM owner). Refused before the initial pull finishes or when push is disabled.',
+  retryFailed: 'Push again the records whose push failed (all, or {"ids":[...]}), e.g. after fixing the mapping or the data. Argument: {}.',
+  pushPending: 'The workspace wrote records: push them now. Argument: {}.',
   pullProgress: 'Internal: progress reports from the child pull workflow.',
 } as const;

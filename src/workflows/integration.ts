@@ -11,7 +11,9 @@ import {
 } from '@temporalio/workflow';
 import { configurationWindowEnd } from '../domain/config-window';
 import { parseIntegrationInput, type IntegrationInput } from '../domain/integration-input';
-import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '../domain/settings';
+import { parseOrThrow, pushRecordsSchema, retryFailedSchema } from '../domain/push-request';
+import { DEFAULT_SOURCE_FIELD, defaultPushSettings } from '../domain/push-settings';
+import { applySettingsPatch, defaultSettings, pushRulesChanged, type IntegrationSettings } from '../domain/settings';
 import type { PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import {
@@ -19,7 +21,10 @@ import {
   disconnectSignal,
   pullNowUpdate,
   pullProgressSignal,
+  pushPendingSignal,
+  pushRecordsUpdate,
   reauthorizeSignal,
+  retryFailedUpdate,
   settingsQuery,
   startSyncNowUpdate,
   statusQuery,
@@ -27,6 +32,7 @@ import {
   type IntegrationStatus,
   type Phase,
   type PullSummary,
+  type PushTotals,
 } from './contract';
 import { failureDetail, failureMessage, failureType } from './failure-type';
 import { pullWorkflow } from './pull';
@@ -51,6 +57,8 @@ interface CarriedState {
   errors: { ownerSync: number; failedPulls: number };
   manualPullQueued: boolean;
   potentialDuplicates?: number;
+  /** Added with push; absent in state carried by older runs. */
+  push?: { wanted: boolean; totals: PushTotals; due: number; deferred: number; lastBatchAt: number | null; failure: string | null };
 }
 
 export type IntegrationWorkflowInput = IntegrationInput & { carried?: CarriedState };
@@ -58,10 +66,25 @@ export type IntegrationWorkflowInput = IntegrationInput & { carried?: CarriedSta
 /** Continue as new after this many history events even if the server has not suggested it yet. */
 export const MAX_HISTORY_EVENTS = 2_000;
 
+/** The outbox is swept this often even without a signal: lost signals, transient-failure retries. */
+export const PUSH_SWEEP_MS = 5 * 60_000;
+
 const { connect } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // Bad credentials are not retried: the workflow waits for `reauthorize` instead of hammering the CRM.
   retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit', 'SyncUserUnknown'] },
+});
+
+const { pushBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  // It heartbeats between its CRM calls: a dead worker's batch is pushed again (idempotently) within 30 s.
+  heartbeatTimeout: '30 seconds',
+  // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; attempts are unlimited.
+  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
+});
+const { enqueueManualPush, requeueFailedPushes, checkSourceField } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] },
 });
 
 export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promise<{ phase: Phase }> {
@@ -75,7 +98,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   const s: CarriedState = carried ?? {
     phase: 'connecting',
     connection: input.connection,
-    settings: input.settings ? applySettingsPatch(defaultSettings(input.crm), input.settings) : defaultSettings(input.crm),
+    settings: input.settings ? applySettingsPatch(input.crm, defaultSettings(input.crm), input.settings) : defaultSettings(input.crm),
     connectedAt: null,
     windowEndsAt: null,
     initialPullDone: false,
@@ -85,6 +108,8 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     errors: { ownerSync: 0, failedPulls: 0 },
     manualPullQueued: false,
   };
+  if (!s.settings.push) s.settings = { ...s.settings, push: defaultPushSettings(input.crm) };
+  const push = (s.push ??= { wanted: false, totals: { linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0 }, due: 0, deferred: 0, lastBatchAt: null, failure: null });
 
   // Volatile, per execution: what operators asked for since the last look.
   let startSyncRequested = false;
@@ -95,6 +120,8 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   let pullInProgress: PullKind | null = null;
   let progress: { done: number; total: number | null } | null = null;
   let pause: { until: string; reason: string } | null = null;
+  let pushing = false;
+  let requeueRejected = false;
 
   const setPhase = (phase: Phase) => {
     s.phase = phase;
@@ -120,19 +147,54 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     pauseReason: pause?.reason ?? null,
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
+    push: { pushing, due: push.due, deferred: push.deferred, lastBatchAt: iso(push.lastBatchAt), totals: push.totals, failure: push.failure },
   }), { description: DESCRIPTIONS.status });
 
   setHandler(settingsQuery, () => s.settings, { description: DESCRIPTIONS.settings });
 
-  setHandler(updateSettingsUpdate, (patch) => {
-    s.settings = applySettingsPatch(s.settings, patch);
+  setHandler(updateSettingsUpdate, async (patch) => {
+    let next = applySettingsPatch(input.crm, s.settings, patch);
+    const src = next.push.source;
+    const srcChanged = src.field !== s.settings.push.source.field || src.value !== s.settings.push.source.value || next.push.createPeopleAs !== s.settings.push.createPeopleAs;
+    if (srcChanged && s.connectedAt !== null) {
+      // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
+      const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs, defaultField: DEFAULT_SOURCE_FIELD[input.crm] });
+      if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, 'InvalidSettings');
+      next = applySettingsPatch(input.crm, s.settings, patch);
+    }
+    // Records the CRM rejected are pushed again by themselves once the rules they failed on change.
+    if (pushRulesChanged(s.settings, next)) requeueRejected = true;
+    s.settings = next;
     settingsChanged = true;
     return s.settings;
   }, {
     // Validators must be synchronous: they throw to reject, and a rejected update leaves no history.
-    validator: (patch) => void applySettingsPatch(s.settings, patch),
+    validator: (patch) => void applySettingsPatch(input.crm, s.settings, patch),
     description: DESCRIPTIONS.updateSettings,
   });
+
+  setHandler(pushRecordsUpdate, async (req) => {
+    const { queued } = await enqueueManualPush({ workspaceId: input.workspaceId, crm: input.crm, kind: req.objectKind, ids: req.ids, allUnlinked: req.all === true, requestedBy: req.userId ?? null });
+    push.wanted = true;
+    return { queued };
+  }, {
+    validator: (req) => refusePush(parseOrThrow(pushRecordsSchema, req, 'push request').objectKind),
+    description: DESCRIPTIONS.pushRecords,
+  });
+
+  setHandler(retryFailedUpdate, async (req) => {
+    const { queued } = await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, ids: req?.ids, manual: true });
+    push.wanted = true;
+    return { queued };
+  }, {
+    validator: (req) => {
+      parseOrThrow(retryFailedSchema, req, 'retry request');
+      if (s.phase === 'disconnected') throw new Error('the integration is disconnected');
+    },
+    description: DESCRIPTIONS.retryFailed,
+  });
+
+  setHandler(pushPendingSignal, () => void (push.wanted = true), { description: DESCRIPTIONS.pushPending });
 
   setHandler(pullNowUpdate, (_args) => {
     s.manualPullQueued = true;
@@ -172,6 +234,72 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
       case 'disconnected':
         throw new Error('the integration is disconnected');
     }
+  }
+
+  /** Seed 001 "Manual push may be unavailable": no connected CRM, push disabled, initial pull unfinished. */
+  function refusePush(kind: 'contact' | 'account'): void {
+    switch (s.phase) {
+      case 'connecting':
+      case 'needsReauth':
+        throw new Error(`manual push needs a connected CRM (phase ${s.phase}${needsReauthReason ? `: ${needsReauthReason}` : ''})`);
+      case 'disconnected':
+        throw new Error('manual push needs a connected CRM: the integration is disconnected');
+      case 'configuring':
+      case 'initialPull':
+        throw new Error(`manual push is not available until the initial pull finishes (${progress?.done ?? 0} of ${progress?.total ?? '?'} records)`);
+    }
+    const enabled = kind === 'contact' ? s.settings.push.contacts.enabled : s.settings.push.accounts.enabled;
+    if (!enabled) throw new Error(`manual push is refused: ${kind} push is disabled in the sync settings`);
+  }
+
+  /**
+   * Pushes due outbox rows batch after batch until none is due. Stops early to let the workflow
+   * continue as new (the rest stays in the outbox and `wanted` stays set).
+   */
+  async function drainPush(): Promise<'ok' | 'disconnected'> {
+    push.wanted = false;
+    pushing = true;
+    try {
+      for (;;) {
+        const r = await pushBatch({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, push: s.settings.push, fieldMapping: s.settings.fieldMapping });
+        push.failure = null;
+        push.lastBatchAt = Date.now();
+        push.due = r.due;
+        push.deferred = r.deferred;
+        for (const k of ['linked', 'created', 'rejected', 'transient', 'skipped'] as const) push.totals[k] += r[k];
+        if (r.handled === 0 || r.due === 0) return 'ok';
+        if (disconnectRequested) return 'ok';
+        if (historyIsLong()) {
+          push.wanted = true;
+          return 'ok';
+        }
+      }
+    } catch (err) {
+      push.failure = failureMessage(err);
+      push.wanted = true;
+      if (failureType(err) === 'CrmDailyLimit') {
+        // Salesforce's allowance (less the reserve) is spent: wait on a timer, shown in status.
+        const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
+        pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
+        const disconnected = await condition(() => disconnectRequested, waitMs);
+        pause = null;
+        return disconnected ? 'disconnected' : 'ok';
+      }
+      if (failureType(err) === 'CrmAuth') {
+        if (!(await waitForReauthorize(failureMessage(err)))) return 'disconnected';
+        if (!(await connectUntilAuthorized())) return 'disconnected';
+        setPhase('syncing');
+        return 'ok';
+      }
+      // Not retryable and not the CRM's per-record answer: kept in status; the sweep tries again.
+      return 'ok';
+    } finally {
+      pushing = false;
+    }
+  }
+
+  function historyIsLong(): boolean {
+    return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
   }
 
   /** Verifies the connection; on bad credentials waits for `reauthorize`. False if disconnected meanwhile. */
@@ -271,15 +399,36 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     // A failed initial pull is tried again after one interval (already-written pages are kept).
     else if (await condition(() => disconnectRequested, minutes(s.settings.pullIntervalMinutes))) return finish();
   }
-  if (s.nextPullAt === null) s.nextPullAt = Date.now() + minutes(s.settings.pullIntervalMinutes);
+  if (s.nextPullAt === null) {
+    s.nextPullAt = Date.now() + minutes(s.settings.pullIntervalMinutes);
+    // Writes made before the initial pull finished waited in the outbox: push them now.
+    push.wanted = true;
+  }
   setPhase('syncing');
 
-  // --- syncing: a pull every interval, or now when asked ---
+  // --- syncing: a pull every interval, or now when asked; pushes as soon as the workspace writes ---
+  let nextSweepAt = Date.now() + PUSH_SWEEP_MS;
   for (;;) {
+    if (historyIsLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+    }
     settingsChanged = false;
-    await condition(() => s.manualPullQueued || disconnectRequested || settingsChanged, Math.max(0, s.nextPullAt! - Date.now()));
+    await condition(
+      () => s.manualPullQueued || disconnectRequested || settingsChanged || push.wanted || requeueRejected,
+      Math.max(0, Math.min(s.nextPullAt!, nextSweepAt) - Date.now()),
+    );
     if (disconnectRequested) return finish();
-    if (settingsChanged && !s.manualPullQueued && Date.now() < s.nextPullAt!) continue;
+    if (requeueRejected) {
+      requeueRejected = false;
+      await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, cause: 'rejected', manual: false });
+      push.wanted = true;
+    }
+    if (push.wanted || Date.now() >= nextSweepAt) {
+      if ((await drainPush()) === 'disconnected') return finish();
+      nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+    }
+    if (!s.manualPullQueued && Date.now() < s.nextPullAt!) continue;
 
     const kind: PullKind = s.manualPullQueued ? 'manual' : 'recurring';
     s.manualPullQueued = false;
@@ -289,10 +438,6 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
       // Fixed cadence from the first pull time, skipping slots a long pull overran.
       const every = minutes(s.settings.pullIntervalMinutes);
       while (s.nextPullAt! <= Date.now()) s.nextPullAt! += every;
-    }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
     }
   }
 

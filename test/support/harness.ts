@@ -11,6 +11,7 @@ import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbo
 import { openDb, type Db } from '../../src/store/db';
 import { ensureWorkspace, upsertUser } from '../../src/store/workspace-store';
 import { createWorker } from '../../src/worker';
+import { refusalReason } from '../../src/client/integrations';
 import { timeSkippingEnv, workflowBundle } from './temporal-env';
 
 /** Everything a lifecycle test needs: time-skipping Temporal, both CRM sandboxes, a workspace DB, a worker. */
@@ -103,4 +104,16 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** The one-line reason a refused update gave (fails if the update was accepted). */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const reason = refusalReason(err);
+    if (reason) return reason;
+    throw err;
+  }
+  throw new Error('the update was accepted, expected a refusal');
 }

@@ -1,0 +1,323 @@
+import { heartbeat } from '@temporalio/activity';
+import { DOMAIN_CONFLICT_MESSAGE, matchAccount } from '../domain/account-match';
+import { applyOutbound, type FieldMapping } from '../domain/field-mapping';
+import { decideAccountPush, decideContactPush } from '../domain/push-conditions';
+import type { PushSettings } from '../domain/push-settings';
+import type { CrmName, ObjectKind } from '../domain/types';
+import { isCrmError } from '../crm/errors';
+import type { CrmPort, OutboundRecord, PushOutcome } from '../crm/port';
+import {
+  enqueueManualPush,
+  linkedLocalIds,
+  loadAccounts,
+  loadContacts,
+  loadDue,
+  mirroredDomainMatches,
+  outboxCounts,
+  ownerIdsByUser,
+  recordOutcomes,
+  requeueFailed,
+  type AccountRow,
+  type ContactRow,
+  type DueRow,
+  type RecordedOutcome,
+} from '../store/push-store';
+import type { ActivityDeps } from './deps';
+import { asActivity } from './failures';
+
+export interface PushBatchInput {
+  workspaceId: string;
+  crm: CrmName;
+  connection: string;
+  syncUserId: string;
+  push: PushSettings;
+  fieldMapping: FieldMapping;
+}
+
+export interface PushBatchResult {
+  /** Outbox rows this batch handled. 0 means nothing was due. */
+  handled: number;
+  linked: number;
+  created: number;
+  rejected: number;
+  transient: number;
+  skipped: number;
+  /** Rows due now after this batch, and rows waiting for a transient-failure backoff. */
+  due: number;
+  deferred: number;
+}
+
+/**
+ * Pushes one CRM-sized batch of due outbox rows: decides each record (push conditions, manual,
+ * linked), pushes the accounts first (including the not-yet-pushed accounts of contacts), then the
+ * contacts, and records every answer in one transaction. Returns counts only; records never enter
+ * workflow history. A retry after a crash pushes the same rows again, which the adapters make
+ * idempotent (lookup by unique key, upsert by external id).
+ */
+export function pushBatchActivity(deps: ActivityDeps) {
+  return async function pushBatch(input: PushBatchInput): Promise<PushBatchResult> {
+    return asActivity(async () => {
+      const crm = deps.connections.adapter(input.connection);
+      const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize);
+      const outcomes: RecordedOutcome[] = [];
+      if (due.length) {
+        const batch = new PushBatch(deps, crm, input, due);
+        outcomes.push(...(await batch.run()));
+        await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes);
+      }
+      const counts = await outboxCounts(deps.db, input.workspaceId, input.crm);
+      const r: PushBatchResult = {
+        handled: due.length,
+        linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
+        created: outcomes.filter((o) => o.result === 'linked' && o.inOutbox && (o as { created?: boolean }).created).length,
+        rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
+        transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
+        skipped: outcomes.filter((o) => o.result === 'skipped').length,
+        due: counts.due,
+        deferred: counts.deferred,
+      };
+      if (due.length) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
+      return r;
+    });
+  };
+}
+
+type Linked = Extract<RecordedOutcome, { result: 'linked' }> & { created: boolean };
+
+class PushBatch {
+  private readonly owners: Promise<Map<string, string>>;
+
+  constructor(
+    private readonly deps: ActivityDeps,
+    private readonly crm: CrmPort,
+    private readonly input: PushBatchInput,
+    private readonly due: DueRow[],
+  ) {
+    this.owners = ownerIdsByUser(deps.db, input.workspaceId, input.crm);
+  }
+
+  async run(): Promise<RecordedOutcome[]> {
+    const { db } = this.deps;
+    const { workspaceId, crm } = this.input;
+    const dueBy = (kind: ObjectKind) => new Map(this.due.filter((d) => d.kind === kind).map((d) => [d.localId, d]));
+    const dueAccounts = dueBy('account');
+    const dueContacts = dueBy('contact');
+    const out: RecordedOutcome[] = [];
+
+    const contacts = await loadContacts(db, workspaceId, crm, [...dueContacts.keys()]);
+    const toPushContacts: ContactRow[] = [];
+    for (const c of contacts) {
+      const d = dueContacts.get(c.id)!;
+      const decision = decideContactPush(
+        { email: c.columns.email, stage: c.columns.stage, emailStatus: c.columns.email_status, custom: c.custom },
+        this.input.push,
+        { linked: !!c.crmId, manual: d.manual },
+      );
+      if (decision.push) toPushContacts.push(c);
+      else out.push({ kind: 'contact', localId: c.id, result: 'skipped', inOutbox: true });
+    }
+    // Rows whose record was deleted meanwhile have nothing to push.
+    for (const id of dueContacts.keys()) if (!contacts.some((c) => c.id === id)) out.push({ kind: 'contact', localId: id, result: 'skipped', inOutbox: true });
+
+    // Accounts: the due ones, plus the unlinked accounts of contacts being pushed (pushed whatever
+    // the account settings say, seed 001).
+    const forContacts = new Set(toPushContacts.map((c) => c.accountId).filter((a): a is string => !!a));
+    const accounts = await loadAccounts(db, workspaceId, crm, [...new Set([...dueAccounts.keys(), ...forContacts])]);
+    const toPushAccounts: AccountRow[] = [];
+    for (const a of accounts) {
+      const d = dueAccounts.get(a.id);
+      if (!d && a.crmId) continue; // a contact's account already in the CRM
+      const decision = decideAccountPush({ stage: a.columns.stage }, this.input.push, { linked: !!a.crmId, manual: d?.manual ?? false, forContact: forContacts.has(a.id) });
+      if (decision.push) toPushAccounts.push(a);
+      else out.push({ kind: 'account', localId: a.id, result: 'skipped', inOutbox: !!d });
+    }
+    for (const id of dueAccounts.keys()) if (!accounts.some((a) => a.id === id)) out.push({ kind: 'account', localId: id, result: 'skipped', inOutbox: true });
+
+    heartbeat('accounts');
+    const accountResults = await this.pushAccounts(toPushAccounts, dueAccounts);
+    out.push(...accountResults);
+    const accountCrmIds = new Map(accounts.filter((a) => a.crmId).map((a) => [a.id, a.crmId!]));
+    const accountFailures = new Map<string, string>();
+    for (const r of accountResults) {
+      if (r.result === 'linked') accountCrmIds.set(r.localId, r.crmId);
+      else if (r.result === 'rejected' || r.result === 'transient') accountFailures.set(r.localId, r.message);
+    }
+
+    heartbeat('contacts');
+    const accountNames = new Map(accounts.map((a) => [a.id, a.columns.name]));
+    const ready: ContactRow[] = [];
+    for (const c of toPushContacts) {
+      const failure = c.accountId && !accountCrmIds.has(c.accountId) ? accountFailures.get(c.accountId) : undefined;
+      if (failure === undefined) {
+        ready.push(c);
+        continue;
+      }
+      // Seed 001 FAQ: the related contact is skipped too, with its own entry.
+      out.push({
+        kind: 'contact', localId: c.id, result: 'rejected', code: 'ACCOUNT_NOT_PUSHED', field: null, crmId: c.crmId, inOutbox: true,
+        message: `Contact not pushed: its account was not pushed (${failure})`, record: summary('contact', c),
+      });
+    }
+    out.push(...(await this.pushContacts(ready, accountCrmIds, accountNames)));
+    return out;
+  }
+
+  private async pushAccounts(rows: AccountRow[], due: Map<string, DueRow>): Promise<RecordedOutcome[]> {
+    if (!rows.length) return [];
+    const out: RecordedOutcome[] = [];
+    const matched = await this.matchUnlinkedAccounts(rows.filter((a) => !a.crmId));
+    const outbound: OutboundRecord[] = [];
+    for (const a of rows) {
+      const m = matched.get(a.id);
+      if (m?.action === 'conflict') {
+        out.push({
+          kind: 'account', localId: a.id, result: 'rejected', code: 'DOMAIN_CONFLICT', field: 'domain', crmId: null, inOutbox: due.has(a.id),
+          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.input.crm === 'hubspot' ? 'HubSpot' : 'the CRM'} (${m.crmIds.join(', ')})`, record: summary('account', a),
+        });
+        continue;
+      }
+      if (m?.action === 'link') {
+        this.deps.logger.info({ workspaceId: this.input.workspaceId, crm: this.input.crm, localId: a.id, crmId: m.crmId, candidates: m.candidates }, 'account matched to an existing CRM account by domain');
+      }
+      outbound.push({
+        localId: a.id,
+        crmId: a.crmId ?? (m?.action === 'link' ? m.crmId : null),
+        crmObject: a.crmObject,
+        properties: applyOutbound(this.input.fieldMapping.account, a.columns, a.custom),
+        onCreate: {},
+        ownerCrmId: await this.ownerFor(due.get(a.id)?.requestedBy ?? null),
+        email: null,
+        accountCrmId: null,
+        accountName: null,
+      });
+    }
+    const results = await this.callPort(outbound, () => this.crm.pushAccounts(outbound));
+    out.push(...(await this.toRecorded('account', results, outbound, rows, (id) => due.has(id))));
+    return out;
+  }
+
+  private async pushContacts(rows: ContactRow[], accountCrmIds: Map<string, string>, accountNames: Map<string, string | null>): Promise<RecordedOutcome[]> {
+    if (!rows.length) return [];
+    const settings = this.input.push;
+    const dueBy = new Map(this.due.map((d) => [d.localId, d]));
+    const outbound: OutboundRecord[] = [];
+    for (const c of rows) {
+      const properties = applyOutbound(this.input.fieldMapping.contact, c.columns, c.custom);
+      // "Push contacts and leads with guessed emails" governs the email field only, not the record.
+      const withholdEmail = !settings.pushGuessedEmails && c.columns.email_status === 'guessed';
+      const emailField = this.input.fieldMapping.contact.find((m) => m.localField === 'email')?.crmField;
+      if (withholdEmail && emailField) delete properties[emailField];
+      outbound.push({
+        localId: c.id,
+        crmId: c.crmId,
+        crmObject: c.crmObject,
+        properties,
+        onCreate: { [settings.source.field]: settings.source.value },
+        ownerCrmId: await this.ownerFor(dueBy.get(c.id)?.requestedBy ?? null),
+        email: withholdEmail ? null : c.columns.email?.trim().toLowerCase() || null,
+        accountCrmId: c.accountId ? accountCrmIds.get(c.accountId) ?? null : null,
+        accountName: c.accountId ? accountNames.get(c.accountId) ?? null : null,
+      });
+    }
+    const results = await this.callPort(outbound, () => this.crm.pushContacts(outbound, settings.createPeopleAs));
+    return this.toRecorded('contact', results, outbound, rows, () => true);
+  }
+
+  /** Pushing user's CRM owner, else the sync user's (seed 001 ownership). */
+  private async ownerFor(userId: string | null): Promise<string | null> {
+    const owners = await this.owners;
+    return (userId ? owners.get(userId) : undefined) ?? owners.get(this.input.syncUserId) ?? null;
+  }
+
+  /** Unlinked accounts with a domain: CRM accounts holding it, from the mirror and from the CRM itself. */
+  private async matchUnlinkedAccounts(rows: AccountRow[]) {
+    const result = new Map<string, ReturnType<typeof matchAccount>>();
+    const withDomain = rows.filter((a) => a.domainKey);
+    if (!withDomain.length) return result;
+    const domains = [...new Set(withDomain.map((a) => a.domainKey!))];
+    const mirrored = await mirroredDomainMatches(this.deps.db, this.input.workspaceId, this.input.crm, domains);
+    const live = await this.crm.findAccountsByDomain(domains);
+    const linked = await linkedLocalIds(this.deps.db, this.input.workspaceId, this.input.crm, 'account', live.map((m) => m.crmId));
+    for (const a of withDomain) {
+      const byId = new Map<string, { crmId: string; modifiedAt: string | null; linkedTo: string | null }>();
+      for (const m of mirrored) if (m.domain_key === a.domainKey) byId.set(m.crm_id, { crmId: m.crm_id, modifiedAt: m.crm_modified_at, linkedTo: m.local_id });
+      for (const m of live) {
+        if (m.domain.trim().toLowerCase() === a.domainKey) byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
+      }
+      result.set(a.id, matchAccount(a.id, [...byId.values()], this.crm.refusesDuplicateAccountDomains));
+    }
+    return result;
+  }
+
+  /** A whole call refused as invalid (not rate limits, outages, auth) becomes each record's rejection. */
+  private async callPort(records: OutboundRecord[], fn: () => Promise<PushOutcome[]>): Promise<PushOutcome[]> {
+    if (!records.length) return [];
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isCrmError(err) || !['invalid', 'conflict', 'notFound'].includes(err.kind)) throw err;
+      return records.map((r) => ({ localId: r.localId, ok: false, cause: 'rejected', code: err.details.code ?? err.kind.toUpperCase(), message: err.message, field: null }));
+    }
+  }
+
+  /** CRM answers -> store outcomes; a CRM record already linked to ANOTHER workspace record is not linked twice. */
+  private async toRecorded(kind: ObjectKind, results: PushOutcome[], outbound: OutboundRecord[], rows: (AccountRow | ContactRow)[], inOutbox: (id: string) => boolean): Promise<RecordedOutcome[]> {
+    const rowById = new Map(rows.map((r) => [r.id, r]));
+    const ownerById = new Map(outbound.map((o) => [o.localId, o.ownerCrmId]));
+    const okIds = results.filter((r) => r.ok).map((r) => (r as { crmId: string }).crmId);
+    const linkedTo = await linkedLocalIds(this.deps.db, this.input.workspaceId, this.input.crm, kind, okIds);
+    return results.map((r): RecordedOutcome => {
+      const row = rowById.get(r.localId)!;
+      if (r.ok) {
+        const other = linkedTo.get(r.crmId);
+        if (other && other !== r.localId) {
+          return {
+            kind, localId: r.localId, result: 'rejected', code: 'ALREADY_LINKED', field: kind === 'contact' ? 'email' : 'domain', crmId: r.crmId, inOutbox: inOutbox(r.localId),
+            message: `CRM record ${r.crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`, record: summary(kind, row),
+          };
+        }
+        const linked: Linked = { kind, localId: r.localId, result: 'linked', crmId: r.crmId, crmObject: r.crmObject, ownerCrmId: r.created ? ownerById.get(r.localId) ?? null : null, inOutbox: inOutbox(r.localId), created: r.created };
+        return linked;
+      }
+      return { kind, localId: r.localId, result: r.cause, code: r.code, message: r.message, field: r.field, crmId: row.crmId, inOutbox: inOutbox(r.localId), record: summary(kind, row) };
+    });
+  }
+}
+
+/** What the error log keeps of the record: enough to recognise it, nothing more. */
+function summary(kind: ObjectKind, row: AccountRow | ContactRow): Record<string, unknown> {
+  const c = row.columns;
+  return kind === 'contact' ? { email: c.email, name: [c.first_name, c.last_name].filter(Boolean).join(' ') || null } : { name: c.name, domain: c.domain };
+}
+
+export function enqueueManualPushActivity(deps: ActivityDeps) {
+  return async function enqueueManual(input: { workspaceId: string; crm: CrmName; kind: ObjectKind; ids?: string[]; allUnlinked?: boolean; requestedBy: string | null }): Promise<{ queued: number }> {
+    return { queued: await enqueueManualPush(deps.db, input) };
+  };
+}
+
+export function requeueFailedActivity(deps: ActivityDeps) {
+  return async function requeueFailedPushes(input: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean }): Promise<{ queued: number }> {
+    return { queued: await requeueFailed(deps.db, input) };
+  };
+}
+
+/** Settings validation that needs the CRM: the source field exists, and its value is allowed. */
+export function checkSourceFieldActivity(deps: ActivityDeps) {
+  return async function checkSourceField(input: { connection: string; field: string; value: string; createPeopleAs: 'Lead' | 'Contact'; defaultField: string }): Promise<{ problem: string | null }> {
+    return asActivity(async () => {
+      const crm = deps.connections.adapter(input.connection);
+      const object = crm.crm === 'salesforce' ? input.createPeopleAs : 'contact';
+      const info = await crm.describeField(object, input.field);
+      if (!info) {
+        // The default HubSpot source property is created by the adapter on first push.
+        if (input.field === input.defaultField && crm.crm === 'hubspot') return { problem: null };
+        return { problem: `source field "${input.field}" does not exist on ${crm.crm === 'salesforce' ? input.createPeopleAs : 'HubSpot contacts'}` };
+      }
+      if (info.options && info.restricted && !info.options.includes(input.value)) {
+        return { problem: `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: ${info.options.join(', ')})` };
+      }
+      return { problem: null };
+    });
+  };
+}

@@ -1,0 +1,34 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../store/db';
+import { addAccount, addContact, updateAccount, updateContact, type WriteResult } from '../store/workspace-writes';
+import { pushPendingSignal } from '../workflows/contract';
+import { integrationHandle } from './integrations';
+
+/**
+ * A workspace write as the product makes it: the store writes the record and its outbox rows in one
+ * transaction, then each connected integration is told, so the push starts within seconds. A signal
+ * that cannot be delivered (worker or server down) loses nothing: the workflow's sweep finds the row.
+ */
+export type WriteOp = 'contacts add' | 'contacts update' | 'accounts add' | 'accounts update';
+
+export async function writeAndNotify(db: Db, client: Client | null, op: WriteOp, workspaceId: string, fields: unknown, opts: { id?: string; userId?: string | null } = {}): Promise<WriteResult> {
+  const by = opts.userId ?? null;
+  const result = await (op === 'contacts add'
+    ? addContact(db, workspaceId, fields, by)
+    : op === 'accounts add'
+      ? addAccount(db, workspaceId, fields, by)
+      : op === 'contacts update'
+        ? updateContact(db, workspaceId, requireId(opts.id), fields, by)
+        : updateAccount(db, workspaceId, requireId(opts.id), fields, by));
+  if (client) await notifyIntegrations(client, workspaceId, result.crms);
+  return result;
+}
+
+export async function notifyIntegrations(client: Client, workspaceId: string, crms: readonly string[]): Promise<void> {
+  await Promise.all(crms.map((crm) => integrationHandle(client, workspaceId, crm as never).signal(pushPendingSignal, {}).catch(() => undefined)));
+}
+
+function requireId(id: string | undefined): string {
+  if (!id) throw new Error('an update needs the record id');
+  return id;
+}

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { writeAndNotify } from '../src/client/workspace-writes';
+import { integrationWorkflowId } from '../src/domain/integration-input';
+import type { PortalIndex } from '../src/sandbox/hubspot/state';
+import { errorLog } from '../src/store/reports';
+import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { pushRecordsUpdate, retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
+import { integrationWorkflow } from '../src/workflows/integration';
+import { newTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
+
+/** Push to HubSpot: the workspace writes, the outbox, the rules of seed 001 and the error log. */
+describe('push to HubSpot (time-skipping)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  async function syncing(o: Parameters<typeof newTenant>[1] = {}, plan: 'free' | 'paid' = 'free') {
+    const t = await newTenant(h, { contacts: 10, companies: 3, ...o });
+    const handle = await h.env.client.workflow.start(integrationWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: integrationWorkflowId(t.workspaceId, 'hubspot'),
+      args: [{ workspaceId: t.workspaceId, crm: 'hubspot', connection: t.connection, syncUserId: t.syncUserId, plan }],
+    });
+    const status = () => handle.query(statusQuery);
+    if (plan === 'free') await waitFor('syncing', status, (s) => s.phase === 'syncing');
+    const portal = [...h.sandbox.indexes.values()].find((i) => i.portal.tokens.includes(t.token))!;
+    const write = (op: Parameters<typeof writeAndNotify>[2], fields: unknown, id?: string, userId?: string) =>
+      writeAndNotify(h.db, h.env.client, op, t.workspaceId, fields, { id, userId });
+    /** Waits until the outbox is empty and no batch runs. */
+    const pushed = () => waitFor('push drained', status, (s) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null);
+    const errors = async () => (await errorLog(h.db, t.workspaceId, 'hubspot', { jobType: 'push' })).filter((e) => !e.resolvedAt);
+    return { t, handle, status, portal, write, pushed, errors };
+  }
+
+  const contactsByEmail = (p: PortalIndex, email: string) => p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
+  const linkOf = async (workspaceId: string, localId: string) =>
+    (await h.db.query<{ crm_id: string }>(`SELECT crm_id FROM crm_links WHERE workspace_id = $1 AND crm = 'hubspot' AND local_id = $2`, [workspaceId, localId])).rows[0]?.crm_id;
+
+  it('seed 000: a CRM contact test@example.com and the same email added in the workspace end as one linked record', async () => {
+    const x = await syncing();
+    // Created in HubSpot after the initial pull: the workspace does not know it yet.
+    const ownerBefore = x.portal.portal.owners[0].id;
+    const crmContact = x.portal.create('contacts', { email: 'test@example.com', firstname: 'Crm', hubspot_owner_id: ownerBefore });
+    const w = await x.write('contacts add', { email: 'Test@Example.com', first_name: 'Tess', last_name: 'Tester', email_status: 'verified' });
+    assert.equal(w.created, true);
+    assert.deepEqual(w.crms, ['hubspot']);
+    await x.pushed();
+
+    const matches = contactsByEmail(x.portal, 'test@example.com');
+    assert.equal(matches.length, 1, 'one HubSpot contact, not a duplicate');
+    assert.equal(matches[0].id, crmContact.id);
+    assert.equal(matches[0].properties.firstname, 'Tess', 'the existing contact was updated');
+    assert.equal(matches[0].properties.hubspot_owner_id, ownerBefore, 'an existing contact keeps its owner');
+    assert.equal(await linkOf(x.t.workspaceId, w.id), crmContact.id);
+
+    // Adding the same email again is the same workspace record.
+    const again = await x.write('contacts add', { email: 'TEST@example.com', title: 'QA' });
+    assert.equal(again.id, w.id);
+    assert.equal(again.created, false);
+    await x.pushed();
+    assert.equal(contactsByEmail(x.portal, 'test@example.com').length, 1);
+    assert.equal(matches[0].properties.jobtitle, 'QA', 'updates of linked contacts are pushed');
+  });
+
+  it('a new contact pushes its new account too, with owner, source and association', async () => {
+    const x = await syncing({}, 'free');
+    const rep = `${x.t.workspaceId}-rep`;
+    await upsertUser(h.db, { id: rep, workspaceId: x.t.workspaceId, email: `rep@${x.t.workspaceId}.example`, name: 'Rep' });
+    const repOwner = x.portal.portal.owners[1].id;
+    await linkCrmOwner(h.db, x.t.workspaceId, 'hubspot', repOwner, rep);
+    // Account push off: the contact's account is pushed anyway (seed 001).
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { accounts: { enabled: false } } }] });
+
+    const acct = await x.write('accounts add', { name: 'Newco', domain: 'newco-push.example' });
+    const person = await x.write('contacts add', { email: 'ann@newco-push.example', first_name: 'Ann', last_name: 'Lee', account_id: acct.id }, undefined, rep);
+    await x.pushed();
+
+    const company = x.portal.portal.objects.companies.find((c) => c.properties.domain === 'newco-push.example');
+    assert.ok(company, 'the account was created in HubSpot');
+    assert.equal(company.properties.apollo_account_id, acct.id);
+    const [contact] = contactsByEmail(x.portal, 'ann@newco-push.example');
+    assert.equal(contact.properties.hubspot_owner_id, repOwner, "the pushing user's linked owner");
+    assert.equal(contact.properties.apollo_source, 'Apollo');
+    assert.deepEqual(contact.companyIds, [company.id]);
+    assert.equal(await linkOf(x.t.workspaceId, person.id), contact.id);
+    const s = await x.status();
+    assert.equal(s.push.totals.created, 2);
+    assert.equal(s.push.totals.rejected, 0);
+  });
+
+  it('push conditions decide net-new contacts; manual push overrides them; linked records always push', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } } } }] });
+    const ok = await x.write('contacts add', { email: 'ok@cond.example', stage: 'Lead', email_status: 'verified', last_name: 'Ok' });
+    const guessed = await x.write('contacts add', { email: 'guess@cond.example', stage: 'lead', email_status: 'guessed', last_name: 'G' });
+    const noEmail = await x.write('contacts add', { last_name: 'Nomail', stage: 'lead', email_status: 'verified' });
+    const wrongStage = await x.write('contacts add', { email: 'cust@cond.example', stage: 'customer', email_status: 'verified', last_name: 'C' });
+    await x.pushed();
+    assert.ok(await linkOf(x.t.workspaceId, ok.id));
+    for (const r of [guessed, noEmail, wrongStage]) assert.equal(await linkOf(x.t.workspaceId, r.id), undefined);
+    assert.equal((await x.status()).push.totals.skipped, 3);
+    assert.deepEqual(await x.errors(), [], 'records the conditions leave out are not errors');
+
+    // Manual push overrides the conditions; the pusher's owner falls back to the sync user's (none here).
+    const r = await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: [guessed.id, wrongStage.id] }] });
+    assert.equal(r.queued, 2);
+    await x.pushed();
+    assert.ok(await linkOf(x.t.workspaceId, guessed.id));
+    assert.ok(await linkOf(x.t.workspaceId, wrongStage.id));
+
+    // Push disabled: manual push is refused, but updates of linked records still go.
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { enabled: false } } }] });
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /contact push is disabled in the sync settings/);
+    await x.write('contacts update', { title: 'Boss' }, ok.id);
+    await x.pushed();
+    assert.equal(contactsByEmail(x.portal, 'ok@cond.example')[0].properties.jobtitle, 'Boss');
+  });
+
+  it('manual push is refused until the initial pull finishes', async () => {
+    const x = await syncing({}, 'paid');
+    await waitFor('configuring', x.status, (s) => s.phase === 'configuring');
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /manual push is not available until the initial pull finishes/);
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'lead' as never, all: true }] })), /objectKind must be "contact" or "account"/);
+  });
+
+  it('domain conflict: the account is not pushed and its contact is skipped, each with an error-log entry', async () => {
+    const x = await syncing();
+    const existing = x.portal.portal.objects.companies[0];
+    const companiesBefore = x.portal.portal.objects.companies.length;
+    const dup = await x.write('accounts add', { name: 'Copycat', domain: existing.properties.domain! });
+    const person = await x.write('contacts add', { email: 'cat@copycat.example', last_name: 'Cat', account_id: dup.id });
+    await x.pushed();
+    assert.equal(x.portal.portal.objects.companies.length, companiesBefore, 'no second company for the domain');
+    assert.equal(contactsByEmail(x.portal, 'cat@copycat.example').length, 0);
+    const errs = await x.errors();
+    const acctErr = errs.find((e) => e.localId === dup.id)!;
+    assert.match(acctErr.message, /^Account not pushed\. A different company with this domain already exists/);
+    assert.equal(acctErr.field, 'domain');
+    const contactErr = errs.find((e) => e.localId === person.id)!;
+    assert.equal(contactErr.errorCode, 'ACCOUNT_NOT_PUSHED');
+  });
+
+  it('a rejected property goes to the error log; a retry without a fix fails the same way; fixing the mapping pushes it by itself', async () => {
+    const x = await syncing();
+    const bad = await x.write('accounts add', { name: 'Widget Works', domain: 'widget-works.example', industry: 'Widgets' });
+    const good = await x.write('accounts add', { name: 'Fine Co', domain: 'fine-co.example', industry: 'RETAIL' });
+    await x.pushed();
+    assert.ok(await linkOf(x.t.workspaceId, good.id), 'one bad record does not block its batch');
+    let [e] = await x.errors();
+    assert.equal(e.localId, bad.id);
+    assert.equal(e.errorCode, 'INVALID_OPTION');
+    assert.equal(e.field, 'industry');
+    assert.match(e.message, /Widgets was not one of the allowed options/);
+
+    assert.equal((await x.handle.executeUpdate(retryFailedUpdate, { args: [{}] })).queued, 1);
+    await x.pushed();
+    [e] = await x.errors();
+    assert.equal(e.attempts, 2);
+    assert.equal(e.sameAsBefore, true, 'the retry says it failed the same way');
+
+    // The operator stops pushing industry: the rejected record is retried by itself and succeeds.
+    const settings = await x.handle.query(settingsQuery);
+    const account = settings.fieldMapping.account.map((m) => (m.localField === 'industry' ? { ...m, direction: 'pull' as const } : m));
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ fieldMapping: { account } }] });
+    await waitFor('retried after the mapping changed', async () => linkOf(x.t.workspaceId, bad.id), (id) => !!id);
+    assert.deepEqual(await x.errors(), []);
+  });
+
+  it('a picklist source value must be one HubSpot allows', async () => {
+    const x = await syncing();
+    assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'lifecyclestage', value: 'Apollo' } } }] })), /source value "Apollo" is not an allowed value of picklist lifecyclestage/);
+    assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'no_such_field' } } }] })), /source field "no_such_field" does not exist/);
+    const s = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'lifecyclestage', value: 'lead' } } }] });
+    assert.deepEqual(s.push.source, { field: 'lifecyclestage', value: 'lead' });
+  });
+});

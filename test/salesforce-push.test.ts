@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { writeAndNotify } from '../src/client/workspace-writes';
+import { integrationWorkflowId } from '../src/domain/integration-input';
+import type { OrgIndex } from '../src/sandbox/salesforce/state';
+import { errorLog } from '../src/store/reports';
+import { retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
+import { integrationWorkflow } from '../src/workflows/integration';
+import { newSalesforceTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
+
+/** Push to Salesforce: Leads or Contacts, email dedup across both, external-id upserts, per-record errors. */
+describe('push to Salesforce (time-skipping)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  async function syncing() {
+    const t = await newSalesforceTenant(h);
+    const handle = await h.env.client.workflow.start(integrationWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: integrationWorkflowId(t.workspaceId, 'salesforce'),
+      args: [{ workspaceId: t.workspaceId, crm: 'salesforce', connection: t.connection, syncUserId: t.syncUserId, plan: 'free' }],
+    });
+    const status = () => handle.query(statusQuery);
+    await waitFor('syncing', status, (s) => s.phase === 'syncing');
+    const org = [...h.salesforce.orgs.values()].find((o) => o.org.tokens.includes(t.token))!;
+    const write = (op: Parameters<typeof writeAndNotify>[2], fields: unknown, id?: string) => writeAndNotify(h.db, h.env.client, op, t.workspaceId, fields, { id });
+    const pushed = () => waitFor('push drained', status, (s) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null);
+    const errors = async () => (await errorLog(h.db, t.workspaceId, 'salesforce', { jobType: 'push' })).filter((e) => !e.resolvedAt);
+    const link = async (localId: string) =>
+      (await h.db.query<{ crm_id: string; crm_object: string }>(`SELECT crm_id, crm_object FROM crm_links WHERE workspace_id = $1 AND crm = 'salesforce' AND local_id = $2`, [t.workspaceId, localId])).rows[0];
+    return { t, handle, status, org, write, pushed, errors, link };
+  }
+
+  const byEmail = (org: OrgIndex, type: 'Lead' | 'Contact', email: string) =>
+    org.org.records[type].filter((r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email.toLowerCase());
+
+  it('creates new people as Leads with their company as text, and Contacts on the account once the setting says so', async () => {
+    const x = await syncing();
+    const acct = await x.write('accounts add', { name: 'Globex Push', domain: 'globex-push.example' });
+    const lead = await x.write('contacts add', { email: 'lena@globex-push.example', first_name: 'Lena', last_name: 'Lead', account_id: acct.id });
+    const orphan = await x.write('contacts add', { email: 'solo@nowhere.example', last_name: 'Solo' });
+    await x.pushed();
+
+    const [l] = byEmail(x.org, 'Lead', 'lena@globex-push.example');
+    assert.ok(l, 'created as a Lead');
+    assert.equal(l.Company, 'Globex Push');
+    assert.equal(l.LeadSource, 'Apollo');
+    assert.equal(l.Apollo_Id__c, lead.id);
+    assert.equal(l.AccountId, undefined, 'leads are not associated with accounts');
+    assert.deepEqual(await x.link(lead.id), { crm_id: String(l.Id), crm_object: 'Lead' });
+    const account = x.org.org.records.Account.find((a) => a.Website === 'globex-push.example');
+    assert.ok(account, 'the account was pushed too');
+
+    // A Lead needs a Company: Salesforce refuses it, and the error log names the field.
+    const [e] = await x.errors();
+    assert.equal(e.localId, orphan.id);
+    assert.equal(e.errorCode, 'REQUIRED_FIELD_MISSING');
+    assert.equal(e.field, 'Company');
+
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Contact' } }] });
+    const c = await x.write('contacts add', { email: 'carl@globex-push.example', last_name: 'Contact', account_id: acct.id });
+    await x.pushed();
+    const [contact] = byEmail(x.org, 'Contact', 'carl@globex-push.example');
+    assert.equal(contact.AccountId, account.Id);
+    assert.equal((await x.link(c.id)).crm_object, 'Contact');
+    // The setting changed nothing already pushed: Lena is still a Lead, and the orphan (retried by
+    // itself after the settings change) is now a Contact, which needs no company.
+    await x.write('contacts update', { title: 'VP' }, lead.id);
+    await x.pushed();
+    assert.equal(byEmail(x.org, 'Lead', 'lena@globex-push.example')[0].Title, 'VP');
+    assert.equal(byEmail(x.org, 'Contact', 'lena@globex-push.example').length, 0);
+    assert.equal((await x.link(orphan.id))?.crm_object, 'Contact');
+    assert.deepEqual(await x.errors(), []);
+  });
+
+  it('matches people by email, case-insensitively, preferring the Contact over a Lead; never creates a duplicate', async () => {
+    const x = await syncing();
+    const contact = x.org.create('Contact', { LastName: 'Existing', Email: 'same@person.example' });
+    x.org.create('Lead', { LastName: 'Existing', Company: 'X', Email: 'SAME@person.example' });
+    const w = await x.write('contacts add', { email: 'Same@Person.example', first_name: 'Sam', last_name: 'Existing' });
+    await x.pushed();
+    assert.equal(byEmail(x.org, 'Contact', 'same@person.example').length, 1);
+    assert.equal(byEmail(x.org, 'Lead', 'same@person.example').length, 1);
+    assert.equal(contact.FirstName, 'Sam', 'the existing Contact was updated');
+    assert.deepEqual(await x.link(w.id), { crm_id: String(contact.Id), crm_object: 'Contact' });
+  });
+
+  it('a guessed email is left out when the setting says so, the record still goes', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { pushGuessedEmails: false, createPeopleAs: 'Contact' } }] });
+    const w = await x.write('contacts add', { email: 'guess@maybe.example', email_status: 'guessed', last_name: 'Guess' });
+    await x.pushed();
+    const l = await x.link(w.id);
+    const rec = x.org.getOf('Contact', l.crm_id)!;
+    assert.equal(rec.LastName, 'Guess');
+    assert.ok(rec.Email === undefined || rec.Email === null, 'the guessed email was not pushed');
+  });
+
+  it('a restricted picklist value is rejected with the field; retry says it failed the same way', async () => {
+    const x = await syncing();
+    const settings = await x.handle.query(settingsQuery);
+    await x.handle.executeUpdate(updateSettingsUpdate, {
+      args: [{ fieldMapping: { contact: [...settings.fieldMapping.contact, { crmField: 'Status', localField: 'custom.lead_status', direction: 'push' }] } }],
+    });
+    const acct = await x.write('accounts add', { name: 'Acme Picklist', domain: 'acme-picklist.example' });
+    const bad = await x.write('contacts add', { email: 'hot@lead.example', last_name: 'Hot', account_id: acct.id, custom: { lead_status: 'Hot' } });
+    const fine = await x.write('contacts add', { email: 'ok@lead.example', last_name: 'Ok', account_id: acct.id, custom: { lead_status: 'Working - Contacted' } });
+    await x.pushed();
+    assert.equal(byEmail(x.org, 'Lead', 'ok@lead.example')[0]?.Status, 'Working - Contacted', 'the good record of the batch went');
+    assert.ok(await x.link(fine.id));
+    const [e] = await x.errors();
+    assert.equal(e.localId, bad.id);
+    assert.equal(e.errorCode, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
+    assert.equal(e.field, 'Status');
+    assert.match(e.message, /bad value for restricted picklist field: Hot/);
+    assert.equal((await x.handle.executeUpdate(retryFailedUpdate, { args: [{ ids: [bad.id] }] })).queued, 1);
+    await x.pushed();
+    const again = (await x.errors()).find((r) => r.localId === bad.id)!;
+    assert.equal(again.attempts, 2);
+    assert.equal(again.sameAsBefore, true);
+    assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Person' } }] } as never)), /^invalid settings: push\.createPeopleAs/);
+  });
+});
