@@ -1,4 +1,5 @@
 import { hubspotInitialPull } from './hubspot-initial-pull';
+import { hubspotPush, pushLatency, salesforcePush } from './push';
 import { salesforceInitialPull } from './salesforce-initial-pull';
 import { formatBench, type BenchResult } from './result';
 
@@ -9,6 +10,9 @@ import { formatBench, type BenchResult } from './result';
 const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
   'hubspot-initial-pull': hubspotInitialPull,
   'salesforce-initial-pull': salesforceInitialPull,
+  'hubspot-push': hubspotPush,
+  'salesforce-push': salesforcePush,
+  'push-latency': pushLatency,
 };
 
 async function main(): Promise<void> {
