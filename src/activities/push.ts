@@ -32,6 +32,9 @@ export interface PushBatchInput {
   syncUserId: string;
   push: PushSettings;
   fieldMapping: FieldMapping;
+  /** This batch's share of the outbox when several run at once (see loadDue). */
+  lane?: number;
+  lanes?: number;
 }
 
 export interface PushBatchResult {
@@ -58,7 +61,7 @@ export function pushBatchActivity(deps: ActivityDeps) {
   return async function pushBatch(input: PushBatchInput): Promise<PushBatchResult> {
     return asActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
-      const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize);
+      const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize, input.lane ?? 0, input.lanes ?? 1);
       const outcomes: RecordedOutcome[] = [];
       if (due.length) {
         const batch = new PushBatch(deps, crm, input, due);
@@ -69,7 +72,8 @@ export function pushBatchActivity(deps: ActivityDeps) {
       const r: PushBatchResult = {
         handled: due.length,
         linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
-        created: outcomes.filter((o) => o.result === 'linked' && o.inOutbox && (o as { created?: boolean }).created).length,
+        // Every record the CRM created, including accounts pushed along with their contacts.
+        created: outcomes.filter((o) => o.result === 'linked' && (o as { created?: boolean }).created).length,
         rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
         transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
         skipped: outcomes.filter((o) => o.result === 'skipped').length,

@@ -12,13 +12,17 @@ export interface DueRow {
   attempts: number;
 }
 
-/** Due rows, accounts first (a contact's account must be in the CRM before the contact). */
-export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, limit: number): Promise<DueRow[]> {
+/**
+ * Due rows, accounts first (a contact's account must be in the CRM before the contact). With lanes,
+ * only this lane's share of the outbox (by the record id's last byte), so concurrent batches never
+ * take the same row.
+ */
+export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, limit: number, lane = 0, lanes = 1): Promise<DueRow[]> {
   const { rows } = await db.query<{ object_kind: ObjectKind; local_id: string; manual: boolean; requested_by: string | null; attempts: number }>(
     `SELECT object_kind, local_id, manual, requested_by, attempts FROM push_outbox
-      WHERE workspace_id = $1 AND crm = $2 AND not_before <= now()
+      WHERE workspace_id = $1 AND crm = $2 AND not_before <= now() AND get_byte(uuid_send(local_id), 15) % $5 = $4
       ORDER BY object_kind = 'contact', enqueued_at, local_id LIMIT $3`,
-    [workspaceId, crm, limit],
+    [workspaceId, crm, limit, lane, lanes],
   );
   return rows.map((r) => ({ kind: r.object_kind, localId: r.local_id, manual: r.manual, requestedBy: r.requested_by, attempts: Number(r.attempts) }));
 }

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,7 +15,7 @@ import { parseIntegrationInput, type IntegrationInput } from '../domain/integrat
 import { parseOrThrow, pushRecordsSchema, retryFailedSchema } from '../domain/push-request';
 import { DEFAULT_SOURCE_FIELD, defaultPushSettings } from '../domain/push-settings';
 import { applySettingsPatch, defaultSettings, pushRulesChanged, type IntegrationSettings } from '../domain/settings';
-import type { PullKind } from '../domain/types';
+import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import {
   DESCRIPTIONS,
@@ -65,6 +66,13 @@ export type IntegrationWorkflowInput = IntegrationInput & { carried?: CarriedSta
 
 /** Continue as new after this many history events even if the server has not suggested it yet. */
 export const MAX_HISTORY_EVENTS = 2_000;
+
+/**
+ * Push batches in flight at once, each on its own share of the outbox. HubSpot's batches are
+ * bounded by its rate limit, which two lanes reach; Salesforce's by the round trips of each batch
+ * (lookups, then upserts), which more lanes overlap, well inside its concurrent-request limit.
+ */
+export const PUSH_LANES: Record<CrmName, number> = { hubspot: 2, salesforce: 4 };
 
 /** The outbox is swept this often even without a signal: lost signals, transient-failure retries. */
 export const PUSH_SWEEP_MS = 5 * 60_000;
@@ -259,21 +267,30 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   async function drainPush(): Promise<'ok' | 'disconnected'> {
     push.wanted = false;
     pushing = true;
-    try {
+    // Lanes take disjoint shares of the outbox, so one batch's CRM round trips overlap another's
+    // database work. Older runs pushed in one lane and replay that way.
+    const lanes = patched('push-lanes') ? PUSH_LANES[input.crm] : 1;
+    const lane = async (index: number) => {
       for (;;) {
-        const r = await pushBatch({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, push: s.settings.push, fieldMapping: s.settings.fieldMapping });
+        const r = await pushBatch({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, push: s.settings.push, fieldMapping: s.settings.fieldMapping, lane: index, lanes });
         push.failure = null;
         push.lastBatchAt = Date.now();
         push.due = r.due;
         push.deferred = r.deferred;
         for (const k of ['linked', 'created', 'rejected', 'transient', 'skipped'] as const) push.totals[k] += r[k];
-        if (r.handled === 0 || r.due === 0) return 'ok';
-        if (disconnectRequested) return 'ok';
+        if (r.handled === 0 || r.due === 0 || disconnectRequested) return;
         if (historyIsLong()) {
           push.wanted = true;
-          return 'ok';
+          return;
         }
       }
+    };
+    try {
+      // Every lane ends (settles) before the drain does, so no batch runs on behind a failure.
+      const settled = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => lane(i)));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      return 'ok';
     } catch (err) {
       push.failure = failureMessage(err);
       push.wanted = true;

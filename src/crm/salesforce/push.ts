@@ -78,8 +78,11 @@ export class SalesforceWriter {
     const found = new Map<string, { id: string; object: 'Lead' | 'Contact' }>();
     if (!emails.length) return found;
     const list = [...new Set(emails.map((e) => e.toLowerCase()))].map(quote).join(', ');
-    const leads = await this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`, 'leads by email');
-    const contacts = await this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email');
+    // Independent reads: one round trip of latency, not two.
+    const [leads, contacts] = await Promise.all([
+      this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`, 'leads by email'),
+      this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email'),
+    ]);
     for (const l of leads) if (!found.has(l.Email.toLowerCase())) found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead' });
     const seen = new Set<string>();
     for (const c of contacts) {
