@@ -5,7 +5,7 @@ import { integrationWorkflowId } from '../src/domain/integration-input';
 import type { PortalIndex } from '../src/sandbox/hubspot/state';
 import { errorLog } from '../src/store/reports';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
-import { pushRecordsUpdate, retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
+import { pushRecordsUpdate, reauthorizeSignal, retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
 import { integrationWorkflow } from '../src/workflows/integration';
 import { newTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
 
@@ -177,5 +177,22 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'no_such_field' } } }] })), /source field "no_such_field" does not exist/);
     const s = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'lifecyclestage', value: 'lead' } } }] });
     assert.deepEqual(s.push.source, { field: 'lifecyclestage', value: 'lead' });
+  });
+
+  it('a token revoked during a push moves to needsReauth; after reauthorize the push completes', async () => {
+    const x = await syncing();
+    await x.t.admin.revoke(x.t.token);
+    const w = await x.write('contacts add', { email: 'after@reauth.example', last_name: 'After' });
+    const waiting = await waitFor('needsReauth', x.status, (s) => s.phase === 'needsReauth');
+    assert.match(waiting.needsReauthReason!, /401/);
+    assert.equal(await linkOf(x.t.workspaceId, w.id), undefined);
+    const fresh = `${x.t.token}-rotated`;
+    await x.t.admin.addToken(fresh);
+    h.connections[x.t.connection] = { ...h.connections[x.t.connection], accessToken: fresh };
+    await x.handle.signal(reauthorizeSignal, {});
+    await waitFor('pushed after reauthorize', () => linkOf(x.t.workspaceId, w.id), (id) => !!id);
+    assert.equal((await x.status()).phase, 'syncing');
+    const history = JSON.stringify(await x.handle.fetchHistory());
+    assert.ok(!history.includes(x.t.token) && !history.includes(fresh), 'no token in history');
   });
 });

@@ -4,6 +4,7 @@ import { writeAndNotify } from '../src/client/workspace-writes';
 import { integrationWorkflowId } from '../src/domain/integration-input';
 import type { OrgIndex } from '../src/sandbox/salesforce/state';
 import { errorLog } from '../src/store/reports';
+import { addContact } from '../src/store/workspace-writes';
 import { retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
 import { integrationWorkflow } from '../src/workflows/integration';
 import { newSalesforceTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
@@ -124,5 +125,29 @@ describe('push to Salesforce (time-skipping)', () => {
     assert.equal(again.attempts, 2);
     assert.equal(again.sameAsBefore, true);
     assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Person' } }] } as never)), /^invalid settings: push\.createPeopleAs/);
+  });
+
+  it('a lost signal is caught by the sweep; a record that failed for a passing cause is retried on a later cycle', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Contact' } }] });
+    // Written without the nudge, as if the signal were lost: the 5-minute sweep finds it.
+    const quiet = await addContact(h.db, x.t.workspaceId, { email: 'quiet@sweep.example', last_name: 'Quiet' });
+    await h.env.sleep('6 minutes');
+    await waitFor('swept', () => x.link(quiet.id), (l) => !!l);
+
+    // Every row locked: the record fails for a passing cause, stays due later, and is visible meanwhile.
+    await x.t.admin.setFaults({ lockRate: 1 });
+    const locked = await x.write('contacts add', { email: 'locked@sweep.example', last_name: 'Locked' });
+    const s = await waitFor('transient failure', x.status, (st) => st.push.totals.transient >= 1);
+    assert.equal(s.push.deferred, 1);
+    const [e] = await x.errors();
+    assert.equal(e.errorCode, 'UNABLE_TO_LOCK_ROW');
+    assert.equal(await x.link(locked.id), undefined);
+    await x.t.admin.setFaults({ lockRate: 0 });
+    // The first backoff is a minute of database time; then the next sweep pushes it.
+    await new Promise((r) => setTimeout(r, 62_000));
+    await h.env.sleep('6 minutes');
+    await waitFor('retried by itself', () => x.link(locked.id), (l) => !!l);
+    assert.deepEqual(await x.errors(), [], 'the error is resolved once the record went');
   });
 });
