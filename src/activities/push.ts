@@ -73,7 +73,7 @@ export function pushBatchActivity(deps: ActivityDeps) {
         handled: due.length,
         linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
         // Every record the CRM created, including accounts pushed along with their contacts.
-        created: outcomes.filter((o) => o.result === 'linked' && (o as { created?: boolean }).created).length,
+        created: outcomes.filter((o) => o.result === 'linked' && o.created).length,
         rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
         transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
         skipped: outcomes.filter((o) => o.result === 'skipped').length,
@@ -85,8 +85,6 @@ export function pushBatchActivity(deps: ActivityDeps) {
     });
   };
 }
-
-type Linked = Extract<RecordedOutcome, { result: 'linked' }> & { created: boolean };
 
 class PushBatch {
   private readonly owners: Promise<Map<string, string>>;
@@ -280,8 +278,7 @@ class PushBatch {
             message: `CRM record ${r.crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`, record: summary(kind, row),
           };
         }
-        const linked: Linked = { kind, localId: r.localId, result: 'linked', crmId: r.crmId, crmObject: r.crmObject, ownerCrmId: r.created ? ownerById.get(r.localId) ?? null : null, inOutbox: inOutbox(r.localId), created: r.created };
-        return linked;
+        return { kind, localId: r.localId, result: 'linked', crmId: r.crmId, crmObject: r.crmObject, ownerCrmId: r.created ? ownerById.get(r.localId) ?? null : null, inOutbox: inOutbox(r.localId), created: r.created };
       }
       return { kind, localId: r.localId, result: r.cause, code: r.code, message: r.message, field: r.field, crmId: row.crmId, inOutbox: inOutbox(r.localId), record: summary(kind, row) };
     });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { describeZodError } from './settings';
 
 /** `pushRecords`: push a selection by hand, overriding the push conditions (seed 001). */
 export const pushRecordsSchema = z
@@ -19,9 +18,3 @@ export const retryFailedSchema = z
   .object({ ids: z.array(z.string().uuid('ids must be workspace record ids')).min(1).max(10_000).optional() })
   .strict();
 export type RetryFailedRequest = z.infer<typeof retryFailedSchema>;
-
-export function parseOrThrow<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
-  const r = schema.safeParse(raw ?? {});
-  if (!r.success) throw new Error(`invalid ${what}: ${describeZodError(r.error)}`);
-  return r.data;
-}

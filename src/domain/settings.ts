@@ -36,6 +36,13 @@ export function describeZodError(error: z.ZodError): string {
     .join('; ');
 }
 
+/** Parses input at an edge, or throws an Error whose message is one line: "invalid <what>: <reasons>". */
+export function parseOrThrow<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new Error(`invalid ${what}: ${describeZodError(r.error)}`);
+  return r.data;
+}
+
 /**
  * Applies a patch to the current settings, or throws an Error whose message is the one-line reason.
  * Used by the workflow's update validator, so it must stay synchronous and pure.

@@ -1,3 +1,4 @@
+import { LOCAL_FIELDS } from '../domain/field-mapping';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { enqueuePush } from './workspace-writes';
@@ -50,30 +51,28 @@ export interface ContactRow extends AccountRow {
   accountId: string | null;
 }
 
-const CONTACT_COLUMNS = ['email', 'first_name', 'last_name', 'title', 'phone', 'stage', 'email_status'];
-const ACCOUNT_COLUMNS = ['name', 'domain', 'phone', 'industry', 'stage'];
-
 export async function loadAccounts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<AccountRow[]> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT a.*, l.crm_id, l.crm_object FROM accounts a
-       LEFT JOIN crm_links l ON l.workspace_id = a.workspace_id AND l.crm = $2 AND l.object_kind = 'account' AND l.local_id = a.id
-      WHERE a.workspace_id = $1 AND a.id = ANY($3::uuid[])`,
-    [workspaceId, crm, ids],
-  );
-  return rows.map((r) => ({ ...row(r, ACCOUNT_COLUMNS), domainKey: (r.domain_key as string | null) ?? null }));
+  const rows = await loadWithLinks(db, 'account', workspaceId, crm, ids);
+  return rows.map((r) => ({ ...row(r, LOCAL_FIELDS.account), domainKey: (r.domain_key as string | null) ?? null }));
 }
 
 export async function loadContacts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<ContactRow[]> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT c.*, l.crm_id, l.crm_object FROM contacts c
-       LEFT JOIN crm_links l ON l.workspace_id = c.workspace_id AND l.crm = $2 AND l.object_kind = 'contact' AND l.local_id = c.id
-      WHERE c.workspace_id = $1 AND c.id = ANY($3::uuid[])`,
-    [workspaceId, crm, ids],
-  );
-  return rows.map((r) => ({ ...row(r, CONTACT_COLUMNS), domainKey: null, accountId: (r.account_id as string | null) ?? null }));
+  const rows = await loadWithLinks(db, 'contact', workspaceId, crm, ids);
+  return rows.map((r) => ({ ...row(r, LOCAL_FIELDS.contact), domainKey: null, accountId: (r.account_id as string | null) ?? null }));
 }
 
-function row(r: Record<string, unknown>, columns: string[]) {
+/** Workspace records with their link to this CRM, if they have one. */
+async function loadWithLinks(db: Queryable, kind: ObjectKind, workspaceId: string, crm: CrmName, ids: string[]) {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT t.*, l.crm_id, l.crm_object FROM ${kind === 'contact' ? 'contacts' : 'accounts'} t
+       LEFT JOIN crm_links l ON l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $4 AND l.local_id = t.id
+      WHERE t.workspace_id = $1 AND t.id = ANY($3::uuid[])`,
+    [workspaceId, crm, ids, kind],
+  );
+  return rows;
+}
+
+function row(r: Record<string, unknown>, columns: readonly string[]) {
   return {
     id: String(r.id),
     columns: Object.fromEntries(columns.map((c) => [c, (r[c] as string | null) ?? null])),
@@ -113,7 +112,7 @@ export async function ownerIdsByUser(db: Queryable, workspaceId: string, crm: Cr
 }
 
 export type RecordedOutcome =
-  | { kind: ObjectKind; localId: string; result: 'linked'; crmId: string; crmObject: string; ownerCrmId: string | null; inOutbox: boolean }
+  | { kind: ObjectKind; localId: string; result: 'linked'; crmId: string; crmObject: string; ownerCrmId: string | null; created: boolean; inOutbox: boolean }
   | { kind: ObjectKind; localId: string; result: 'skipped'; inOutbox: boolean }
   | {
       kind: ObjectKind;

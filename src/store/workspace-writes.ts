@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EMAIL_STATUSES } from '../domain/push-settings';
-import { describeZodError } from '../domain/settings';
+import { parseOrThrow } from '../domain/settings';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 
@@ -54,7 +54,7 @@ export interface WriteResult {
 const TABLE: Record<ObjectKind, string> = { contact: 'contacts', account: 'accounts' };
 
 export async function addContact(db: Db, workspaceId: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
-  const fields = parse(contactFields, input, 'contact');
+  const fields = parseOrThrow(contactFields, input, 'contact');
   return db.transaction(async (tx) => {
     // One person, one workspace record: adding an email the workspace already has updates that record
     // (seed 000, step 5: a CRM contact test@example.com and the same email added here end as one).
@@ -70,24 +70,18 @@ export async function addContact(db: Db, workspaceId: string, input: unknown, by
 }
 
 export async function updateContact(db: Db, workspaceId: string, id: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
-  const fields = parse(contactFields, input, 'contact');
+  const fields = parseOrThrow(contactFields, input, 'contact');
   return db.transaction(async (tx) => write(tx, 'contact', workspaceId, await existing(tx, 'contact', workspaceId, id), fields, false, byUserId));
 }
 
 export async function addAccount(db: Db, workspaceId: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
-  const fields = parse(accountFields, input, 'account');
+  const fields = parseOrThrow(accountFields, input, 'account');
   return db.transaction(async (tx) => write(tx, 'account', workspaceId, randomUUID(), fields, true, byUserId));
 }
 
 export async function updateAccount(db: Db, workspaceId: string, id: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
-  const fields = parse(accountFields, input, 'account');
+  const fields = parseOrThrow(accountFields, input, 'account');
   return db.transaction(async (tx) => write(tx, 'account', workspaceId, await existing(tx, 'account', workspaceId, id), fields, false, byUserId));
-}
-
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new Error(`invalid ${what}: ${describeZodError(r.error)}`);
-  return r.data;
 }
 
 async function existing(tx: Queryable, kind: ObjectKind, workspaceId: string, id: string): Promise<string> {

@@ -26,3 +26,8 @@ export function failureDetail<T>(err: unknown): T | undefined {
   }
   return undefined;
 }
+
+/** How long to wait before looking again when the CRM's daily allowance (less its reserve) is spent. */
+export function dailyLimitWaitMs(err: unknown): number {
+  return failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
+}

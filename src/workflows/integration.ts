@@ -12,9 +12,9 @@ import {
 } from '@temporalio/workflow';
 import { configurationWindowEnd } from '../domain/config-window';
 import { parseIntegrationInput, type IntegrationInput } from '../domain/integration-input';
-import { parseOrThrow, pushRecordsSchema, retryFailedSchema } from '../domain/push-request';
+import { pushRecordsSchema, retryFailedSchema } from '../domain/push-request';
 import { DEFAULT_SOURCE_FIELD, defaultPushSettings } from '../domain/push-settings';
-import { applySettingsPatch, defaultSettings, pushRulesChanged, type IntegrationSettings } from '../domain/settings';
+import { applySettingsPatch, defaultSettings, parseOrThrow, pushRulesChanged, type IntegrationSettings } from '../domain/settings';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import {
@@ -35,7 +35,7 @@ import {
   type PullSummary,
   type PushTotals,
 } from './contract';
-import { failureDetail, failureMessage, failureType } from './failure-type';
+import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
 import { pullWorkflow } from './pull';
 
 /**
@@ -168,6 +168,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
       // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
       const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs, defaultField: DEFAULT_SOURCE_FIELD[input.crm] });
       if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, 'InvalidSettings');
+      // Settings may have changed while the CRM was asked: apply the patch to what is current now.
       next = applySettingsPatch(input.crm, s.settings, patch);
     }
     // Records the CRM rejected are pushed again by themselves once the rules they failed on change.
@@ -186,7 +187,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     push.wanted = true;
     return { queued };
   }, {
-    validator: (req) => refusePush(parseOrThrow(pushRecordsSchema, req, 'push request').objectKind),
+    validator: (req) => refusePush(parseOrThrow(pushRecordsSchema, req ?? {}, 'push request').objectKind),
     description: DESCRIPTIONS.pushRecords,
   });
 
@@ -196,7 +197,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     return { queued };
   }, {
     validator: (req) => {
-      parseOrThrow(retryFailedSchema, req, 'retry request');
+      parseOrThrow(retryFailedSchema, req ?? {}, 'retry request');
       if (s.phase === 'disconnected') throw new Error('the integration is disconnected');
     },
     description: DESCRIPTIONS.retryFailed,
@@ -294,14 +295,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     } catch (err) {
       push.failure = failureMessage(err);
       push.wanted = true;
-      if (failureType(err) === 'CrmDailyLimit') {
-        // Salesforce's allowance (less the reserve) is spent: wait on a timer, shown in status.
-        const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
-        pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
-        const disconnected = await condition(() => disconnectRequested, waitMs);
-        pause = null;
-        return disconnected ? 'disconnected' : 'ok';
-      }
+      if (failureType(err) === 'CrmDailyLimit') return (await waitOutDailyLimit(err)) ? 'disconnected' : 'ok';
       if (failureType(err) === 'CrmAuth') {
         if (!(await waitForReauthorize(failureMessage(err)))) return 'disconnected';
         if (!(await connectUntilAuthorized())) return 'disconnected';
@@ -319,6 +313,18 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
   }
 
+  /**
+   * The CRM's daily allowance (less the reserve) is spent: wait on a timer, shown in status, rather
+   * than retry. True if the integration was disconnected meanwhile.
+   */
+  async function waitOutDailyLimit(err: unknown): Promise<boolean> {
+    const waitMs = dailyLimitWaitMs(err);
+    pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
+    const disconnected = await condition(() => disconnectRequested, waitMs);
+    pause = null;
+    return disconnected;
+  }
+
   /** Verifies the connection; on bad credentials waits for `reauthorize`. False if disconnected meanwhile. */
   async function connectUntilAuthorized(): Promise<boolean> {
     for (;;) {
@@ -328,12 +334,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
         return true;
       } catch (err) {
         if (failureType(err) === 'CrmDailyLimit') {
-          // The CRM's daily allowance is spent (less the reserve): look again later, on a timer.
-          const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
-          pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
-          const disconnected = await condition(() => disconnectRequested, waitMs);
-          pause = null;
-          if (disconnected) return false;
+          if (await waitOutDailyLimit(err)) return false;
           continue;
         }
         if (failureType(err) !== 'CrmAuth') throw err;

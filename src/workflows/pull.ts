@@ -4,7 +4,7 @@ import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
 import { pullProgressSignal, type PullProgress } from './contract';
-import { failureDetail, failureMessage, failureType } from './failure-type';
+import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
 
 /**
  * One pull of every CRM stream, as a child of the integration workflow. Records never pass through
@@ -74,7 +74,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
         return await fn();
       } catch (err) {
         if (failureType(err) !== 'CrmDailyLimit') throw err;
-        const waitMs = failureDetail<{ retryAfterMs?: number }>(err)?.retryAfterMs ?? 3_600_000;
+        const waitMs = dailyLimitWaitMs(err);
         const seen = runs ? sum(runs).seen : 0;
         await report({ seen, total, pausedUntil: new Date(Date.now() + waitMs).toISOString(), pauseReason: failureMessage(err) });
         await sleep(waitMs);

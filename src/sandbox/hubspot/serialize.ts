@@ -1,3 +1,4 @@
+import type { Reply } from '../http';
 import { DEFAULT_PROPERTIES, type HsObjectType, type HsRecord } from './state';
 
 /** Requested properties (missing ones as null) plus the ones HubSpot always returns. */
@@ -15,5 +16,27 @@ export function serialize(rec: HsRecord, type: HsObjectType, properties: string[
     ...(withAssociations && type === 'contacts'
       ? { associations: { companies: { results: (rec.companyIds ?? []).map((id, i) => ({ id, type: i === 0 ? 'contact_to_company' : 'contact_to_company_unlabeled' })) } } }
       : {}),
+  };
+}
+
+/** A batch/read answer: 200 with every record found, or 207 naming the ids that were not. */
+export function batchReadReply(type: HsObjectType, ids: string[], properties: string[] | undefined, find: (id: string) => HsRecord | undefined): Reply {
+  const startedAt = new Date().toISOString();
+  const results = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const rec = find(id);
+    if (rec) results.push(serialize(rec, type, properties));
+    else missing.push(id);
+  }
+  const completedAt = new Date().toISOString();
+  if (!missing.length) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  const what = type === 'contacts' ? 'CONTACT' : 'COMPANY';
+  return {
+    status: 207,
+    body: {
+      status: 'COMPLETE', results, numErrors: 1, startedAt, completedAt,
+      errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${what} objects, they may be deleted or not exist. Check that ids are valid.`, context: { ids: missing } }],
+    },
   };
 }

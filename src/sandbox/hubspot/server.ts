@@ -5,7 +5,7 @@ import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
-import { serialize } from './serialize';
+import { batchReadReply, serialize } from './serialize';
 import { associateDefault, batchReadBy, batchUpdate, batchUpsert, createProperty, getProperty, listProperties } from './writes';
 import {
   loadData,
@@ -288,27 +288,10 @@ function search(idx: PortalIndex, type: HsObjectType, req: SearchRequest): Reply
 function batchRead(idx: PortalIndex, type: HsObjectType, body: { inputs?: { id: string }[]; properties?: string[] }, archived: boolean): Reply {
   const inputs = body.inputs ?? [];
   if (inputs.length > 100) return badRequest('The maximum number of inputs supported in a batch request is 100.');
-  const startedAt = new Date().toISOString();
-  const results = [];
-  const missing: string[] = [];
-  for (const { id } of inputs) {
-    const rec = idx.get(type, String(id));
-    if (rec && rec.archived === archived) results.push(serialize(rec, type, body.properties));
-    else missing.push(String(id));
-  }
-  const completedAt = new Date().toISOString();
-  if (!missing.length) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-  return {
-    status: 207,
-    body: {
-      status: 'COMPLETE',
-      results,
-      numErrors: 1,
-      errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing } }],
-      startedAt,
-      completedAt,
-    },
-  };
+  return batchReadReply(type, inputs.map((i) => String(i.id)), body.properties, (id) => {
+    const rec = idx.get(type, id);
+    return rec && rec.archived === archived ? rec : undefined;
+  });
 }
 
 function listOwners(idx: PortalIndex, url: URL): Reply {

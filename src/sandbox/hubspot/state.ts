@@ -173,7 +173,8 @@ export class PortalIndex {
   }
 }
 
-function uniqueKey(property: string, value: string): string {
+/** HubSpot compares emails case-insensitively; other unique values exactly. */
+export function uniqueKey(property: string, value: string): string {
   return property === 'email' ? value.trim().toLowerCase() : value;
 }
 

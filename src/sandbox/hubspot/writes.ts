@@ -1,7 +1,7 @@
 import { correlationId, type Reply } from '../http';
 import { findProperty, propertiesOf, propertyJson, propertyProblems, validationBody, type HsProperty } from './properties';
-import { serialize } from './serialize';
-import type { HsObjectType, HsRecord, PortalIndex } from './state';
+import { batchReadReply, serialize } from './serialize';
+import { uniqueKey, type HsObjectType, type HsRecord, type PortalIndex } from './state';
 
 /**
  * The write endpoints: batch update / upsert, batch read by a unique property, default
@@ -45,7 +45,7 @@ export function batchUpsert(idx: PortalIndex, type: HsObjectType, body: { inputs
     }
     const key = String(input.id ?? '');
     if (!key) return error(400, 'VALIDATION_ERROR', 'Upsert inputs need an id');
-    const rec = findByUnique(idx, type, prop.name, key);
+    const rec = idx.findByUnique(type, prop.name, key);
     const properties = { ...(input.properties ?? {}) };
     if (rec) return plan(idx, type, { kind: 'update', rec, properties, created: false }, claimed);
     return plan(idx, type, { kind: 'create', properties: { ...properties, [prop.name]: key }, created: true }, claimed);
@@ -58,23 +58,7 @@ export function batchReadBy(idx: PortalIndex, type: HsObjectType, body: { inputs
   if (!prop?.hasUniqueValue) return { status: 400, body: { ...error(400, 'VALIDATION_ERROR', `${body.idProperty} is not a unique property`).body, correlationId: correlationId() } };
   const inputs = body.inputs ?? [];
   if (inputs.length > MAX_INPUTS) return tooMany();
-  const startedAt = new Date().toISOString();
-  const results = [];
-  const missing: string[] = [];
-  for (const { id } of inputs) {
-    const rec = findByUnique(idx, type, prop.name, String(id));
-    if (rec) results.push(serialize(rec, type, body.properties));
-    else missing.push(String(id));
-  }
-  const completedAt = new Date().toISOString();
-  if (!missing.length) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-  return {
-    status: 207,
-    body: {
-      status: 'COMPLETE', results, numErrors: 1, startedAt, completedAt,
-      errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${type === 'contacts' ? 'CONTACT' : 'COMPANY'} objects, they may be deleted or not exist. Check that ids are valid.`, context: { ids: missing } }],
-    },
-  };
+  return batchReadReply(type, inputs.map((i) => String(i.id)), body.properties, (id) => idx.findByUnique(type, prop.name, id));
 }
 
 /** POST /crm/v4/associations/contacts/companies/batch/associate/default */
@@ -173,13 +157,13 @@ function plan(idx: PortalIndex, type: HsObjectType, p: Planned, claimed: Map<str
   for (const def of propertiesOf(idx.portal, type).filter((d) => d.hasUniqueValue)) {
     const value = p.properties[def.name];
     if (value === undefined || value === null || value === '') continue;
-    const holder = findByUnique(idx, type, def.name, value);
+    const holder = idx.findByUnique(type, def.name, value);
     const self = p.kind === 'update' ? p.rec.id : undefined;
     if (holder && holder.id !== self) {
       const message = def.name === 'email' ? `Contact already exists. Existing ID: ${holder.id}` : `A ${type} record already has the value ${value} for unique property ${def.name}. Existing ID: ${holder.id}`;
       return { status: 409, body: { status: 'error', message, category: 'CONFLICT' } };
     }
-    const key = `${def.name}:${normalise(def.name, value)}`;
+    const key = `${def.name}:${uniqueKey(def.name, value)}`;
     const claimant = claimed.get(key);
     if (claimant !== undefined && claimant !== self) {
       return { status: 409, body: { status: 'error', message: `Two inputs of this batch share the value ${value} for unique property ${def.name}`, category: 'CONFLICT' } };
@@ -187,15 +171,6 @@ function plan(idx: PortalIndex, type: HsObjectType, p: Planned, claimed: Map<str
     claimed.set(key, self ?? '');
   }
   return p;
-}
-
-function findByUnique(idx: PortalIndex, type: HsObjectType, property: string, value: string): HsRecord | undefined {
-  return idx.findByUnique(type, property, value);
-}
-
-/** HubSpot compares emails case-insensitively. */
-function normalise(property: string, value: string): string {
-  return property === 'email' ? value.trim().toLowerCase() : value;
 }
 
 function error(status: number, category: string, message: string): InputError {
