@@ -3,7 +3,7 @@ import type { CrmOwner, CrmRecord } from '../../domain/types';
 import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PullPage, PullStream, PushOutcome } from '../port';
 import { CrmError } from '../errors';
 import { RollingWindowPacer } from '../pacing';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
 import { HubSpotWriter } from './push';
 
@@ -149,7 +149,8 @@ export class HubSpotAdapter implements CrmPort {
   /** Incremental pulls: search by modified time, ascending, with keyset paging (see cursor.ts). */
   private async searchPage(type: HsType, req: PageRequest, properties: string[]): Promise<PullPage> {
     const c = decodeCursor(req.cursor);
-    const state = c?.mode === 'search' ? c : { mode: 'search' as const, since: req.sinceMs!, skip: [] as string[], offset: 0 };
+    const state = c?.mode === 'search' ? c : { mode: 'search' as const, since: req.sinceMs!, skip: [] as string[] };
+    if (state.afterId !== undefined) return this.instantPage(type, req, properties, { ...state, afterId: state.afterId });
     const prop = MODIFIED[type];
     const res = await this.search(type, {
       filterGroups: [{ filters: [
@@ -159,20 +160,43 @@ export class HubSpotAdapter implements CrmPort {
       sorts: [{ propertyName: prop, direction: 'ASCENDING' }],
       properties,
       limit: SEARCH_LIMIT,
-      after: state.offset ? String(state.offset) : undefined,
     });
-    const skip = new Set(state.skip);
-    const fresh = res.results.filter((o) => !skip.has(o.id));
-    const records = await this.withCompanies(type, fresh.map((o) => this.normalise(type, o)));
+    const records = await this.fresh(type, res.results, state.skip);
     if (!res.paging?.next?.after) return { records, nextCursor: null };
 
     const stamp = (o: HsObject) => Date.parse(o.properties[prop] ?? '') || o.updatedAt.getTime();
     const last = stamp(res.results[res.results.length - 1]);
-    const next = last > state.since
-      ? { mode: 'search' as const, since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id), offset: 0 }
-      // A whole page shares one instant: page within it by offset rather than loop on it.
-      : { ...state, offset: state.offset + res.results.length, skip: [...state.skip, ...res.results.map((o) => o.id)] };
+    const next: HubSpotCursor = last > state.since
+      ? { mode: 'search', since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id) }
+      // A whole page shares one instant: walk that instant by id rather than loop on it.
+      : { mode: 'search', since: state.since, skip: [...new Set([...state.skip, ...res.results.map((o) => o.id)])], afterId: '0' };
     return { records, nextCursor: encodeCursor(next) };
+  }
+
+  /** One page of the records modified at exactly `since`, in id order after `afterId`. */
+  private async instantPage(type: HsType, req: PageRequest, properties: string[], state: { since: number; skip: string[]; afterId: string }): Promise<PullPage> {
+    const prop = MODIFIED[type];
+    const res = await this.search(type, {
+      filterGroups: [{ filters: [
+        { propertyName: prop, operator: 'EQ', value: String(state.since) },
+        { propertyName: 'hs_object_id', operator: 'GT', value: state.afterId },
+      ] }],
+      sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+      properties,
+      limit: SEARCH_LIMIT,
+    });
+    const records = await this.fresh(type, res.results, state.skip);
+    const next: HubSpotCursor = res.paging?.next?.after
+      ? { mode: 'search', since: state.since, skip: state.skip, afterId: res.results[res.results.length - 1].id }
+      // The instant is done: go on strictly after it (the filters take whole milliseconds).
+      : { mode: 'search', since: state.since + 1, skip: [] };
+    return { records, nextCursor: state.since + 1 > req.untilMs && !res.paging?.next?.after ? null : encodeCursor(next) };
+  }
+
+  /** Normalises a search page, dropping the ids an earlier page already wrote. */
+  private fresh(type: HsType, results: HsObject[], skip: string[]): Promise<CrmRecord[]> {
+    const seen = new Set(skip);
+    return this.withCompanies(type, results.filter((o) => !seen.has(o.id)).map((o) => this.normalise(type, o)));
   }
 
   private async search(type: HsType, body: Record<string, unknown>): Promise<{ total: number; results: HsObject[]; paging?: { next?: { after: string } } }> {

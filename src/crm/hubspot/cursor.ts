@@ -3,9 +3,13 @@
  * An incremental pull is keyset paging over the search API: each query restarts at the last
  * modified-time seen, so no query pages past HubSpot's 10,000-result cap and a record that changes
  * mid-pull moves to the end instead of shifting the pages under us. `skip` holds the ids already
- * written at exactly `since`; `offset` pages within one instant that holds more than a page.
+ * written at exactly `since`. When one instant holds more than a page, `afterId` pages within it by
+ * object id (keyset again, not offset: a record edited meanwhile leaves the instant, and an offset
+ * would then skip the record that slid into its place).
  */
-export type HubSpotCursor = { mode: 'list'; after: string } | { mode: 'search'; since: number; skip: string[]; offset: number };
+export type HubSpotCursor =
+  | { mode: 'list'; after: string }
+  | { mode: 'search'; since: number; skip: string[]; afterId?: string };
 
 export function encodeCursor(c: HubSpotCursor): string {
   return JSON.stringify(c);

@@ -9,6 +9,8 @@ export interface SeedSpec {
   /** Extra contacts reusing an existing email (other case), and companies reusing a domain. */
   duplicates?: number;
   seed?: number;
+  /** Stamp every seeded record with this one instant, as a bulk import does (ISO time). */
+  importedAt?: string;
 }
 
 const INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL', 'MARKETING_AND_ADVERTISING'];
@@ -20,6 +22,7 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   const ownersWanted = spec.owners ?? 5;
   const now = new Date().toISOString();
+  const at = spec.importedAt ? new Date(spec.importedAt) : undefined;
   for (let i = idx.portal.owners.length; i < ownersWanted; i++) {
     const first = FIRST[i % FIRST.length];
     const last = LAST[(i * 7) % LAST.length];
@@ -44,7 +47,7 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
       industry: pick(INDUSTRIES),
       phone: `+1 555 ${String(1000 + (i % 9000)).padStart(4, '0')}`,
       hubspot_owner_id: pick(ownerIds),
-    });
+    }, undefined, at);
     companyIds.push(rec.id);
   }
   const dupCount = spec.duplicates ?? 0;
@@ -60,11 +63,12 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
       'contacts',
       { email, firstname: first, lastname: last, jobtitle: pick(TITLES), phone: null, lifecyclestage: pick(STAGES), hubspot_owner_id: pick(ownerIds) },
       company ? [company] : [],
+      at,
     );
   }
   for (let i = 0; i < dupCount && emails.length; i++) {
     const email = emails[Math.floor(rand() * emails.length)].toUpperCase();
-    idx.create('contacts', { email, firstname: 'Duplicate', lastname: `Entry ${i}`, lifecyclestage: 'lead', hubspot_owner_id: pick(ownerIds) }, []);
+    idx.create('contacts', { email, firstname: 'Duplicate', lastname: `Entry ${i}`, lifecyclestage: 'lead', hubspot_owner_id: pick(ownerIds) }, [], at);
   }
   return { owners: ownerIds.length, companies: spec.companies, contacts: spec.contacts + dupCount };
 }
