@@ -93,6 +93,29 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.equal(s.push.totals.rejected, 0);
   });
 
+  it('of several companies with the domain, the most recently modified is linked and logged; no pusher means the sync user\'s owner', async () => {
+    const x = await syncing();
+    const syncOwner = x.portal.portal.owners[2].id;
+    await linkCrmOwner(h.db, x.t.workspaceId, 'hubspot', syncOwner, x.t.syncUserId);
+    // Created first but modified last: recency decides, not the id.
+    const now = Date.now();
+    const recent = x.portal.create('companies', { name: 'Twin (recent)', domain: 'twin-hs.example' }, undefined, new Date(now - 60_000));
+    x.portal.create('companies', { name: 'Twin (stale)', domain: 'twin-hs.example' }, undefined, new Date(now - 3_600_000));
+
+    const acct = await x.write('accounts add', { name: 'Twin', domain: 'twin-hs.example' });
+    const person = await x.write('contacts add', { email: 'tom@twin-hs.example', last_name: 'Twin', account_id: acct.id });
+    await x.pushed();
+    assert.equal(x.portal.portal.objects.companies.filter((c) => c.properties.domain === 'twin-hs.example').length, 2, 'no third company');
+    const [contact] = contactsByEmail(x.portal, 'tom@twin-hs.example');
+    assert.equal(await linkOf(x.t.workspaceId, person.id), contact.id);
+    assert.equal(await linkOf(x.t.workspaceId, acct.id), recent.id);
+    assert.deepEqual(contact.companyIds, [recent.id]);
+    assert.equal(contact.properties.hubspot_owner_id, syncOwner, "no pushing user: the sync user's owner");
+    const logged = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
+    assert.equal(logged?.crmId, recent.id, 'the choice is recorded');
+    assert.equal(logged?.candidates, 2);
+  });
+
   it('push conditions decide net-new contacts; manual push overrides them; linked records always push', async () => {
     const x = await syncing();
     await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } } } }] });

@@ -4,6 +4,7 @@ import { writeAndNotify } from '../src/client/workspace-writes';
 import { integrationWorkflowId } from '../src/domain/integration-input';
 import type { OrgIndex } from '../src/sandbox/salesforce/state';
 import { errorLog } from '../src/store/reports';
+import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
 import { addContact } from '../src/store/workspace-writes';
 import { retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
 import { integrationWorkflow } from '../src/workflows/integration';
@@ -19,8 +20,8 @@ describe('push to Salesforce (time-skipping)', () => {
     await h?.stop();
   });
 
-  async function syncing() {
-    const t = await newSalesforceTenant(h);
+  async function syncing(o: Parameters<typeof newSalesforceTenant>[1] = {}) {
+    const t = await newSalesforceTenant(h, o);
     const handle = await h.env.client.workflow.start(integrationWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: integrationWorkflowId(t.workspaceId, 'salesforce'),
@@ -29,7 +30,8 @@ describe('push to Salesforce (time-skipping)', () => {
     const status = () => handle.query(statusQuery);
     await waitFor('syncing', status, (s) => s.phase === 'syncing');
     const org = [...h.salesforce.orgs.values()].find((o) => o.org.tokens.includes(t.token))!;
-    const write = (op: Parameters<typeof writeAndNotify>[2], fields: unknown, id?: string) => writeAndNotify(h.db, h.env.client, op, t.workspaceId, fields, { id });
+    const write = (op: Parameters<typeof writeAndNotify>[2], fields: unknown, id?: string, userId?: string) =>
+      writeAndNotify(h.db, h.env.client, op, t.workspaceId, fields, { id, userId });
     const pushed = () => waitFor('push drained', status, (s) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null);
     const errors = async () => (await errorLog(h.db, t.workspaceId, 'salesforce', { jobType: 'push' })).filter((e) => !e.resolvedAt);
     const link = async (localId: string) =>
@@ -149,5 +151,76 @@ describe('push to Salesforce (time-skipping)', () => {
     await h.env.sleep('6 minutes');
     await waitFor('retried by itself', () => x.link(locked.id), (l) => !!l);
     assert.deepEqual(await x.errors(), [], 'the error is resolved once the record went');
+  });
+
+  it('the source field is checked against the picklist of the object people are created as', async () => {
+    const x = await syncing();
+    const set = (push: object) => x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push }] } as never);
+    // LeadSource is an open picklist: any value goes, and lands on the record.
+    await set({ source: { value: 'Apollo Outbound' } });
+    const acct = await x.write('accounts add', { name: 'Source Co', domain: 'source-co.example' });
+    await x.write('contacts add', { email: 'src@source-co.example', last_name: 'Src', account_id: acct.id });
+    await x.pushed();
+    assert.equal(byEmail(x.org, 'Lead', 'src@source-co.example')[0].LeadSource, 'Apollo Outbound');
+    // Lead Status is restricted: a value outside it is refused before anything is pushed.
+    assert.match(await refusal(set({ source: { field: 'Status', value: 'Apollo' } })), /^invalid settings: source value "Apollo" is not an allowed value of picklist Status \(allowed: Open - Not Contacted, /);
+    assert.match(await refusal(set({ source: { field: 'Apollo_Source__c' } })), /source field "Apollo_Source__c" does not exist on Lead/);
+    // The check follows createPeopleAs: Contacts have no Status field.
+    assert.match(await refusal(set({ createPeopleAs: 'Contact', source: { field: 'Status', value: 'Open - Not Contacted' } })), /source field "Status" does not exist on Contact/);
+    assert.deepEqual((await x.handle.query(settingsQuery)).push.source, { field: 'LeadSource', value: 'Apollo Outbound' }, 'refused updates changed nothing');
+  });
+
+  it('an account takes the most recently modified of several with its domain; owners are the pusher\'s, else the sync user\'s', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Contact' } }] });
+    const [repOwner, syncOwner] = x.org.org.records.User.filter((u) => u.Id !== x.org.org.userId).map((u) => String(u.Id));
+    const rep = `${x.t.workspaceId}-rep`;
+    await upsertUser(h.db, { id: rep, workspaceId: x.t.workspaceId, email: `rep@${x.t.workspaceId}.example`, name: 'Rep' });
+    await linkCrmOwner(h.db, x.t.workspaceId, 'salesforce', repOwner, rep);
+    await linkCrmOwner(h.db, x.t.workspaceId, 'salesforce', syncOwner, x.t.syncUserId);
+    // Two CRM accounts already hold the domain, made after the initial pull. The more recently
+    // modified one wins, though it is not the last created (ids would say otherwise).
+    const now = Date.now();
+    const newer = x.org.create('Account', { Name: 'Twin (recent)', Website: 'twin-sf.example' }, now - 60_000);
+    x.org.create('Account', { Name: 'Twin (stale)', Website: 'twin-sf.example' }, now - 3_600_000);
+
+    const acct = await x.write('accounts add', { name: 'Twin', domain: 'Twin-SF.example' });
+    const byRep = await x.write('contacts add', { email: 'rita@twin-sf.example', last_name: 'Rep', account_id: acct.id }, undefined, rep);
+    const byNobody = await x.write('contacts add', { email: 'sam@twin-sf.example', last_name: 'Sync', account_id: acct.id });
+    await x.pushed();
+
+    assert.deepEqual(await x.link(acct.id), { crm_id: String(newer.Id), crm_object: 'Account' });
+    assert.equal(x.org.org.records.Account.filter((a) => a.Website === 'twin-sf.example').length, 2, 'no third account');
+    const rita = x.org.getOf('Contact', (await x.link(byRep.id)).crm_id)!;
+    const sam = x.org.getOf('Contact', (await x.link(byNobody.id)).crm_id)!;
+    assert.equal(rita.AccountId, newer.Id);
+    assert.equal(rita.OwnerId, repOwner, "the pushing user's linked owner");
+    assert.equal(sam.OwnerId, syncOwner, "no pushing user: the sync user's owner");
+    const logged = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
+    assert.equal(logged?.crmId, String(newer.Id), 'the choice is recorded');
+    assert.equal(logged?.candidates, 2);
+  });
+
+  it('stops before the daily reserve, shows the pause, and pushes by itself once the allowance renews', async () => {
+    const x = await syncing({ limits: { dailyMax: 2_000 } });
+    // Other integrations have spent all but what the 10% reserve keeps back.
+    await x.t.admin.setUsage(1_799);
+    const acct = await x.write('accounts add', { name: 'Reserve Co', domain: 'reserve.example' });
+    const w = await x.write('contacts add', { email: 'late@reserve.example', last_name: 'Late', title: 'Waits', account_id: acct.id });
+    const paused = await waitFor('paused', x.status, (s) => s.pausedUntil !== null);
+    assert.match(paused.pauseReason!, /daily API allowance nearly spent \(\d+ of 2000 used; 10% is kept for other integrations\)/);
+    assert.equal(paused.push.totals.rejected, 0, 'a pause is not a rejection');
+    assert.equal(await x.link(w.id), undefined);
+    const stats = await x.t.admin.stats();
+    assert.equal(stats.limitRejections, 0, 'the push stopped before Salesforce had to refuse');
+    assert.ok((await x.t.admin.usage()).count <= 1_803, 'the reserve is left whole');
+
+    await x.t.admin.setUsage(0);
+    await h.env.sleep('61m');
+    await waitFor('pushed after the pause', () => x.link(w.id), (l) => !!l);
+    const done = await x.status();
+    assert.equal(done.pausedUntil, null);
+    assert.equal(done.push.totals.rejected, 0);
+    assert.equal(byEmail(x.org, 'Lead', 'late@reserve.example')[0]?.Title, 'Waits');
   });
 });
