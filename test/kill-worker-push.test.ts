@@ -3,128 +3,217 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
 import { startIntegration, temporalClient } from '../src/client/integrations';
+import type { ConnectionConfig } from '../src/crm/connections';
 import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
+import type { CrmName } from '../src/domain/types';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../src/sandbox/hubspot/server';
+import { startHubSpotSandbox } from '../src/sandbox/hubspot/server';
+import { SalesforceSandboxAdmin } from '../src/sandbox/salesforce/admin-client';
+import { startSalesforceSandbox } from '../src/sandbox/salesforce/server';
 import { openDb, type Db } from '../src/store/db';
 import { ensureWorkspace, upsertUser } from '../src/store/workspace-store';
-import { disconnectSignal, pushRecordsUpdate, statusQuery } from '../src/workflows/contract';
+import type { SettingsPatch } from '../src/domain/settings';
+import { disconnectSignal, pushRecordsUpdate, statusQuery, updateSettingsUpdate } from '../src/workflows/contract';
 import { waitFor } from './support/harness';
 import { exited, freePort, spawnWorker } from './support/processes';
 
 /**
- * SIGKILL the worker at several points of a bulk push to HubSpot on the real dev server: between a
- * batch the CRM accepted and the links being recorded, a retry must find what the first attempt
- * created. The CRM must end with exactly one record per workspace record, and every one linked.
+ * SIGKILL the worker at several points of a bulk push on the real dev server: after the accounts of
+ * a batch went and before its people did, between a people batch the CRM accepted and the links
+ * being recorded, and (HubSpot) between the upsert and the association call. A retry must find what
+ * the first attempt created. The CRM must end with exactly one record per workspace record, each
+ * person on its own account, and every workspace record linked.
  */
-const CONTACTS = 1_500;
 const ACCOUNTS = 150;
-const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert';
 
-describe('hubspot: worker killed during a push (real dev server)', () => {
-  let temporal: DevServer;
-  let sandbox: HubSpotSandbox;
-  let admin: HubSpotSandboxAdmin;
-  let db: Db | undefined;
-  let dataDir: string;
-  let workerEnv: Record<string, string>;
-  let worker: ChildProcess | undefined;
-  const ws = 'kill-push';
+/** What the CRM holds that carries workspace ids. */
+interface Pushed {
+  contacts: { localId: string; crmId: string; accountCrmIds: string[] }[];
+  accounts: { localId: string; crmId: string }[];
+}
 
-  before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crm-sync-kill-push-'));
-    temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
-    const connection = await Connection.connect({ address: temporal.address });
-    await ensureSearchAttributes(connection, 'default');
-    await connection.close();
-    sandbox = await startHubSpotSandbox();
-    admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, 778, 'pat-kill-push');
-    await admin.seed({ contacts: 50, companies: 10, owners: 2 });
-    dataDir = join(dir, 'pglite');
-    const connectionsFile = join(dir, 'connections.json');
-    writeFileSync(connectionsFile, JSON.stringify({ [ws]: { crm: 'hubspot', accessToken: 'pat-kill-push', baseUrl: sandbox.url } }));
-    workerEnv = { TEMPORAL_ADDRESS: temporal.address, PGLITE_DATA_DIR: dataDir, CRM_CONNECTIONS_FILE: connectionsFile };
-  });
-  after(async () => {
-    worker?.kill('SIGKILL');
-    await db?.close();
-    await sandbox?.close();
-    await temporal?.stop();
-  });
+interface PushKillCase {
+  crm: CrmName;
+  contacts: number;
+  setup(): Promise<{
+    connection: ConnectionConfig;
+    settings?: SettingsPatch;
+    /** Calls of a CRM route made so far, to time the kills. */
+    calls(route: RegExp): Promise<number>;
+    /** Kill points in the order the push reaches them, all before it can end. */
+    killAt: { route: RegExp; calls: number }[];
+    /** Upserts of people the whole push needs (batches), to check every kill landed mid-push. */
+    batches: number;
+    pushed(): Pushed;
+    close(): Promise<void>;
+  }>;
+}
 
-  it('ends with one CRM record per workspace record, every one linked', async () => {
-    // The workspace's own records, written before the CRM is connected: a bulk manual push sends them.
-    db = await openDb({ dataDir });
-    await ensureWorkspace(db, ws, 'free');
-    await upsertUser(db, { id: `${ws}-admin`, workspaceId: ws, email: 'a@kp.example', name: 'A', permissions: [] });
-    const accountIds = Array.from({ length: ACCOUNTS }, () => randomUUID());
-    await db.query(
-      `INSERT INTO accounts (id, workspace_id, name, domain) SELECT a.id, $1, 'Pushco ' || a.n, 'pushco-' || a.n || '.example'
-         FROM unnest($2::uuid[]) WITH ORDINALITY AS a(id, n)`,
-      [ws, accountIds],
-    );
-    await db.query(
-      `INSERT INTO contacts (id, workspace_id, email, last_name, account_id)
-       SELECT gen_random_uuid(), $1, 'person' || n || '@pushco-' || (n % $3 + 1) || '.example', 'Person ' || n, ($2::uuid[])[n % $3 + 1]
-         FROM generate_series(1, $4) AS n`,
-      [ws, accountIds, ACCOUNTS, CONTACTS],
-    );
-    await db.close();
-    db = undefined;
-    // A little latency so each batch takes long enough for kills to land inside it.
-    await admin.setFaults({ latencyMs: 40 });
+const CASES: PushKillCase[] = [
+  {
+    crm: 'hubspot',
+    contacts: 1_500,
+    async setup() {
+      const sandbox = await startHubSpotSandbox();
+      const admin = await HubSpotSandboxAdmin.createPortal(sandbox.url, 778, 'pat-kill-push');
+      await admin.seed({ contacts: 50, companies: 10, owners: 2 });
+      // A little latency so each batch takes long enough for kills to land inside it.
+      await admin.setFaults({ latencyMs: 40 });
+      const portal = () => sandbox.indexes.get(778)!.portal;
+      return {
+        connection: { crm: 'hubspot', accessToken: 'pat-kill-push', baseUrl: sandbox.url },
+        calls: async (route) => sumRoutes((await admin.stats()).byRoute, route),
+        killAt: [
+          { route: /companies\/batch\/upsert$/, calls: 1 },
+          { route: /contacts\/batch\/upsert$/, calls: 3 },
+          { route: /associations\/contacts\/companies\/batch\/associate\/default$/, calls: 6 },
+          { route: /contacts\/batch\/upsert$/, calls: 10 },
+        ],
+        batches: 15,
+        pushed: () => ({
+          contacts: portal().objects.contacts.filter((c) => c.properties.apollo_contact_id).map((c) => ({ localId: c.properties.apollo_contact_id!, crmId: c.id, accountCrmIds: c.companyIds ?? [] })),
+          accounts: portal().objects.companies.filter((c) => c.properties.apollo_account_id).map((c) => ({ localId: c.properties.apollo_account_id!, crmId: c.id })),
+        }),
+        close: () => sandbox.close(),
+      };
+    },
+  },
+  {
+    crm: 'salesforce',
+    contacts: 3_000,
+    async setup() {
+      const sandbox = await startSalesforceSandbox();
+      const admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, '00DKILLPUSH', 'sf-kill-push');
+      await admin.seed({ accounts: 10, contacts: 50, leads: 10, users: 2 });
+      // Four lanes of 200-record batches go fast: slow each call so kills land between batches.
+      await admin.setFaults({ latencyMs: 250 });
+      const org = () => [...sandbox.orgs.values()].find((o) => o.org.orgId === '00DKILLPUSH')!.org;
+      const withId = (type: 'Contact' | 'Account') => org().records[type].filter((r) => r.IsDeleted !== true && typeof r.Apollo_Id__c === 'string');
+      return {
+        connection: { crm: 'salesforce', accessToken: 'sf-kill-push', instanceUrl: sandbox.url },
+        // People as Contacts, so each must end on its account.
+        settings: { push: { createPeopleAs: 'Contact' } },
+        calls: async (route) => sumRoutes((await admin.stats()).byRoute, route),
+        killAt: [
+          { route: /composite\/sobjects\/Account\/Apollo_Id__c$/, calls: 1 },
+          { route: /composite\/sobjects\/Contact\/Apollo_Id__c$/, calls: 3 },
+          { route: /composite\/sobjects\/Contact\/Apollo_Id__c$/, calls: 6 },
+          { route: /composite\/sobjects\/Contact\/Apollo_Id__c$/, calls: 9 },
+        ],
+        batches: 15,
+        pushed: () => ({
+          contacts: withId('Contact').map((c) => ({ localId: String(c.Apollo_Id__c), crmId: String(c.Id), accountCrmIds: c.AccountId ? [String(c.AccountId)] : [] })),
+          accounts: withId('Account').map((a) => ({ localId: String(a.Apollo_Id__c), crmId: String(a.Id) })),
+        }),
+        close: () => sandbox.close(),
+      };
+    },
+  },
+];
 
-    worker = spawnWorker(workerEnv);
-    const client = await temporalClient(temporal.address, 'default');
-    const handle = await startIntegration(client, { workspaceId: ws, crm: 'hubspot', connection: ws, syncUserId: `${ws}-admin`, plan: 'free' });
-    await waitFor('syncing', () => handle.query(statusQuery), (s) => s.phase === 'syncing', 120_000);
-    const queued = await handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] });
-    assert.equal(queued.queued, CONTACTS);
+function sumRoutes(byRoute: Record<string, number>, route: RegExp): number {
+  return Object.entries(byRoute).filter(([k]) => route.test(k)).reduce((n, [, v]) => n + v, 0);
+}
 
-    const upserts = async () => (await admin.stats()).byRoute[UPSERT_ROUTE] ?? 0;
-    const killedAt: number[] = [];
-    for (const threshold of [2, 6, 10]) {
-      killedAt.push(await waitFor(`${threshold} contact upserts`, upserts, (n) => n >= threshold, 180_000));
-      worker.kill('SIGKILL');
-      await exited(worker);
+/** The workspace's own records, written before the CRM is connected: a bulk manual push sends them. */
+async function seedWorkspace(db: Db, ws: string, contacts: number): Promise<void> {
+  await ensureWorkspace(db, ws, 'free');
+  await upsertUser(db, { id: `${ws}-admin`, workspaceId: ws, email: `a@${ws}.example`, name: 'A', permissions: [] });
+  const accountIds = Array.from({ length: ACCOUNTS }, () => randomUUID());
+  await db.query(
+    `INSERT INTO accounts (id, workspace_id, name, domain) SELECT a.id, $1, 'Pushco ' || a.n, 'pushco-' || a.n || '.example'
+       FROM unnest($2::uuid[]) WITH ORDINALITY AS a(id, n)`,
+    [ws, accountIds],
+  );
+  await db.query(
+    `INSERT INTO contacts (id, workspace_id, email, last_name, account_id)
+     SELECT gen_random_uuid(), $1, 'person' || n || '@pushco-' || (n % $3 + 1) || '.example', 'Person ' || n, ($2::uuid[])[n % $3 + 1]
+       FROM generate_series(1, $4) AS n`,
+    [ws, accountIds, ACCOUNTS, contacts],
+  );
+}
+
+for (const c of CASES) {
+  describe(`${c.crm}: worker killed during a push (real dev server)`, () => {
+    let temporal: DevServer | undefined;
+    let crm: Awaited<ReturnType<PushKillCase['setup']>> | undefined;
+    let db: Db | undefined;
+    let worker: ChildProcess | undefined;
+    const ws = `kill-push-${c.crm}`;
+
+    after(async () => {
+      worker?.kill('SIGKILL');
+      await db?.close();
+      await crm?.close();
+      await temporal?.stop();
+    });
+
+    it('ends with one CRM record per workspace record, each person on its account, every one linked', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `crm-sync-kill-push-${c.crm}-`));
+      temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
+      const connection = await Connection.connect({ address: temporal.address });
+      await ensureSearchAttributes(connection, 'default');
+      await connection.close();
+      crm = await c.setup();
+      const dataDir = join(dir, 'pglite');
+      const connectionsFile = join(dir, 'connections.json');
+      writeFileSync(connectionsFile, JSON.stringify({ [ws]: crm.connection }));
+      const workerEnv = { TEMPORAL_ADDRESS: temporal.address, PGLITE_DATA_DIR: dataDir, CRM_CONNECTIONS_FILE: connectionsFile };
+
+      db = await openDb({ dataDir });
+      await seedWorkspace(db, ws, c.contacts);
+      await db.close();
+      db = undefined;
+
       worker = spawnWorker(workerEnv);
-    }
-    const s = await waitFor('push drained', () => handle.query(statusQuery), (x) => !x.push.pushing && x.push.due === 0 && x.push.totals.linked >= CONTACTS, 300_000);
-    assert.ok(killedAt[killedAt.length - 1] < CONTACTS / 100, `every kill landed mid-push (after ${killedAt.join(', ')} upserts)`);
-    await handle.signal(disconnectSignal, {});
-    await handle.result();
-    await client.connection.close();
-    worker.kill('SIGTERM');
-    await exited(worker);
+      const client = await temporalClient(temporal.address, 'default');
+      const handle = await startIntegration(client, { workspaceId: ws, crm: c.crm, connection: ws, syncUserId: `${ws}-admin`, plan: 'free' });
+      await waitFor('syncing', () => handle.query(statusQuery), (s) => s.phase === 'syncing', 120_000);
+      if (crm.settings) await handle.executeUpdate(updateSettingsUpdate, { args: [crm.settings] });
+      const queued = await handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] });
+      assert.equal(queued.queued, c.contacts);
 
-    const portal = sandbox.indexes.get(778)!.portal;
-    const pushedContacts = portal.objects.contacts.filter((c) => c.properties.apollo_contact_id);
-    const pushedCompanies = portal.objects.companies.filter((c) => c.properties.apollo_account_id);
-    assert.equal(pushedContacts.length, CONTACTS, 'exactly one HubSpot contact per workspace contact');
-    assert.equal(new Set(pushedContacts.map((c) => c.properties.apollo_contact_id)).size, CONTACTS);
-    assert.equal(pushedCompanies.length, ACCOUNTS, 'exactly one HubSpot company per workspace account');
+      const peopleRoute = crm.killAt[crm.killAt.length - 1].route;
+      for (const k of crm.killAt) {
+        await waitFor(`${k.calls} calls of ${k.route}`, () => crm!.calls(k.route), (n) => n >= k.calls, 180_000);
+        worker.kill('SIGKILL');
+        await exited(worker);
+        worker = spawnWorker(workerEnv);
+      }
+      const peopleUpsertsAtLastKill = await crm.calls(peopleRoute);
+      const s = await waitFor('push drained', () => handle.query(statusQuery), (x) => !x.push.pushing && x.push.due === 0 && x.push.totals.linked >= c.contacts, 300_000);
+      assert.ok(peopleUpsertsAtLastKill < crm.batches, `every kill landed mid-push (${peopleUpsertsAtLastKill} of ${crm.batches} people batches sent at the last)`);
+      await handle.signal(disconnectSignal, {});
+      await handle.result();
+      await client.connection.close();
+      worker.kill('SIGTERM');
+      await exited(worker);
 
-    db = await openDb({ dataDir });
-    const links = await db.query<{ kind: string; n: number }>(
-      `SELECT object_kind AS kind, count(*)::int AS n FROM crm_links l WHERE workspace_id = $1
-          AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.local_id AND c.last_name LIKE 'Person %'
-                      UNION ALL SELECT 1 FROM accounts a WHERE a.id = l.local_id AND a.name LIKE 'Pushco %')
-        GROUP BY object_kind`,
-      [ws],
-    );
-    const n = Object.fromEntries(links.rows.map((r) => [r.kind, Number(r.n)]));
-    assert.deepEqual(n, { account: ACCOUNTS, contact: CONTACTS }, 'every pushed workspace record is linked');
-    // Links point at the records that carry the workspace ids.
-    const { rows } = await db.query<{ local_id: string; crm_id: string }>("SELECT local_id, crm_id FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact'", [ws]);
-    const byLocal = new Map(rows.map((r) => [r.local_id, r.crm_id]));
-    for (const c of pushedContacts) assert.equal(byLocal.get(c.properties.apollo_contact_id!), c.id);
-    assert.equal(s.push.totals.rejected, 0);
-    const contactsWithCompany = pushedContacts.filter((c) => (c.companyIds ?? []).length === 1).length;
-    assert.equal(contactsWithCompany, CONTACTS, 'each contact associated with its company once');
+      const pushed = crm.pushed();
+      assert.equal(pushed.contacts.length, c.contacts, `exactly one ${c.crm} person per workspace contact`);
+      assert.equal(new Set(pushed.contacts.map((p) => p.localId)).size, c.contacts);
+      assert.equal(pushed.accounts.length, ACCOUNTS, `exactly one ${c.crm} account per workspace account`);
+      assert.equal(s.push.totals.rejected, 0);
+
+      db = await openDb({ dataDir });
+      const { rows } = await db.query<{ local_id: string; crm_id: string; kind: string }>(
+        'SELECT local_id, crm_id, object_kind AS kind FROM crm_links WHERE workspace_id = $1',
+        [ws],
+      );
+      const linkOf = new Map(rows.map((r) => [`${r.kind}:${r.local_id}`, r.crm_id]));
+      for (const a of pushed.accounts) assert.equal(linkOf.get(`account:${a.localId}`), a.crmId, 'each pushed account is linked to the record carrying its id');
+      for (const p of pushed.contacts) assert.equal(linkOf.get(`contact:${p.localId}`), p.crmId, 'each pushed contact is linked to the record carrying its id');
+      const accountOf = new Map(
+        (await db.query<{ id: string; account_id: string }>('SELECT id, account_id FROM contacts WHERE workspace_id = $1 AND account_id IS NOT NULL', [ws])).rows.map((r) => [r.id, r.account_id]),
+      );
+      const crmAccountOf = new Map(pushed.accounts.map((a) => [a.localId, a.crmId]));
+      const misplaced = pushed.contacts.filter((p) => p.accountCrmIds.length !== 1 || p.accountCrmIds[0] !== crmAccountOf.get(accountOf.get(p.localId)!));
+      assert.equal(misplaced.length, 0, `each person on its own account, once (${misplaced.length} not)`);
+    });
   });
-});
+}
