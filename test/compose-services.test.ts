@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
 import { openDb, type Db } from '../src/store/db';
 import { workspaceCounts } from '../src/store/reports';
 import { disconnectSignal, startSyncNowUpdate, statusQuery } from '../src/workflows/contract';
+import type { WorkflowHandle } from '@temporalio/client';
 import { waitFor } from './support/harness';
 import { ROOT } from './support/tools';
 
@@ -34,6 +35,8 @@ describe('the services of docker-compose.yml, as processes', () => {
   let db: Db;
   let crmContacts = 0;
   let crmCompanies = 0;
+  /** The HubSpot integration, left running by the pull test for the CLI test. */
+  let acme: ReturnType<typeof keepRunning> | undefined;
 
   before(async () => {
     const out = execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh')], { encoding: 'utf8' }).trim();
@@ -44,6 +47,7 @@ describe('the services of docker-compose.yml, as processes', () => {
     salesforce = await spawnService('sandbox/salesforce/main.js', { SALESFORCE_SANDBOX_PORT: String(await freePort()), SALESFORCE_SANDBOX_DATA_FILE: join(dir, 'sf.json') });
   });
   after(async () => {
+    await acme?.close();
     if (worker) await stopChild(worker, 5_000);
     await db?.close();
     if (sandbox) await stopChild(sandbox.child, 5_000);
@@ -111,13 +115,15 @@ describe('the services of docker-compose.yml, as processes', () => {
       await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
       pulled.push({ handle, input });
     }
-    for (const { handle } of pulled) {
+    for (const { handle, input } of pulled) {
       const s = await waitFor('initial pull', () => handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial', 180_000);
       assert.equal(s.lastPull?.failure, undefined);
-      await handle.signal(disconnectSignal, {});
-      await handle.result();
+      if (input.crm === 'hubspot') acme = keepRunning(handle, client);
+      else {
+        await handle.signal(disconnectSignal, {});
+        await handle.result();
+      }
     }
-    await client.connection.close();
 
     db = await openDb({ databaseUrl: pg.url });
     const counts = await workspaceCounts(db, 'acme', 'hubspot');
@@ -134,4 +140,74 @@ describe('the services of docker-compose.yml, as processes', () => {
     assert.equal(sf.accounts, 1_020);
     assert.ok(sf.potentialDuplicates >= 20, `duplicates flagged: ${sf.potentialDuplicates}`);
   });
+
+  it('the CLI writes records and pushes them to HubSpot; bad input gets one line and writes nothing', async () => {
+    assert.ok(acme, 'the HubSpot integration of the pull test is syncing');
+    const admin = new HubSpotSandboxAdmin(sandbox.url, DEMO_PORTAL);
+    const linked = async (localId: string) =>
+      (await db.query<{ crm_id: string }>("SELECT crm_id FROM crm_links WHERE workspace_id = 'acme' AND crm = 'hubspot' AND local_id = $1", [localId])).rows[0]?.crm_id;
+    const inHubSpot = async (localId: string) => {
+      const id = await linked(localId);
+      return id ? (await admin.get('contacts', id)).properties : undefined;
+    };
+
+    const added = JSON.parse((await cli('contacts', 'add', 'acme', '--json', JSON.stringify({ email: 'cli.user@cli-co.example', first_name: 'Cli', last_name: 'User' }))).out);
+    assert.equal(added.created, true);
+    assert.deepEqual(added.crms, ['hubspot']);
+    await waitFor('pushed', () => inHubSpot(added.id), (p) => p?.email === 'cli.user@cli-co.example');
+    await cli('contacts', 'update', 'acme', added.id, '--json', '{"title":"CTO"}');
+    await waitFor('update pushed', () => inHubSpot(added.id), (p) => p?.jobtitle === 'CTO');
+
+    // Net-new contact push off: a new contact waits, until `push` sends it by hand.
+    await cli('settings', 'acme', '--set', JSON.stringify({ push: { contacts: { enabled: false } } }));
+    const held = JSON.parse((await cli('contacts', 'add', 'acme', '--json', '{"email":"held@cli-co.example","last_name":"Held"}')).out);
+    await waitFor('considered', () => acme!.status(), (x) => x.push.due === 0 && !x.push.pushing);
+    assert.equal(await linked(held.id), undefined);
+    const refused = await cli('push', 'acme', '--kind', 'contact', '--ids', held.id);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.err.trim(), 'crm-sync: manual push is refused: contact push is disabled in the sync settings');
+    await cli('settings', 'acme', '--set', JSON.stringify({ push: { contacts: { enabled: true, conditions: { stages: ['customer'] } } } }));
+    assert.deepEqual(JSON.parse((await cli('push', 'acme', '--kind', 'contact', '--ids', held.id)).out), { queued: 1 });
+    await waitFor('pushed by hand', () => inHubSpot(held.id), (p) => p?.email === 'held@cli-co.example');
+
+    const account = JSON.parse((await cli('accounts', 'add', 'acme', '--json', '{"name":"Cli Co","domain":"CLI-co.example"}')).out);
+    await waitFor('account pushed', () => linked(account.id), (id) => !!id);
+    assert.equal((await admin.get('companies', (await linked(account.id))!)).properties.domain, 'cli-co.example');
+
+    const before = (await workspaceCounts(db, 'acme', 'hubspot')).contacts;
+    for (const [json, message] of [
+      ['{"email":"not-an-email"}', /^crm-sync: invalid contact: email: must be an email address$/],
+      ['{"email":', /^crm-sync: .*JSON/],
+      ['{"shoe_size":"9"}', /^crm-sync: invalid contact: .*shoe_size/],
+    ] as const) {
+      const bad = await cli('contacts', 'add', 'acme', '--json', json);
+      assert.equal(bad.code, 1, json);
+      assert.equal(bad.err.trim().split('\n').length, 1, `one line for ${json}: ${bad.err}`);
+      assert.match(bad.err.trim(), message);
+    }
+    assert.equal((await workspaceCounts(db, 'acme', 'hubspot')).contacts, before, 'bad input wrote nothing');
+    assert.deepEqual(JSON.parse((await cli('errors', 'acme', 'retry')).out), { queued: 0 });
+    assert.match((await cli('errors', 'acme')).out, /contacts=\d+ accounts=\d+/);
+    await acme.disconnect();
+  });
+
+  /** Runs the CLI as an operator would, against the dev server and the database. */
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    return new Promise((done) => {
+      execFile(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: pg.url } }, (err, out, errOut) =>
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+      );
+    });
+  }
 });
+
+function keepRunning(handle: WorkflowHandle, client: { connection: { close(): Promise<void> } }) {
+  return {
+    status: () => handle.query(statusQuery),
+    async disconnect() {
+      await handle.signal(disconnectSignal, {});
+      await handle.result();
+    },
+    close: () => client.connection.close().catch(() => undefined),
+  };
+}

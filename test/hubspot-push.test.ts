@@ -118,7 +118,11 @@ describe('push to HubSpot (time-skipping)', () => {
 
   it('push conditions decide net-new contacts; manual push overrides them; linked records always push', async () => {
     const x = await syncing();
-    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } } } }] });
+    await x.handle.executeUpdate(updateSettingsUpdate, {
+      args: [{ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } }, accounts: { conditions: { stages: ['Customer'] } } } }],
+    });
+    const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-cond.example', stage: 'customer' });
+    const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-cond.example', stage: 'prospect' });
     const ok = await x.write('contacts add', { email: 'ok@cond.example', stage: 'Lead', email_status: 'verified', last_name: 'Ok' });
     const guessed = await x.write('contacts add', { email: 'guess@cond.example', stage: 'lead', email_status: 'guessed', last_name: 'G' });
     const noEmail = await x.write('contacts add', { last_name: 'Nomail', stage: 'lead', email_status: 'verified' });
@@ -126,7 +130,9 @@ describe('push to HubSpot (time-skipping)', () => {
     await x.pushed();
     assert.ok(await linkOf(x.t.workspaceId, ok.id));
     for (const r of [guessed, noEmail, wrongStage]) assert.equal(await linkOf(x.t.workspaceId, r.id), undefined);
-    assert.equal((await x.status()).push.totals.skipped, 3);
+    assert.ok(await linkOf(x.t.workspaceId, customer.id), 'an account in a listed stage goes');
+    assert.equal(await linkOf(x.t.workspaceId, prospect.id), undefined, 'an account in another stage stays');
+    assert.equal((await x.status()).push.totals.skipped, 4);
     assert.deepEqual(await x.errors(), [], 'records the conditions leave out are not errors');
 
     // Manual push overrides the conditions; the pusher's owner falls back to the sync user's (none here).

@@ -6,7 +6,7 @@ import type { OrgIndex } from '../src/sandbox/salesforce/state';
 import { errorLog } from '../src/store/reports';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
 import { addContact } from '../src/store/workspace-writes';
-import { retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
+import { pushRecordsUpdate, reauthorizeSignal, retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
 import { integrationWorkflow } from '../src/workflows/integration';
 import { newSalesforceTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
 
@@ -222,5 +222,62 @@ describe('push to Salesforce (time-skipping)', () => {
     assert.equal(done.pausedUntil, null);
     assert.equal(done.push.totals.rejected, 0);
     assert.equal(byEmail(x.org, 'Lead', 'late@reserve.example')[0]?.Title, 'Waits');
+  });
+
+  it('conditions decide net-new people and accounts; a manual push overrides them and is refused when push is off', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, {
+      args: [{ push: { createPeopleAs: 'Contact', contacts: { conditions: { customField: { field: 'persona', value: 'buyer' } } }, accounts: { conditions: { stages: ['Customer'] } } } }],
+    });
+    const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-co.example', stage: 'customer' });
+    const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-co.example', stage: 'Prospect' });
+    const buyer = await x.write('contacts add', { email: 'buyer@customer-co.example', last_name: 'Buyer', custom: { persona: 'buyer' } });
+    const user = await x.write('contacts add', { email: 'user@customer-co.example', last_name: 'User', custom: { persona: 'user' } });
+    await x.pushed();
+    assert.ok(await x.link(customer.id), 'an account in a listed stage goes');
+    assert.equal(await x.link(prospect.id), undefined, 'an account in another stage stays');
+    assert.ok(await x.link(buyer.id));
+    assert.equal(await x.link(user.id), undefined);
+    assert.equal((await x.status()).push.totals.skipped, 2);
+
+    const r = await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'account', ids: [prospect.id] }] });
+    assert.equal(r.queued, 1);
+    await x.pushed();
+    assert.ok(await x.link(prospect.id), 'manual push overrides the account conditions');
+
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { enabled: false } } }] });
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: [user.id] }] })), /^manual push is refused: contact push is disabled in the sync settings$/);
+    assert.deepEqual(await x.errors(), []);
+  });
+
+  it('a large manual push runs in the background with progress in status; a revoked token waits for reauthorisation', async () => {
+    const x = await syncing();
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { createPeopleAs: 'Contact', contacts: { enabled: true, conditions: { stages: ['never'] } } } }] });
+    // 1,000 contacts the conditions keep out: only a manual push sends them, in five batches.
+    await h.db.query(
+      `INSERT INTO contacts (id, workspace_id, email, last_name) SELECT gen_random_uuid(), $1, 'bulk' || n || '@bulk.example', 'Bulk ' || n FROM generate_series(1, 1000) n`,
+      [x.t.workspaceId],
+    );
+    await x.t.admin.setFaults({ latencyMs: 300 });
+    const r = await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] });
+    assert.equal(r.queued, 1000, 'the update answers with the selection, not after the push');
+    const midway = await waitFor('progress', x.status, (s) => s.push.totals.linked > 0 && s.push.due > 0);
+    assert.ok(midway.push.totals.linked < 1000);
+    await waitFor('bulk pushed', x.status, (s) => s.push.due === 0 && s.push.totals.linked >= 1000, 120_000);
+    assert.equal(x.org.org.records.Contact.filter((c) => String(c.Email ?? '').endsWith('@bulk.example')).length, 1000);
+    await x.t.admin.setFaults({ latencyMs: 0 });
+
+    await x.t.admin.revoke(x.t.token);
+    const w = await x.write('contacts update', { title: 'After revoke' }, (await h.db.query<{ id: string }>(`SELECT id FROM contacts WHERE workspace_id = $1 AND email = 'bulk1@bulk.example'`, [x.t.workspaceId])).rows[0].id);
+    const waiting = await waitFor('needsReauth', x.status, (s) => s.phase === 'needsReauth');
+    assert.match(waiting.needsReauthReason!, /INVALID_SESSION_ID/);
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /^manual push needs a connected CRM \(phase needsReauth/);
+    const fresh = `${x.t.token}-rotated`;
+    await x.t.admin.addToken(fresh);
+    h.connections[x.t.connection] = { ...h.connections[x.t.connection], accessToken: fresh };
+    await x.handle.signal(reauthorizeSignal, {});
+    await waitFor('pushed after reauthorize', async () => x.org.getOf('Contact', (await x.link(w.id)).crm_id)?.Title, (t) => t === 'After revoke');
+    const history = JSON.stringify(await x.handle.fetchHistory());
+    assert.ok(!history.includes(x.t.token) && !history.includes(fresh), 'no token in history');
   });
 });

@@ -16,14 +16,14 @@ const custom = z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'custom field names 
 
 export const contactFields = z
   .object({
-    email: z.string().trim().email('email must be an email address').max(254).nullable(),
+    email: z.string().trim().email('must be an email address').max(254).nullable(),
     first_name: text,
     last_name: text,
     title: text,
     phone: text,
     stage: text,
     email_status: z.enum(EMAIL_STATUSES).nullable(),
-    account_id: z.string().uuid('account_id must be a workspace account id').nullable(),
+    account_id: z.string().uuid('must be a workspace account id').nullable(),
     custom,
   })
   .partial()
@@ -33,7 +33,7 @@ export type ContactFields = z.infer<typeof contactFields>;
 export const accountFields = z
   .object({
     name: text,
-    domain: z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'domain must look like example.com').nullable(),
+    domain: z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must look like example.com').nullable(),
     phone: text,
     industry: text,
     stage: text,
