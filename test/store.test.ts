@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../src/store/db';
 import { migrate, SCHEMA_VERSION } from '../src/store/migrations';
+import { loadDue } from '../src/store/push-store';
 import { applyPullPage, beginPullRun, CURSOR_OVERLAP_MS, getPullRun, type PulledRecord } from '../src/store/pull-store';
 import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../src/store/reports';
 import { ensureWorkspace, linkCrmOwner, upsertUser } from '../src/store/workspace-store';
@@ -82,6 +83,35 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
       assert.equal(history.length, 4);
       const counts = await workspaceCounts(db, 'w1', 'hubspot');
       assert.deepEqual(counts, { contacts: 4, accounts: 1, potentialDuplicates: 2, errorsByJob: { 'owner-sync': 1 } });
+    });
+
+    it("puts each due contact in its account's lane, so two lanes never push the same account", async () => {
+      await ensureWorkspace(db, 'lanes', 'paid');
+      const accounts = (await db.query<{ id: string }>(
+        `INSERT INTO accounts (id, workspace_id, name) SELECT gen_random_uuid(), 'lanes', 'A' || n FROM generate_series(1, 12) n RETURNING id`,
+      )).rows.map((r) => r.id);
+      // 10 contacts per account, and 20 with no account.
+      await db.query(
+        `INSERT INTO contacts (id, workspace_id, last_name, account_id)
+         SELECT gen_random_uuid(), 'lanes', 'C' || n, CASE WHEN n <= 120 THEN ($1::uuid[])[(n - 1) / 10 + 1] END FROM generate_series(1, 140) n`,
+        [accounts],
+      );
+      await db.query(
+        `INSERT INTO push_outbox (workspace_id, crm, object_kind, local_id)
+         SELECT 'lanes', 'hubspot', 'contact', id FROM contacts WHERE workspace_id = 'lanes'
+         UNION ALL SELECT 'lanes', 'hubspot', 'account', id FROM accounts WHERE workspace_id = 'lanes'`,
+      );
+      const laneOf = new Map<string, number>();
+      for (let lane = 0; lane < 4; lane++) {
+        for (const r of await loadDue(db, 'lanes', 'hubspot', 1000, lane, 4)) {
+          assert.equal(laneOf.has(r.localId), false, 'a row is in one lane only');
+          laneOf.set(r.localId, lane);
+        }
+      }
+      assert.equal(laneOf.size, 152, 'every due row is in some lane');
+      const { rows } = await db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM contacts WHERE workspace_id = 'lanes' AND account_id IS NOT NULL`);
+      for (const c of rows) assert.equal(laneOf.get(c.id), laneOf.get(c.account_id), "a contact shares its account's lane");
+      assert.ok(new Set(laneOf.values()).size > 1, 'the rows spread over lanes');
     });
   });
 }

@@ -15,18 +15,25 @@ export interface DueRow {
 
 /**
  * Due rows, accounts first (a contact's account must be in the CRM before the contact). With lanes,
- * only this lane's share of the outbox (by the record id's last byte), so concurrent batches never
- * take the same row.
+ * only this lane's share of the outbox, so concurrent batches never take the same row. A contact is
+ * in its account's lane (by the account id's last byte), because a batch pushes a contact's account
+ * along with it: two lanes must never upsert the same new company at once, which the CRM may answer
+ * with a conflict. An account with many contacts makes its lane busier; that is the price.
  */
 export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, limit: number, lane = 0, lanes = 1): Promise<DueRow[]> {
   const { rows } = await db.query<{ object_kind: ObjectKind; local_id: string; manual: boolean; requested_by: string | null; attempts: number }>(
-    `SELECT object_kind, local_id, manual, requested_by, attempts FROM push_outbox
-      WHERE workspace_id = $1 AND crm = $2 AND not_before <= now() AND get_byte(uuid_send(local_id), 15) % $5 = $4
-      ORDER BY object_kind = 'contact', enqueued_at, local_id LIMIT $3`,
+    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts FROM push_outbox o
+       LEFT JOIN contacts c ON o.object_kind = 'contact' AND c.id = o.local_id
+      WHERE o.workspace_id = $1 AND o.crm = $2 AND o.not_before <= now()
+        AND get_byte(uuid_send(${LANE_KEY}), 15) % $5 = $4
+      ORDER BY o.object_kind = 'contact', o.enqueued_at, o.local_id LIMIT $3`,
     [workspaceId, crm, limit, lane, lanes],
   );
   return rows.map((r) => ({ kind: r.object_kind, localId: r.local_id, manual: r.manual, requestedBy: r.requested_by, attempts: Number(r.attempts) }));
 }
+
+/** The id whose last byte picks a row's lane: the contact's account, else the record itself. */
+const LANE_KEY = 'COALESCE(c.account_id, o.local_id)';
 
 export async function outboxCounts(db: Queryable, workspaceId: string, crm: CrmName): Promise<{ due: number; deferred: number; nextDueAt: Date | null }> {
   const { rows } = await db.query<{ due: number; deferred: number; next_due: Date | null }>(
