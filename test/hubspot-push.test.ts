@@ -215,6 +215,7 @@ describe('push to HubSpot (time-skipping)', () => {
     const waiting = await waitFor('needsReauth', x.status, (s) => s.phase === 'needsReauth');
     assert.match(waiting.needsReauthReason!, /401/);
     assert.equal(await linkOf(x.t.workspaceId, w.id), undefined);
+    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /^manual push needs a connected CRM \(phase needsReauth: /);
     const fresh = `${x.t.token}-rotated`;
     await x.t.admin.addToken(fresh);
     h.connections[x.t.connection] = { ...h.connections[x.t.connection], accessToken: fresh };

@@ -231,12 +231,16 @@ describe('push to Salesforce (time-skipping)', () => {
     });
     const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-co.example', stage: 'customer' });
     const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-co.example', stage: 'Prospect' });
-    const buyer = await x.write('contacts add', { email: 'buyer@customer-co.example', last_name: 'Buyer', custom: { persona: 'buyer' } });
+    // A contact's account goes with it, whatever the account conditions say.
+    const buyersCo = await x.write('accounts add', { name: 'Buyers Co', domain: 'buyers-co.example', stage: 'Prospect' });
+    const buyer = await x.write('contacts add', { email: 'buyer@buyers-co.example', last_name: 'Buyer', account_id: buyersCo.id, custom: { persona: 'buyer' } });
     const user = await x.write('contacts add', { email: 'user@customer-co.example', last_name: 'User', custom: { persona: 'user' } });
     await x.pushed();
     assert.ok(await x.link(customer.id), 'an account in a listed stage goes');
     assert.equal(await x.link(prospect.id), undefined, 'an account in another stage stays');
-    assert.ok(await x.link(buyer.id));
+    const buyersCoLink = await x.link(buyersCo.id);
+    assert.ok(buyersCoLink, "the contact's account went with it");
+    assert.equal(x.org.getOf('Contact', (await x.link(buyer.id)).crm_id)?.AccountId, buyersCoLink.crm_id);
     assert.equal(await x.link(user.id), undefined);
     assert.equal((await x.status()).push.totals.skipped, 2);
 
