@@ -1,5 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import { DOMAIN_CONFLICT_MESSAGE, matchAccount } from '../domain/account-match';
+import { domainKey } from '../domain/dedup-keys';
 import { applyOutbound, type FieldMapping } from '../domain/field-mapping';
 import { decideAccountPush, decideContactPush } from '../domain/push-conditions';
 import type { PushSettings } from '../domain/push-settings';
@@ -244,7 +245,7 @@ class PushBatch {
       const byId = new Map<string, { crmId: string; modifiedAt: string | null; linkedTo: string | null }>();
       for (const m of mirrored) if (m.domain_key === a.domainKey) byId.set(m.crm_id, { crmId: m.crm_id, modifiedAt: m.crm_modified_at, linkedTo: m.local_id });
       for (const m of live) {
-        if (m.domain.trim().toLowerCase() === a.domainKey) byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
+        if (domainKey(m.domain) === a.domainKey) byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
       }
       result.set(a.id, matchAccount(a.id, [...byId.values()], this.crm.refusesDuplicateAccountDomains));
     }

@@ -48,13 +48,22 @@ export class SalesforceWriter {
     return records.map((r) => out.get(r.localId)!);
   }
 
+  /**
+   * Account `Website` is free text ("acme.com", "https://www.acme.com/"): ask for the usual spellings
+   * of each domain as exact values (selective, unlike a leading-wildcard LIKE that scans the table),
+   * a few domains per query to keep the URL short.
+   */
   async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
-    if (!domains.length) return [];
-    const rows = await this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
-      `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${domains.map(quote).join(', ')})`,
-      'accounts by website',
-    );
-    return rows.map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp }));
+    const matches: DomainMatch[] = [];
+    for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) {
+      const spellings = domains.slice(i, i + DOMAINS_PER_QUERY).flatMap(websiteSpellings);
+      const rows = await this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
+        `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${spellings.map(quote).join(', ')})`,
+        'accounts by website',
+      );
+      matches.push(...rows.map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp })));
+    }
+    return matches;
   }
 
   async describeField(object: 'Lead' | 'Contact' | 'Account', field: string): Promise<FieldInfo | null> {
@@ -135,6 +144,16 @@ export class SalesforceWriter {
 }
 
 /** A SOQL string literal. */
+// 20 domains x 12 spellings keeps the GET query URL well under the ~16 KB Salesforce accepts.
+const DOMAINS_PER_QUERY = 20;
+
+/** acme.com, www.acme.com, http(s)://(www.)acme.com, each with and without a trailing slash. */
+function websiteSpellings(domain: string): string[] {
+  const hosts = [domain, `www.${domain}`];
+  const urls = hosts.flatMap((h) => [h, `http://${h}`, `https://${h}`]);
+  return urls.flatMap((u) => [u, `${u}/`]);
+}
+
 function quote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
