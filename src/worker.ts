@@ -19,6 +19,8 @@ export interface WorkerDeps {
   /** Tests bundle once and share it; production bundles from the workflows folder. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   chunkBudgetMs?: number;
+  /** Tests use these to simulate failures Temporal must recover from (a result lost after a commit). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 /** Builds the worker: activities bound to the store and CRM connections, workflows from one bundle. */
@@ -29,6 +31,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ db: deps.db, connections: deps.connections, logger: deps.logger, chunkBudgetMs: deps.chunkBudgetMs }),
+    ...(deps.interceptors ? { interceptors: deps.interceptors } : {}),
   });
 }
 

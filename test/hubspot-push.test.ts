@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { writeAndNotify } from '../src/client/workspace-writes';
 import { integrationWorkflowId } from '../src/domain/integration-input';
 import type { PortalIndex } from '../src/sandbox/hubspot/state';
@@ -12,8 +14,23 @@ import { newTenant, refusal, startHarness, waitFor, type Harness } from './suppo
 /** Push to HubSpot: the workspace writes, the outbox, the rules of seed 001 and the error log. */
 describe('push to HubSpot (time-skipping)', () => {
   let h: Harness;
+  /** Workspaces whose next committed push batch has its result lost, as when the worker dies right after the commit. */
+  const loseNextResult = new Set<string>();
+  const loseResultAfterCommit: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const result = await next(input);
+        const ws = (input.args[0] as { workspaceId?: string }).workspaceId ?? '';
+        if (ctx.info.activityType === 'pushBatch' && loseNextResult.has(ws) && (result as { handled: number }).handled > 0) {
+          loseNextResult.delete(ws);
+          throw ApplicationFailure.retryable('result lost after the batch committed', 'TestLostResult');
+        }
+        return result;
+      },
+    },
+  });
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ interceptors: { activity: [loseResultAfterCommit] } });
   });
   after(async () => {
     await h?.stop();
@@ -91,6 +108,27 @@ describe('push to HubSpot (time-skipping)', () => {
     const s = await x.status();
     assert.equal(s.push.totals.created, 2);
     assert.equal(s.push.totals.rejected, 0);
+  });
+
+  it('a batch retried after its outcomes committed reports them once and pushes nothing again', async () => {
+    const x = await syncing();
+    const upserts = async () => (await x.t.admin.stats()).byRoute;
+    const before = await upserts();
+    loseNextResult.add(x.t.workspaceId);
+    const people = [];
+    for (const n of [1, 2, 3]) people.push(await x.write('contacts add', { email: `lost${n}@result.example`, last_name: `Lost${n}` }));
+    await x.pushed();
+    assert.equal(loseNextResult.has(x.t.workspaceId), false, 'a result was lost');
+
+    const s = await x.status();
+    assert.equal(s.push.totals.linked, 3, "the lost batch's counts reach status from the committed row");
+    assert.equal(s.push.totals.created, 3);
+    for (const p of people) assert.ok(await linkOf(x.t.workspaceId, p.id));
+    const after = await upserts();
+    const sent = (b: Record<string, number>) => Object.entries(b).filter(([r]) => /contacts\/batch\/upsert$/.test(r)).reduce((n, [, c]) => n + c, 0);
+    const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_batches WHERE workspace_id = $1', [x.t.workspaceId]);
+    assert.equal(sent(after) - sent(before), rows[0].n, 'one upsert per committed batch: the retry did not push its batch again');
+    assert.equal(h.logs.filter((l) => l.includes('push batch already committed before a retry') && l.includes(x.t.workspaceId)).length, 1);
   });
 
   it('of several companies with the domain, the most recently modified is linked and logged; no pusher means the sync user\'s owner', async () => {

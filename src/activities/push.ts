@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { DOMAIN_CONFLICT_MESSAGE, matchAccount } from '../domain/account-match';
 import { domainKey } from '../domain/dedup-keys';
 import { applyOutbound, type FieldMapping } from '../domain/field-mapping';
@@ -8,6 +8,7 @@ import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
 import type { CrmPort, OutboundRecord, PushOutcome } from '../crm/port';
 import {
+  committedBatch,
   enqueueManualPush,
   linkedLocalIds,
   loadAccounts,
@@ -19,6 +20,7 @@ import {
   recordOutcomes,
   requeueFailed,
   type AccountRow,
+  type BatchCounts,
   type ContactRow,
   type DueRow,
   type RecordedOutcome,
@@ -38,14 +40,7 @@ export interface PushBatchInput {
   lanes?: number;
 }
 
-export interface PushBatchResult {
-  /** Outbox rows this batch handled. 0 means nothing was due. */
-  handled: number;
-  linked: number;
-  created: number;
-  rejected: number;
-  transient: number;
-  skipped: number;
+export interface PushBatchResult extends BatchCounts {
   /** Rows due now after this batch, and rows waiting for a transient-failure backoff. */
   due: number;
   deferred: number;
@@ -55,36 +50,47 @@ export interface PushBatchResult {
  * Pushes one CRM-sized batch of due outbox rows: decides each record (push conditions, manual,
  * linked), pushes the accounts first (including the not-yet-pushed accounts of contacts), then the
  * contacts, and records every answer in one transaction. Returns counts only; records never enter
- * workflow history. A retry after a crash pushes the same rows again, which the adapters make
- * idempotent (lookup by unique key, upsert by external id).
+ * workflow history. A retry after a crash before that commit pushes the same rows again, which the
+ * adapters make idempotent (lookup by unique key, upsert by external id); a retry after it returns
+ * the committed counts (see push_batches) rather than starting on the next rows.
  */
 export function pushBatchActivity(deps: ActivityDeps) {
   return async function pushBatch(input: PushBatchInput): Promise<PushBatchResult> {
     return asActivity(async () => {
-      const crm = deps.connections.adapter(input.connection);
-      const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize, input.lane ?? 0, input.lanes ?? 1);
-      const outcomes: RecordedOutcome[] = [];
-      if (due.length) {
-        const batch = new PushBatch(deps, crm, input, due);
-        outcomes.push(...(await batch.run()));
-        await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes);
-      }
-      const counts = await outboxCounts(deps.db, input.workspaceId, input.crm);
-      const r: PushBatchResult = {
-        handled: due.length,
-        linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
-        // Every record the CRM created, including accounts pushed along with their contacts.
-        created: outcomes.filter((o) => o.result === 'linked' && o.created).length,
-        rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
-        transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
-        skipped: outcomes.filter((o) => o.result === 'skipped').length,
-        due: counts.due,
-        deferred: counts.deferred,
-      };
-      if (due.length) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
+      const key = batchKey();
+      const committed = key ? await committedBatch(deps.db, key) : null;
+      if (committed) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...committed }, 'push batch already committed before a retry');
+      const counts = committed ?? (await pushDue(deps, input, key));
+      const outbox = await outboxCounts(deps.db, input.workspaceId, input.crm);
+      const r: PushBatchResult = { ...counts, due: outbox.due, deferred: outbox.deferred };
+      if (counts.handled && !committed) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
       return r;
     });
   };
+}
+
+/** Unique per scheduled activity and the same on each of its retries; null outside a workflow. */
+function batchKey(): string | null {
+  const { workflowExecution: wf, activityId } = activityInfo();
+  return wf ? `${wf.workflowId}/${wf.runId}/${activityId}` : null;
+}
+
+async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
+  const crm = deps.connections.adapter(input.connection);
+  const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize, input.lane ?? 0, input.lanes ?? 1);
+  if (!due.length) return { handled: 0, linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0 };
+  const outcomes = await new PushBatch(deps, crm, input, due).run();
+  const counts: BatchCounts = {
+    handled: due.length,
+    linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
+    // Every record the CRM created, including accounts pushed along with their contacts.
+    created: outcomes.filter((o) => o.result === 'linked' && o.created).length,
+    rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
+    transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
+    skipped: outcomes.filter((o) => o.result === 'skipped').length,
+  };
+  await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, key ? { key, counts } : undefined);
+  return counts;
 }
 
 class PushBatch {

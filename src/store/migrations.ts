@@ -189,6 +189,29 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE accounts ADD COLUMN created_by text;
     `,
   },
+  {
+    version: 4,
+    name: 'push batches: counts committed with their outcomes',
+    sql: `
+      -- One row per push batch, written in the transaction that records its outcomes. A batch
+      -- activity retried after that commit (the worker died before Temporal heard the result) finds
+      -- its row and reports these counts instead of taking the next rows, so no batch's counts are
+      -- lost and status totals stay exact across crashes.
+      CREATE TABLE push_batches (
+        batch_key text PRIMARY KEY,
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        handled integer NOT NULL,
+        linked integer NOT NULL,
+        created integer NOT NULL,
+        rejected integer NOT NULL,
+        transient integer NOT NULL,
+        skipped integer NOT NULL,
+        finished_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX push_batches_recent ON push_batches (workspace_id, crm, finished_at);
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

@@ -139,9 +139,10 @@ export type RecordedOutcome =
  * commits does a record leave the outbox, so a crash before it means the batch is pushed again
  * (idempotently) rather than lost.
  */
-export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, outcomes: RecordedOutcome[]): Promise<void> {
+export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, outcomes: RecordedOutcome[], batch?: { key: string; counts: BatchCounts }): Promise<void> {
   if (!outcomes.length) return;
   await db.transaction(async (tx) => {
+    if (batch) await recordBatch(tx, workspaceId, crm, batch.key, batch.counts);
     const linked = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'linked' }> => o.result === 'linked');
     for (const kind of ['account', 'contact'] as const) {
       const mine = linked.filter((o) => o.kind === kind);
@@ -191,6 +192,39 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
       }
     }
   });
+}
+
+/** What one push batch did, as the workflow's status totals count it. */
+export interface BatchCounts {
+  /** Outbox rows the batch handled; 0 means nothing was due. */
+  handled: number;
+  linked: number;
+  created: number;
+  rejected: number;
+  transient: number;
+  skipped: number;
+}
+
+const BATCH_COUNT_COLUMNS = ['handled', 'linked', 'created', 'rejected', 'transient', 'skipped'] as const;
+
+/** The counts of a batch whose outcomes were already committed under this key, if any. */
+export async function committedBatch(db: Queryable, key: string): Promise<BatchCounts | null> {
+  const { rows } = await db.query<Record<(typeof BATCH_COUNT_COLUMNS)[number], number>>(
+    `SELECT ${BATCH_COUNT_COLUMNS.join(', ')} FROM push_batches WHERE batch_key = $1`,
+    [key],
+  );
+  if (!rows.length) return null;
+  return Object.fromEntries(BATCH_COUNT_COLUMNS.map((c) => [c, Number(rows[0][c])])) as unknown as BatchCounts;
+}
+
+async function recordBatch(tx: Queryable, workspaceId: string, crm: CrmName, key: string, counts: BatchCounts): Promise<void> {
+  await tx.query(
+    `INSERT INTO push_batches (batch_key, workspace_id, crm, ${BATCH_COUNT_COLUMNS.join(', ')})
+     VALUES ($1, $2, $3, ${BATCH_COUNT_COLUMNS.map((_, i) => `$${i + 4}`).join(', ')})`,
+    [key, workspaceId, crm, ...BATCH_COUNT_COLUMNS.map((c) => counts[c])],
+  );
+  // A retry comes within minutes; a month of rows is kept as push history and the rest dropped.
+  await tx.query(`DELETE FROM push_batches WHERE workspace_id = $1 AND crm = $2 AND finished_at < now() - interval '30 days'`, [workspaceId, crm]);
 }
 
 /** Manual push of a selection: `ids`, or every record of the kind not yet linked to this CRM. */

@@ -10,7 +10,7 @@ import type { OrgLimits } from '../../src/sandbox/salesforce/state';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server';
 import { openDb, type Db } from '../../src/store/db';
 import { ensureWorkspace, upsertUser } from '../../src/store/workspace-store';
-import { createWorker } from '../../src/worker';
+import { createWorker, type WorkerDeps } from '../../src/worker';
 import { refusalReason } from '../../src/client/integrations';
 import { timeSkippingEnv, workflowBundle } from './temporal-env';
 
@@ -28,7 +28,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { chunkBudgetMs?: number; interceptors?: WorkerDeps['interceptors'] } = {}): Promise<Harness> {
   const [env, sandbox, salesforce, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), startSalesforceSandbox(), openDb(), workflowBundle()]);
   const connections: Record<string, ConnectionConfig> = {};
   const logs: string[] = [];
@@ -40,6 +40,7 @@ export async function startHarness(opts: { chunkBudgetMs?: number } = {}): Promi
     logger: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
     workflowBundle: bundle,
     chunkBudgetMs: opts.chunkBudgetMs,
+    interceptors: opts.interceptors,
   });
   const running = worker.run();
   return {
