@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     } catch (err) {
       failed = true;
       process.stdout.write(`BENCH ${name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      console.error(err);
     }
   }
   process.exit(failed ? 1 : 0);
