@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../src/store/db';
 import { migrate, SCHEMA_VERSION } from '../src/store/migrations';
+import { keepStatistics } from '../src/store/statistics';
 import { loadDue } from '../src/store/push-store';
 import { applyPullPage, beginPullRun, CURSOR_OVERLAP_MS, getPullRun, type PulledRecord } from '../src/store/pull-store';
 import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../src/store/reports';
 import { ensureWorkspace, linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { waitFor } from './support/harness';
 import { ROOT } from './support/tools';
 
 /** The same store suite on embedded PGlite and on a real PostgreSQL server. */
@@ -117,6 +121,33 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
 }
 
 storeSuite('PGlite', () => openDb());
+
+describe('planner statistics on PGlite (no autovacuum)', () => {
+  const reltuples = async (db: Db, table: string) =>
+    Number((await db.query<{ n: number }>('SELECT reltuples::int AS n FROM pg_class WHERE relname = $1', [table])).rows[0].n);
+
+  it('analyzes at open, then the tables that grew', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-sync-stats-'));
+    try {
+      let db = await openDb({ dataDir: dir });
+      await ensureWorkspace(db, 'big', 'paid');
+      await db.query(`INSERT INTO contacts (id, workspace_id, email) SELECT gen_random_uuid(), 'big', 'p' || n || '@x.example' FROM generate_series(1, 5000) AS n`);
+      assert.ok((await reltuples(db, 'contacts')) < 1000, 'nothing has analyzed the new rows yet');
+      await db.close();
+
+      db = await openDb({ dataDir: dir });
+      assert.ok((await reltuples(db, 'contacts')) > 4000, 'reopening analyzes every table');
+      const ticking = keepStatistics(db, 50);
+      await db.query(`INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id)
+        SELECT workspace_id, 'hubspot', 'contact', 'contacts', 'c' || id, id FROM contacts`);
+      await waitFor('links analyzed', () => reltuples(db, 'crm_links'), (n) => n > 4000, 5_000);
+      await ticking.stop();
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 let pg: { url: string; dir: string } | undefined;
 storeSuite(

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Pool, types } from 'pg';
 import { migrate } from './migrations';
+import { keepStatistics } from './statistics';
 
 /** What store code needs from a connection: parameterised queries, nothing driver-specific. */
 export interface Queryable {
@@ -38,6 +39,9 @@ export async function openDb(opts: DbOptions = {}): Promise<Db> {
 
 async function pgliteDb(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
+  // No autovacuum in PGlite: see statistics.ts.
+  const stats = keepStatistics(pg);
+  await stats.ready;
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {
       const r = await q.query<T>(sql, params);
@@ -51,7 +55,10 @@ async function pgliteDb(dataDir?: string): Promise<Db> {
     exec: async (sql) => {
       await pg.exec(sql);
     },
-    close: () => pg.close(),
+    close: async () => {
+      await stats.stop();
+      await pg.close();
+    },
     // The socket server in src/store/serve.ts needs the instance itself.
     pglite: pg,
   } as Db & { pglite: PGlite };
