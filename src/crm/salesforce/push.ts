@@ -51,19 +51,21 @@ export class SalesforceWriter {
   /**
    * Account `Website` is free text ("acme.com", "https://www.acme.com/"): ask for the usual spellings
    * of each domain as exact values (selective, unlike a leading-wildcard LIKE that scans the table),
-   * a few domains per query to keep the URL short.
+   * a few domains per query to keep the URL short. The queries are independent reads, sent at once
+   * so a batch waits one round trip for them, not one per query.
    */
   async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
-    const matches: DomainMatch[] = [];
-    for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) {
-      const spellings = domains.slice(i, i + DOMAINS_PER_QUERY).flatMap(websiteSpellings);
-      const rows = await this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
-        `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${spellings.map(quote).join(', ')})`,
-        'accounts by website',
-      );
-      matches.push(...rows.map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp })));
-    }
-    return matches;
+    const chunks: string[][] = [];
+    for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) chunks.push(domains.slice(i, i + DOMAINS_PER_QUERY));
+    const results = await Promise.all(
+      chunks.map((chunk) =>
+        this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
+          `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${chunk.flatMap(websiteSpellings).map(quote).join(', ')})`,
+          'accounts by website',
+        ),
+      ),
+    );
+    return results.flat().map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp }));
   }
 
   async describeField(object: 'Lead' | 'Contact' | 'Account', field: string): Promise<FieldInfo | null> {
@@ -143,7 +145,6 @@ export class SalesforceWriter {
   }
 }
 
-/** A SOQL string literal. */
 // 20 domains x 12 spellings keeps the GET query URL well under the ~16 KB Salesforce accepts.
 const DOMAINS_PER_QUERY = 20;
 
@@ -154,6 +155,7 @@ function websiteSpellings(domain: string): string[] {
   return urls.flatMap((u) => [u, `${u}/`]);
 }
 
+/** A SOQL string literal. */
 function quote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
