@@ -4,6 +4,7 @@ import { domainKey } from '../domain/dedup-keys';
 import { applyOutbound, type FieldMapping } from '../domain/field-mapping';
 import { decideAccountPush, decideContactPush } from '../domain/push-conditions';
 import type { PushSettings } from '../domain/push-settings';
+import { noPushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
 import type { CrmPort, OutboundRecord, PushOutcome } from '../crm/port';
@@ -78,7 +79,7 @@ function batchKey(): string | null {
 async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
   const crm = deps.connections.adapter(input.connection);
   const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize, input.lane ?? 0, input.lanes ?? 1);
-  if (!due.length) return { handled: 0, linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0 };
+  if (!due.length) return { handled: 0, ...noPushTotals() };
   const outcomes = await new PushBatch(deps, crm, input, due).run();
   const counts: BatchCounts = {
     handled: due.length,

@@ -1,4 +1,5 @@
 import { LOCAL_FIELDS } from '../domain/field-mapping';
+import { PUSH_TOTAL_KEYS, type PushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { enqueuePush } from './workspace-writes';
@@ -194,18 +195,13 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
   });
 }
 
-/** What one push batch did, as the workflow's status totals count it. */
-export interface BatchCounts {
+/** What one push batch did: its share of the workflow's status totals. */
+export interface BatchCounts extends PushTotals {
   /** Outbox rows the batch handled; 0 means nothing was due. */
   handled: number;
-  linked: number;
-  created: number;
-  rejected: number;
-  transient: number;
-  skipped: number;
 }
 
-const BATCH_COUNT_COLUMNS = ['handled', 'linked', 'created', 'rejected', 'transient', 'skipped'] as const;
+const BATCH_COUNT_COLUMNS = ['handled', ...PUSH_TOTAL_KEYS] as const;
 
 /** The counts of a batch whose outcomes were already committed under this key, if any. */
 export async function committedBatch(db: Queryable, key: string): Promise<BatchCounts | null> {

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PushRecordsRequest, RetryFailedRequest } from '../domain/push-request';
+import type { PushTotals } from '../domain/push-totals';
 import type { IntegrationSettings, SettingsPatch } from '../domain/settings';
 import type { PullKind } from '../domain/types';
 
@@ -55,17 +56,7 @@ export interface IntegrationStatus {
   push: PushStatus;
 }
 
-export interface PushTotals {
-  /** Records now linked to a CRM record by a push (created or matched and updated). */
-  linked: number;
-  created: number;
-  /** Refused by the CRM, or by a rule such as a domain conflict: in the error log until retried. */
-  rejected: number;
-  /** Failed for a passing cause; retried by themselves on later cycles. */
-  transient: number;
-  /** Not pushed because the push conditions said so (not errors). */
-  skipped: number;
-}
+export type { PushTotals } from '../domain/push-totals';
 
 export interface PushStatus {
   pushing: boolean;

@@ -13,6 +13,7 @@ import {
 import { configurationWindowEnd } from '../domain/config-window';
 import { parseIntegrationInput, type IntegrationInput } from '../domain/integration-input';
 import { pushRecordsSchema, retryFailedSchema } from '../domain/push-request';
+import { noPushTotals, PUSH_TOTAL_KEYS } from '../domain/push-totals';
 import { DEFAULT_SOURCE_FIELD, defaultPushSettings } from '../domain/push-settings';
 import { applySettingsPatch, defaultSettings, parseOrThrow, pushRulesChanged, type IntegrationSettings } from '../domain/settings';
 import type { CrmName, PullKind } from '../domain/types';
@@ -117,7 +118,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
     manualPullQueued: false,
   };
   if (!s.settings.push) s.settings = { ...s.settings, push: defaultPushSettings(input.crm) };
-  const push = (s.push ??= { wanted: false, totals: { linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0 }, due: 0, deferred: 0, lastBatchAt: null, failure: null });
+  const push = (s.push ??= { wanted: false, totals: noPushTotals(), due: 0, deferred: 0, lastBatchAt: null, failure: null });
 
   // Volatile, per execution: what operators asked for since the last look.
   let startSyncRequested = false;
@@ -278,7 +279,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
         push.lastBatchAt = Date.now();
         push.due = r.due;
         push.deferred = r.deferred;
-        for (const k of ['linked', 'created', 'rejected', 'transient', 'skipped'] as const) push.totals[k] += r[k];
+        for (const k of PUSH_TOTAL_KEYS) push.totals[k] += r[k];
         if (r.handled === 0 || r.due === 0 || disconnectRequested) return;
         if (historyIsLong()) {
           push.wanted = true;
