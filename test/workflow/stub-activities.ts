@@ -1,0 +1,141 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../src/activities';
+import type { BeganRun } from '../../src/activities/pull';
+import type { PushBatchResult } from '../../src/activities/push';
+
+/**
+ * In-memory stand-ins for the activities, for the workflow tier: what the workflow sees of the CRM
+ * and the store (counts, cursors, failures), with none of their I/O. Each workspace has its own
+ * `StubCrm`, so tests sharing one worker never share state. Failures are raised with the same
+ * ApplicationFailure types and details the real activities use, so the workflow's recovery paths
+ * run exactly as they do against a real CRM.
+ */
+export interface StubCrm {
+  /** Records in each stream a pull sees; a chunk moves `chunkSize` of them. */
+  streams: { name: string; objectKind: 'contact' | 'account'; records: number }[];
+  chunkSize: number;
+  /** False: every CRM call fails as bad credentials until a test sets it back. */
+  authorized: boolean;
+  /** The next N CRM calls of pulls / pushes fail on the CRM's spent daily allowance. */
+  dailyLimitFailures: { pull: number; push: number };
+  /** Outbox rows due for push; each batch takes `pushBatchSize` of them, from its own lane's share. */
+  outbox: number;
+  pushBatchSize: number;
+  /** What the workflow asked for, in order: activity name and the arguments that tests check. */
+  calls: { name: string; lane?: number; lanes?: number; kind?: string; connection?: string }[];
+}
+
+export function newStubCrm(o: Partial<StubCrm> = {}): StubCrm {
+  return {
+    streams: [
+      { name: 'companies', objectKind: 'account', records: 5 },
+      { name: 'contacts', objectKind: 'contact', records: 20 },
+    ],
+    chunkSize: 10,
+    authorized: true,
+    dailyLimitFailures: { pull: 0, push: 0 },
+    outbox: 0,
+    pushBatchSize: 100,
+    calls: [],
+    ...o,
+  };
+}
+
+export const DAILY_LIMIT_WAIT_MS = 3_600_000;
+
+function authFailure(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable('HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked', 'CrmAuth');
+}
+
+function dailyLimitFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'CrmDailyLimit',
+    message: 'daily API allowance spent (reserve kept)',
+    nonRetryable: true,
+    details: [{ retryAfterMs: DAILY_LIMIT_WAIT_MS }],
+  });
+}
+
+/** Activities over a map of stub CRMs keyed by workspace id (pull runs carry theirs in the run id). */
+export function createStubActivities(world: Map<string, StubCrm>): Activities {
+  const crmOf = (workspaceId: string) => {
+    const crm = world.get(workspaceId);
+    if (!crm) throw ApplicationFailure.nonRetryable(`no stub CRM for workspace ${workspaceId}`, 'StubMissing');
+    return crm;
+  };
+  const runs = new Map<string, { workspaceId: string; stream: string; done: number; total: number }>();
+  let runSeq = 0;
+
+  const activities = {
+    async connect(input) {
+      const crm = crmOf(input.workspaceId);
+      crm.calls.push({ name: 'connect', connection: input.connection });
+      if (!crm.authorized) throw authFailure();
+      return { crmAccountId: 'stub-portal', owners: 3, ownersLinkedByEmail: 0 };
+    },
+    async refreshOwners(input) {
+      const crm = crmOf(input.workspaceId);
+      crm.calls.push({ name: 'refreshOwners' });
+      if (!crm.authorized) throw authFailure();
+      return { owners: 3 };
+    },
+    async beginPull(input) {
+      const crm = crmOf(input.workspaceId);
+      crm.calls.push({ name: 'beginPull', kind: input.kind });
+      if (!crm.authorized) throw authFailure();
+      const began: BeganRun[] = crm.streams.map((s) => {
+        const runId = `run-${++runSeq}`;
+        runs.set(runId, { workspaceId: input.workspaceId, stream: s.name, done: 0, total: s.records });
+        return { runId, stream: s.name, objectKind: s.objectKind, total: input.kind === 'recurring' ? null : s.records };
+      });
+      return { runs: began };
+    },
+    async pullChunk(input) {
+      const run = runs.get(input.runId)!;
+      const crm = crmOf(run.workspaceId);
+      crm.calls.push({ name: 'pullChunk' });
+      if (!crm.authorized) throw authFailure();
+      if (crm.dailyLimitFailures.pull > 0) {
+        crm.dailyLimitFailures.pull--;
+        throw dailyLimitFailure();
+      }
+      run.done = Math.min(run.total, run.done + crm.chunkSize);
+      return {
+        done: run.done === run.total,
+        pages: 1,
+        run: { seen: run.done, created: run.done, updated: 0, ownerChanges: 0, errors: 0 },
+        potentialDuplicates: 0,
+      };
+    },
+    async pushBatch(input) {
+      const crm = crmOf(input.workspaceId);
+      crm.calls.push({ name: 'pushBatch', lane: input.lane, lanes: input.lanes });
+      // Like the real one, a batch with nothing due makes no CRM call.
+      if (crm.outbox === 0) return { handled: 0, linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0, due: 0, deferred: 0 };
+      if (!crm.authorized) throw authFailure();
+      if (crm.dailyLimitFailures.push > 0) {
+        crm.dailyLimitFailures.push--;
+        throw dailyLimitFailure();
+      }
+      const handled = Math.min(crm.outbox, crm.pushBatchSize);
+      crm.outbox -= handled;
+      const r: PushBatchResult = { handled, linked: handled, created: handled, rejected: 0, transient: 0, skipped: 0, due: crm.outbox, deferred: 0 };
+      return r;
+    },
+    async enqueueManualPush(input) {
+      const crm = crmOf(input.workspaceId);
+      crm.calls.push({ name: 'enqueueManualPush', kind: input.kind });
+      const queued = input.ids?.length ?? 7;
+      crm.outbox += queued;
+      return { queued };
+    },
+    async requeueFailedPushes(input) {
+      crmOf(input.workspaceId).calls.push({ name: 'requeueFailedPushes' });
+      return { queued: 0 };
+    },
+    async checkSourceField(input) {
+      return { problem: input.value === 'Not A Source' ? `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: Apollo, Web)` : null };
+    },
+  } satisfies Activities;
+  return activities;
+}
