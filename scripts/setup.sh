@@ -10,5 +10,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # the lock untouched.
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
+# A clean build: tsc never deletes the output of a source file that was moved or removed, and a
+# stale lib/src/workflows/integration.js would shadow the integration/ folder that replaced it.
+rm -rf lib
 npx tsc -p tsconfig.json
 bash scripts/install-temporal-cli.sh >/dev/null

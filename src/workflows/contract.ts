@@ -15,8 +15,8 @@ export const TASK_QUEUE = 'crm-sync';
 /** Commands without parameters still take one JSON object, `{}`, as the UI sends. */
 export type NoArgs = Record<string, unknown>;
 
-export const PHASES = ['connecting', 'needsReauth', 'configuring', 'initialPull', 'syncing', 'disconnected'] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase } from '../domain/phase';
+import type { Phase } from '../domain/phase';
 
 export interface PullSummary {
   kind: PullKind;

@@ -87,6 +87,24 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await disconnect(x, 'initial-pull');
   });
 
+  it('a new pull interval moves the pending pull at once', async () => {
+    const x = await s.start();
+    const first = await x.waitForPhase('syncing');
+    const initialEnd = Date.parse(first.lastPull!.finishedAt!);
+    assert.equal(Date.parse(first.nextPullAt!), initialEnd + 15 * 60_000);
+    await s.env.sleep('7m'); // off the 5-minute push sweeps, so no batch is in flight
+    const longer = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 60 }] });
+    assert.equal(longer.pullIntervalMinutes, 60);
+    assert.equal(Date.parse((await x.status()).nextPullAt!), initialEnd + 60 * 60_000, 'one new interval after the last slot');
+    await s.env.sleep('21m');
+    assert.equal(x.crm.calls.filter((c) => c.name === 'beginPull' && c.kind === 'recurring').length, 0, 'no pull at the old 15-minute slot');
+    // Shorter than the time already waited: the pull runs now.
+    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 10 }] });
+    const now = await x.waitFor('a pull at once', (v) => v.lastPull?.kind === 'recurring');
+    assert.equal(Date.parse(now.nextPullAt!), Date.parse(now.lastPull!.startedAt) + 10 * 60_000);
+    await disconnect(x, 'interval-change');
+  });
+
   it('push: a signal drains the outbox in lanes; manual push and retry are queued and pushed', async () => {
     const x = await s.start();
     await x.waitForPhase('syncing');

@@ -1,0 +1,138 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { manualPushRefusal, pullNowRefusal, retryFailedRefusal, startSyncNowRefusal, type CommandContext } from '../../domain/command-refusals';
+import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
+import { DEFAULT_SOURCE_FIELD } from '../../domain/push-settings';
+import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
+import {
+  DESCRIPTIONS,
+  disconnectSignal,
+  pullNowUpdate,
+  pullProgressSignal,
+  pushPendingSignal,
+  pushRecordsUpdate,
+  reauthorizeSignal,
+  retryFailedUpdate,
+  settingsQuery,
+  startSyncNowUpdate,
+  statusQuery,
+  updateSettingsUpdate,
+} from '../contract';
+import { checkSourceField, enqueueManualPush, requeueFailedPushes } from './activities';
+import { rescheduleOnIntervalChange } from './pull-schedule';
+import { iso, type Integration } from './state';
+import { statusOf } from './status';
+
+/**
+ * Every query, update and signal of the contract. Updates refuse in their (synchronous) validators,
+ * so a refused command leaves no trace in history; the sentences come from the domain.
+ */
+export function installHandlers(x: Integration): void {
+  const { input, s, session } = x;
+  const push = s.push;
+  const refuse = (reason: string | null) => {
+    if (reason) throw new Error(reason);
+  };
+  const commandContext = (): CommandContext => ({ phase: s.phase, windowEndsAt: iso(s.windowEndsAt), progress: session.progress, needsReauthReason: session.needsReauthReason });
+
+  setHandler(statusQuery, () => statusOf(x), { description: DESCRIPTIONS.status });
+  setHandler(settingsQuery, () => s.settings, { description: DESCRIPTIONS.settings });
+
+  setHandler(
+    updateSettingsUpdate,
+    async (patch) => {
+      let next = applySettingsPatch(input.crm, s.settings, patch);
+      const src = next.push.source;
+      const srcChanged = src.field !== s.settings.push.source.field || src.value !== s.settings.push.source.value || next.push.createPeopleAs !== s.settings.push.createPeopleAs;
+      if (srcChanged && s.connectedAt !== null) {
+        // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
+        const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs, defaultField: DEFAULT_SOURCE_FIELD[input.crm] });
+        if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, 'InvalidSettings');
+        // Settings may have changed while the CRM was asked: apply the patch to what is current now.
+        next = applySettingsPatch(input.crm, s.settings, patch);
+      }
+      // Records the CRM rejected are pushed again by themselves once the rules they failed on change.
+      if (pushRulesChanged(s.settings, next)) session.requeueRejected = true;
+      const before = s.settings;
+      s.settings = next;
+      rescheduleOnIntervalChange(x, before);
+      session.settingsChanged = true;
+      return s.settings;
+    },
+    {
+      // Validators must be synchronous: they throw to reject, and a rejected update leaves no history.
+      validator: (patch) => void applySettingsPatch(input.crm, s.settings, patch),
+      description: DESCRIPTIONS.updateSettings,
+    },
+  );
+
+  setHandler(
+    pushRecordsUpdate,
+    async (req) => {
+      const { queued } = await enqueueManualPush({ workspaceId: input.workspaceId, crm: input.crm, kind: req.objectKind, ids: req.ids, allUnlinked: req.all === true, requestedBy: req.userId ?? null });
+      push.wanted = true;
+      return { queued };
+    },
+    {
+      validator: (req) => {
+        const kind = parseOrThrow(pushRecordsSchema, req ?? {}, 'push request').objectKind;
+        const enabled = kind === 'contact' ? s.settings.push.contacts.enabled : s.settings.push.accounts.enabled;
+        refuse(manualPushRefusal(commandContext(), kind, enabled));
+      },
+      description: DESCRIPTIONS.pushRecords,
+    },
+  );
+
+  setHandler(
+    retryFailedUpdate,
+    async (req) => {
+      const { queued } = await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, ids: req?.ids, manual: true });
+      push.wanted = true;
+      return { queued };
+    },
+    {
+      validator: (req) => {
+        parseOrThrow(retryFailedSchema, req ?? {}, 'retry request');
+        refuse(retryFailedRefusal(commandContext()));
+      },
+      description: DESCRIPTIONS.retryFailed,
+    },
+  );
+
+  setHandler(pushPendingSignal, () => void (push.wanted = true), { description: DESCRIPTIONS.pushPending });
+
+  setHandler(
+    pullNowUpdate,
+    (_args) => {
+      s.manualPullQueued = true;
+      return { accepted: true as const, kind: 'manual' as const };
+    },
+    { validator: (_args) => refuse(pullNowRefusal(commandContext())), description: DESCRIPTIONS.pullNow },
+  );
+
+  setHandler(
+    startSyncNowUpdate,
+    (_args) => {
+      session.startSyncRequested = true;
+      return { phase: s.phase };
+    },
+    { validator: (_args) => refuse(startSyncNowRefusal(commandContext())), description: DESCRIPTIONS.startSyncNow },
+  );
+
+  setHandler(
+    reauthorizeSignal,
+    (args) => {
+      if (args?.connection) s.connection = args.connection;
+      session.reauthorizeRequested = true;
+    },
+    { description: DESCRIPTIONS.reauthorize },
+  );
+  setHandler(disconnectSignal, () => void (session.disconnectRequested = true), { description: DESCRIPTIONS.disconnect });
+  setHandler(
+    pullProgressSignal,
+    (p) => {
+      session.progress = { done: p.seen, total: p.total };
+      if (p.pausedUntil !== undefined) session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
+    },
+    { description: DESCRIPTIONS.pullProgress },
+  );
+}

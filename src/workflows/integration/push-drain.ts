@@ -1,0 +1,64 @@
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { PUSH_TOTAL_KEYS } from '../../domain/push-totals';
+import type { CrmName } from '../../domain/types';
+import { failureMessage } from '../failure-type';
+import { pushBatch } from './activities';
+import { recoverFrom, type Resumed } from './recovery';
+import type { Integration } from './state';
+
+/**
+ * Push batches in flight at once for a new integration, each on its own share of the outbox.
+ * HubSpot's batches are bounded by its rate limit, which two lanes reach; Salesforce's by the round
+ * trips of each batch (lookups, then upserts), which more lanes overlap, well inside its
+ * concurrent-request limit. An integration keeps the count it started with (PushState.lanes).
+ */
+export const PUSH_LANES: Record<CrmName, number> = { hubspot: 2, salesforce: 4 };
+
+/** Continue as new after this many history events even if the server has not suggested it yet. */
+export const MAX_HISTORY_EVENTS = 2_000;
+
+export function historyIsLong(): boolean {
+  return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+}
+
+/**
+ * Pushes due outbox rows batch after batch until none is due. Stops early to let the workflow
+ * continue as new (the rest stays in the outbox and `wanted` stays set).
+ */
+export async function drainPush(x: Integration): Promise<Resumed> {
+  const { input, s, session } = x;
+  const push = s.push;
+  push.wanted = false;
+  session.pushing = true;
+  // Older runs pushed in one lane and replay that way.
+  const lanes = (push.lanes ??= patched('push-lanes') ? PUSH_LANES[input.crm] : 1);
+  const lane = async (index: number) => {
+    for (;;) {
+      const r = await pushBatch({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, push: s.settings.push, fieldMapping: s.settings.fieldMapping, lane: index, lanes });
+      push.failure = null;
+      push.lastBatchAt = Date.now();
+      push.due = r.due;
+      push.deferred = r.deferred;
+      for (const k of PUSH_TOTAL_KEYS) push.totals[k] += r[k];
+      if (r.handled === 0 || r.due === 0 || session.disconnectRequested) return;
+      if (historyIsLong()) {
+        push.wanted = true;
+        return;
+      }
+    }
+  };
+  try {
+    // Every lane ends (settles) before the drain does, so no batch runs on behind a failure.
+    const settled = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => lane(i)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return 'ok';
+  } catch (err) {
+    // Kept in status; the drain runs again after recovery or on the next sweep.
+    push.failure = failureMessage(err);
+    push.wanted = true;
+    return recoverFrom(x, err, 'syncing');
+  } finally {
+    session.pushing = false;
+  }
+}

@@ -1,0 +1,67 @@
+import { condition } from '@temporalio/workflow';
+import type { Phase } from '../../domain/phase';
+import { dailyLimitWaitMs, failureMessage, failureType } from '../failure-type';
+import { connect } from './activities';
+import { iso, type Integration } from './state';
+
+/**
+ * How an integration waits out what it cannot retry its way through: spent daily allowance (a
+ * timer, shown in status) and rejected credentials (the `reauthorize` signal, then a fresh
+ * verification). Every function here answers the same way: 'ok' to go on, 'disconnected' when the
+ * operator disconnected meanwhile.
+ */
+export type Resumed = 'ok' | 'disconnected';
+
+/** After a failed pull or push: waits until going on makes sense; other failures are the caller's to report. */
+export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phase): Promise<Resumed> {
+  switch (failureType(err)) {
+    case 'CrmDailyLimit':
+      return waitOutDailyLimit(x, err);
+    case 'CrmAuth':
+      if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
+      if ((await connectUntilAuthorized(x)) === 'disconnected') return 'disconnected';
+      x.setPhase(phaseAfter);
+      return 'ok';
+    default:
+      return 'ok';
+  }
+}
+
+/** The CRM's daily allowance (less the reserve) is spent: wait on a timer rather than retry. */
+export async function waitOutDailyLimit(x: Integration, err: unknown): Promise<Resumed> {
+  const waitMs = dailyLimitWaitMs(err);
+  x.session.pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
+  const disconnected = await condition(() => x.session.disconnectRequested, waitMs, { summary: 'wait for the daily API allowance' });
+  x.session.pause = null;
+  return disconnected ? 'disconnected' : 'ok';
+}
+
+/** Verifies the connection; on bad credentials waits for `reauthorize` and tries again. */
+export async function connectUntilAuthorized(x: Integration): Promise<Resumed> {
+  const { input, s, session } = x;
+  for (;;) {
+    try {
+      await connect({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, plan: input.plan });
+      session.needsReauthReason = null;
+      return 'ok';
+    } catch (err) {
+      if (failureType(err) === 'CrmDailyLimit') {
+        if ((await waitOutDailyLimit(x, err)) === 'disconnected') return 'disconnected';
+        continue;
+      }
+      if (failureType(err) !== 'CrmAuth') throw err;
+      if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
+    }
+  }
+}
+
+/** Shows why in status and waits, without calling the CRM, until the operator says credentials are fixed. */
+export async function waitForReauthorize(x: Integration, reason: string): Promise<Resumed> {
+  x.session.needsReauthReason = reason;
+  x.session.reauthorizeRequested = false;
+  x.setPhase('needsReauth');
+  await condition(() => x.session.reauthorizeRequested || x.session.disconnectRequested);
+  if (x.session.disconnectRequested) return 'disconnected';
+  x.setPhase('connecting');
+  return 'ok';
+}

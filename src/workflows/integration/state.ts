@@ -1,0 +1,107 @@
+import type { IntegrationInput } from '../../domain/integration-input';
+import type { Phase } from '../../domain/phase';
+import { defaultPushSettings } from '../../domain/push-settings';
+import { noPushTotals, type PushTotals } from '../../domain/push-totals';
+import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '../../domain/settings';
+import type { PullKind } from '../../domain/types';
+import type { PullSummary } from '../contract';
+
+/**
+ * What one integration carries across continue-as-new: small, and no record data (records live in
+ * the database). Fields added after the first release are optional, since older runs carried none.
+ */
+export interface CarriedState {
+  phase: Phase;
+  connection: string;
+  settings: IntegrationSettings;
+  connectedAt: number | null;
+  windowEndsAt: number | null;
+  initialPullDone: boolean;
+  pullSeq: number;
+  nextPullAt: number | null;
+  lastPull: PullSummary | null;
+  errors: { ownerSync: number; failedPulls: number };
+  manualPullQueued: boolean;
+  potentialDuplicates?: number;
+  /** Added with push; absent in state carried by older runs. */
+  push?: PushState;
+}
+
+export interface PushState {
+  wanted: boolean;
+  totals: PushTotals;
+  due: number;
+  deferred: number;
+  lastBatchAt: number | null;
+  failure: string | null;
+  /**
+   * Push batches in flight at once, fixed at the integration's first drain: it decides how many
+   * pushBatch commands a drain issues, so it must not change under a running integration.
+   */
+  lanes?: number;
+}
+
+/** What an execution knows only while it runs: operators' requests since the last look, progress. */
+export interface Session {
+  startSyncRequested: boolean;
+  reauthorizeRequested: boolean;
+  disconnectRequested: boolean;
+  /** Wakes the syncing loop, so a rescheduled pull gets its new timer. */
+  settingsChanged: boolean;
+  requeueRejected: boolean;
+  needsReauthReason: string | null;
+  pullInProgress: PullKind | null;
+  progress: { done: number; total: number | null } | null;
+  pause: { until: string; reason: string } | null;
+  pushing: boolean;
+}
+
+/** The integration as its parts see it: input, carried state, session, and the one way to move phase. */
+export interface Integration {
+  input: IntegrationInput;
+  s: CarriedState & { push: PushState };
+  session: Session;
+  setPhase(phase: Phase): void;
+}
+
+export function initialState(input: IntegrationInput, carried: CarriedState | undefined): CarriedState & { push: PushState } {
+  const s: CarriedState = carried ?? {
+    phase: 'connecting',
+    connection: input.connection,
+    settings: input.settings ? applySettingsPatch(input.crm, defaultSettings(input.crm), input.settings) : defaultSettings(input.crm),
+    connectedAt: null,
+    windowEndsAt: null,
+    initialPullDone: false,
+    pullSeq: 0,
+    nextPullAt: null,
+    lastPull: null,
+    errors: { ownerSync: 0, failedPulls: 0 },
+    manualPullQueued: false,
+  };
+  if (!s.settings.push) s.settings = { ...s.settings, push: defaultPushSettings(input.crm) };
+  s.push ??= { wanted: false, totals: noPushTotals(), due: 0, deferred: 0, lastBatchAt: null, failure: null };
+  return s as CarriedState & { push: PushState };
+}
+
+export function newSession(): Session {
+  return {
+    startSyncRequested: false,
+    reauthorizeRequested: false,
+    disconnectRequested: false,
+    settingsChanged: false,
+    requeueRejected: false,
+    needsReauthReason: null,
+    pullInProgress: null,
+    progress: null,
+    pause: null,
+    pushing: false,
+  };
+}
+
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function minutes(n: number): number {
+  return n * 60_000;
+}

@@ -1,0 +1,25 @@
+import type { IntegrationStatus } from '../contract';
+import { iso, type Integration } from './state';
+
+/** The `status` query's answer, from the carried state and what this execution knows. */
+export function statusOf({ input, s, session }: Integration): IntegrationStatus {
+  const { push, progress, pause } = { push: s.push, progress: session.progress, pause: session.pause };
+  return {
+    workspaceId: input.workspaceId,
+    crm: input.crm,
+    phase: s.phase,
+    connectedAt: iso(s.connectedAt),
+    windowEndsAt: iso(s.windowEndsAt),
+    initialPull: s.initialPullDone ? { done: progress?.done ?? 0, total: progress?.total ?? null, finished: true } : progress ? { ...progress, finished: false } : null,
+    pullInProgress: session.pullInProgress,
+    lastPull: s.lastPull,
+    nextPullAt: s.phase === 'syncing' ? iso(s.nextPullAt) : null,
+    manualPushAvailable: s.initialPullDone && s.phase === 'syncing',
+    needsReauthReason: session.needsReauthReason,
+    pausedUntil: pause?.until ?? null,
+    pauseReason: pause?.reason ?? null,
+    potentialDuplicates: s.potentialDuplicates ?? 0,
+    errors: s.errors,
+    push: { pushing: session.pushing, due: push.due, deferred: push.deferred, lastBatchAt: iso(push.lastBatchAt), totals: push.totals, failure: push.failure },
+  };
+}

@@ -1,0 +1,49 @@
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import type { PullKind } from '../../domain/types';
+import { requeueFailedPushes } from './activities';
+import { runPull, scheduleNextPull } from './pull-schedule';
+import { drainPush, historyIsLong } from './push-drain';
+import type { Integration } from './state';
+import type { integrationWorkflow } from './index';
+
+/** The outbox is swept this often even without a signal: lost signals, transient-failure retries. */
+export const PUSH_SWEEP_MS = 5 * 60_000;
+
+/**
+ * Syncing, forever: a pull every interval (or now, when asked), and pushes as soon as the workspace
+ * writes. Returns only when the integration is disconnected; continues as new when history is long.
+ */
+export async function syncLoop(x: Integration): Promise<void> {
+  const { input, s, session } = x;
+  const push = s.push;
+  let nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+  for (;;) {
+    if (historyIsLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+    }
+    session.settingsChanged = false;
+    const pullFirst = s.nextPullAt! <= nextSweepAt;
+    await condition(
+      () => s.manualPullQueued || session.disconnectRequested || session.settingsChanged || push.wanted || session.requeueRejected,
+      Math.max(0, Math.min(s.nextPullAt!, nextSweepAt) - Date.now()),
+      { summary: pullFirst ? 'next pull' : 'push sweep' },
+    );
+    if (session.disconnectRequested) return;
+    if (session.requeueRejected) {
+      session.requeueRejected = false;
+      await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, cause: 'rejected', manual: false });
+      push.wanted = true;
+    }
+    if (push.wanted || Date.now() >= nextSweepAt) {
+      if ((await drainPush(x)) === 'disconnected') return;
+      nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+    }
+    if (!s.manualPullQueued && Date.now() < s.nextPullAt!) continue;
+
+    const kind: PullKind = s.manualPullQueued ? 'manual' : 'recurring';
+    s.manualPullQueued = false;
+    if ((await runPull(x, kind)) === 'disconnected') return;
+    if (kind === 'recurring') scheduleNextPull(x);
+  }
+}
