@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPE } from '../domain/failure-types';
 import type { IntegrationInput } from '../domain/integration-input';
 import { ensureWorkspace, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
 import type { ActivityDeps } from './deps';
-import { asActivity, FAILURE } from './failures';
+import { asActivity } from './failures';
 
 export interface ConnectResult {
   crmAccountId: string;
@@ -19,7 +20,7 @@ export function connectActivity(deps: ActivityDeps) {
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {
-        throw ApplicationFailure.nonRetryable(`sync user ${input.syncUserId} is not a user of workspace ${input.workspaceId}`, FAILURE.syncUserUnknown);
+        throw ApplicationFailure.nonRetryable(`sync user ${input.syncUserId} is not a user of workspace ${input.workspaceId}`, FAILURE_TYPE.SyncUserUnknown);
       }
       await recordConnection(deps.db, { ...input, crmAccountId });
       const owners = await crm.listOwners();

@@ -1,15 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPE } from '../domain/failure-types';
 import { isCrmError } from '../crm/errors';
-
-/** Failure types workflows and retry policies match on. */
-export const FAILURE = {
-  auth: 'CrmAuth',
-  rateLimited: 'CrmRateLimited',
-  dailyLimit: 'CrmDailyLimit',
-  transient: 'CrmTransient',
-  invalid: 'CrmInvalid',
-  syncUserUnknown: 'SyncUserUnknown',
-} as const;
 
 /**
  * Turns an adapter error into the Temporal failure that makes the right thing happen: a 429 retries
@@ -20,16 +11,16 @@ export function toActivityFailure(err: unknown): unknown {
   if (!isCrmError(err)) return err;
   switch (err.kind) {
     case 'rateLimited':
-      return ApplicationFailure.create({ type: FAILURE.rateLimited, message: err.message, nextRetryDelay: err.retryAfterMs ?? 10_000 });
+      return ApplicationFailure.create({ type: FAILURE_TYPE.CrmRateLimited, message: err.message, nextRetryDelay: err.retryAfterMs ?? 10_000 });
     case 'transient':
-      return ApplicationFailure.retryable(err.message, FAILURE.transient);
+      return ApplicationFailure.retryable(err.message, FAILURE_TYPE.CrmTransient);
     case 'auth':
-      return ApplicationFailure.nonRetryable(err.message, FAILURE.auth);
+      return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmAuth);
     case 'dailyLimit':
       // Not retried by the activity: the pull workflow pauses on a timer, visible in `status`.
-      return ApplicationFailure.create({ type: FAILURE.dailyLimit, message: err.message, nonRetryable: true, details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }] });
+      return ApplicationFailure.create({ type: FAILURE_TYPE.CrmDailyLimit, message: err.message, nonRetryable: true, details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }] });
     default:
-      return ApplicationFailure.nonRetryable(err.message, FAILURE.invalid);
+      return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmInvalid);
   }
 }
 

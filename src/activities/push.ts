@@ -182,7 +182,7 @@ class PushBatch {
       if (m?.action === 'conflict') {
         out.push({
           kind: 'account', localId: a.id, result: 'rejected', code: 'DOMAIN_CONFLICT', field: 'domain', crmId: null, inOutbox: due.has(a.id),
-          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.input.crm === 'hubspot' ? 'HubSpot' : 'the CRM'} (${m.crmIds.join(', ')})`, record: summary('account', a),
+          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.crm.displayName} (${m.crmIds.join(', ')})`, record: summary('account', a),
         });
         continue;
       }
@@ -311,17 +311,28 @@ export function requeueFailedActivity(deps: ActivityDeps) {
   };
 }
 
+export interface SourceFieldCheck {
+  connection: string;
+  field: string;
+  value: string;
+  createPeopleAs: 'Lead' | 'Contact';
+  /**
+   * Not read: the adapter knows which source field it creates itself (createsSourceFieldOnDemand).
+   * Still accepted so callers that send it need not change at the same time.
+   */
+  defaultField?: string;
+}
+
 /** Settings validation that needs the CRM: the source field exists, and its value is allowed. */
 export function checkSourceFieldActivity(deps: ActivityDeps) {
-  return async function checkSourceField(input: { connection: string; field: string; value: string; createPeopleAs: 'Lead' | 'Contact'; defaultField: string }): Promise<{ problem: string | null }> {
+  return async function checkSourceField(input: SourceFieldCheck): Promise<{ problem: string | null }> {
     return asActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
-      const object = crm.crm === 'salesforce' ? input.createPeopleAs : 'contact';
-      const info = await crm.describeField(object, input.field);
+      const people = crm.personObjectFor(input.createPeopleAs);
+      const info = await crm.describeField(people.object, input.field);
       if (!info) {
-        // The default HubSpot source property is created by the adapter on first push.
-        if (input.field === input.defaultField && crm.crm === 'hubspot') return { problem: null };
-        return { problem: `source field "${input.field}" does not exist on ${crm.crm === 'salesforce' ? input.createPeopleAs : 'HubSpot contacts'}` };
+        if (crm.createsSourceFieldOnDemand(input.field)) return { problem: null };
+        return { problem: `source field "${input.field}" does not exist on ${people.label}` };
       }
       if (info.options && info.restricted && !info.options.includes(input.value)) {
         return { problem: `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: ${info.options.join(', ')})` };

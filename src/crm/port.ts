@@ -94,8 +94,16 @@ export interface FieldInfo {
   restricted: boolean;
 }
 
+/** The object new people are created on, and how messages an operator reads name it. */
+export interface PersonObject {
+  object: 'contact' | 'Lead' | 'Contact';
+  label: string;
+}
+
 /** The writing half of the port, used by pushes. */
 export interface CrmPushPort {
+  /** The CRM's name in messages an operator reads, e.g. "in HubSpot". */
+  readonly displayName: string;
   /** Records per write call: HubSpot 100, Salesforce 200. */
   readonly pushBatchSize: number;
   /** HubSpot refuses a second company for a domain another workspace account already holds. */
@@ -105,6 +113,13 @@ export interface CrmPushPort {
   /** Same for people; new ones become `createAs` (Salesforce Lead or Contact; HubSpot: contacts). */
   pushContacts(records: OutboundRecord[], createAs: 'Lead' | 'Contact'): Promise<PushOutcome[]>;
   findAccountsByDomain(domains: string[]): Promise<DomainMatch[]>;
+  /** What "create people as" means here: Salesforce creates a Lead or a Contact, HubSpot always contacts. */
+  personObjectFor(createAs: 'Lead' | 'Contact'): PersonObject;
+  /**
+   * Whether the adapter creates this source field itself on the first push that writes it, so a
+   * settings check must not refuse it for not existing yet.
+   */
+  createsSourceFieldOnDemand(field: string): boolean;
   /** Null when the field does not exist on the object new people / accounts are created as. */
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null>;
 }

@@ -1,11 +1,11 @@
 import { Client } from '@hubspot/api-client';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
-import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PullPage, PullStream, PushOutcome } from '../port';
+import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PersonObject, PullPage, PullStream, PushOutcome } from '../port';
 import { CrmError } from '../errors';
 import { RollingWindowPacer } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
-import { HubSpotWriter } from './push';
+import { HubSpotWriter, SOURCE_PROPERTY } from './push';
 
 export interface HubSpotCredentials {
   accessToken: string;
@@ -39,6 +39,7 @@ interface HsObject {
 
 export class HubSpotAdapter implements CrmPort {
   readonly crm = 'hubspot' as const;
+  readonly displayName = 'HubSpot';
   readonly streams: readonly PullStream[] = [
     { name: 'companies', kind: 'account' },
     { name: 'contacts', kind: 'contact' },
@@ -63,6 +64,15 @@ export class HubSpotAdapter implements CrmPort {
 
   pushContacts(records: OutboundRecord[]): Promise<PushOutcome[]> {
     return this.writer.pushContacts(records);
+  }
+
+  /** HubSpot has no leads: every new person is a contact, whatever the setting says. */
+  personObjectFor(): PersonObject {
+    return { object: 'contact', label: 'HubSpot contacts' };
+  }
+
+  createsSourceFieldOnDemand(field: string): boolean {
+    return field === SOURCE_PROPERTY;
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {

@@ -1,4 +1,5 @@
 import type { Client } from '@hubspot/api-client';
+import { DEFAULT_SOURCE_FIELD } from '../../domain/push-settings';
 import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 /**
@@ -14,6 +15,8 @@ type HsType = 'contacts' | 'companies';
 
 export const CONTACT_KEY = 'apollo_contact_id';
 export const ACCOUNT_KEY = 'apollo_account_id';
+/** The default source field, `apollo_source`: created on the first push that writes it. */
+export const SOURCE_PROPERTY = DEFAULT_SOURCE_FIELD.hubspot;
 
 interface BatchResult {
   results: { id: string; objectWriteTraceId?: string; _new?: boolean }[];
@@ -96,11 +99,11 @@ export class HubSpotWriter {
     ensured.add(key);
   }
 
-  /** The default source field `apollo_source` is ours to create; any other must already exist. */
+  /** The default source field is ours to create; any other must already exist. */
   private async ensureSourceProperties(records: OutboundRecord[]): Promise<void> {
-    if (records.some((r) => 'apollo_source' in r.onCreate)) {
-      await this.ensureProperty('contacts', 'apollo_source', false);
-      await this.ensureProperty('companies', 'apollo_source', false);
+    if (records.some((r) => SOURCE_PROPERTY in r.onCreate)) {
+      await this.ensureProperty('contacts', SOURCE_PROPERTY, false);
+      await this.ensureProperty('companies', SOURCE_PROPERTY, false);
     }
   }
 

@@ -2,7 +2,7 @@ import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
-import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PullPage, PullStream, PushOutcome } from '../port';
+import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PersonObject, PullPage, PullStream, PushOutcome } from '../port';
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
 import { SalesforceWriter } from './push';
@@ -38,6 +38,7 @@ type SfRow = Record<string, unknown> & { Id: string; SystemModstamp: string };
 
 export class SalesforceAdapter implements CrmPort {
   readonly crm = 'salesforce' as const;
+  readonly displayName = 'Salesforce';
   readonly streams: readonly PullStream[] = [
     { name: 'Account', kind: 'account' },
     { name: 'Contact', kind: 'contact' },
@@ -70,6 +71,15 @@ export class SalesforceAdapter implements CrmPort {
 
   findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
     return this.writer.findAccountsByDomain(domains);
+  }
+
+  personObjectFor(createAs: 'Lead' | 'Contact'): PersonObject {
+    return { object: createAs, label: createAs };
+  }
+
+  /** Source fields (LeadSource, custom ones) are the org's: none is created here. */
+  createsSourceFieldOnDemand(): boolean {
+    return false;
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {

@@ -1,0 +1,34 @@
+/**
+ * The ApplicationFailure types activities throw and workflows match on (retry policies'
+ * nonRetryableErrorTypes, `failureType(err) === ...`). One spelling for both sides: a name changed
+ * here changes for the thrower and the matcher at once. Pure data, so workflows may import it.
+ */
+export const FAILURE_TYPE = {
+  /** Bad or revoked credentials: not retried; the integration waits for `reauthorize`. */
+  CrmAuth: 'CrmAuth',
+  /** A 429: retried after the CRM's own delay (nextRetryDelay). */
+  CrmRateLimited: 'CrmRateLimited',
+  /** The daily API allowance (less its reserve) is spent: not retried; the workflow waits on a timer. */
+  CrmDailyLimit: 'CrmDailyLimit',
+  /** A 5xx or a network error: retried with backoff. */
+  CrmTransient: 'CrmTransient',
+  /** The CRM refused a whole call as invalid: retrying the same call cannot help. */
+  CrmInvalid: 'CrmInvalid',
+  /** The integration's sync user is not a user of the workspace. */
+  SyncUserUnknown: 'SyncUserUnknown',
+  /** The integration workflow's input does not parse. */
+  InvalidInput: 'InvalidInput',
+  /** A settings change the CRM cannot take (e.g. a source field it does not have). */
+  InvalidSettings: 'InvalidSettings',
+} as const;
+
+export type FailureType = (typeof FAILURE_TYPE)[keyof typeof FAILURE_TYPE];
+
+/**
+ * What an activity that talks to the CRM must not retry, for a retry policy's
+ * nonRetryableErrorTypes (spread it: the policy wants a mutable string[]).
+ */
+export const NOT_RETRIED_BY_ACTIVITIES: readonly FailureType[] = Object.freeze([FAILURE_TYPE.CrmAuth, FAILURE_TYPE.CrmInvalid, FAILURE_TYPE.CrmDailyLimit]);
+
+/** The same for `connect`, which also refuses a sync user the workspace does not have. */
+export const NOT_RETRIED_BY_CONNECT: readonly FailureType[] = Object.freeze([...NOT_RETRIED_BY_ACTIVITIES, FAILURE_TYPE.SyncUserUnknown]);
