@@ -318,7 +318,7 @@ export interface SourceFieldCheck {
   createPeopleAs: 'Lead' | 'Contact';
   /**
    * Not read: the adapter knows which source field it creates itself (createsSourceFieldOnDemand).
-   * Still accepted so callers that send it need not change at the same time.
+   * Workflow code before the restructuring still sends it when it replays a pending call.
    */
   defaultField?: string;
 }

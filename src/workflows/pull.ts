@@ -1,5 +1,6 @@
 import { continueAsNew, getExternalWorkflowHandle, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { FieldMapping } from '../domain/field-mapping';
+import { FAILURE_TYPE, NOT_RETRIED_BY_ACTIVITIES } from '../domain/failure-types';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
@@ -41,7 +42,7 @@ function sum(runs: CarriedRun[]): RunCounts {
 /** Chunks per run of this workflow before it continues as new: about 6 events each, so < 1,000 events. */
 export const MAX_CHUNKS_PER_EXECUTION = 150;
 
-const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'] };
+const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] };
 // One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
 const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
 const { beginPull } = proxyActivities<Activities>({
@@ -73,7 +74,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
       try {
         return await fn();
       } catch (err) {
-        if (failureType(err) !== 'CrmDailyLimit') throw err;
+        if (failureType(err) !== FAILURE_TYPE.CrmDailyLimit) throw err;
         const waitMs = dailyLimitWaitMs(err);
         const seen = runs ? sum(runs).seen : 0;
         await report({ seen, total, pausedUntil: new Date(Date.now() + waitMs).toISOString(), pauseReason: failureMessage(err) });

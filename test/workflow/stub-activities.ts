@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
 import type { BeganRun } from '../../src/activities/pull';
 import type { PushBatchResult } from '../../src/activities/push';
+import { FAILURE_TYPE } from '../../src/domain/failure-types';
 
 /**
  * In-memory stand-ins for the activities, for the workflow tier: what the workflow sees of the CRM
@@ -44,12 +45,12 @@ export function newStubCrm(o: Partial<StubCrm> = {}): StubCrm {
 export const DAILY_LIMIT_WAIT_MS = 3_600_000;
 
 function authFailure(): ApplicationFailure {
-  return ApplicationFailure.nonRetryable('HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked', 'CrmAuth');
+  return ApplicationFailure.nonRetryable('HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked', FAILURE_TYPE.CrmAuth);
 }
 
 function dailyLimitFailure(): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'CrmDailyLimit',
+    type: FAILURE_TYPE.CrmDailyLimit,
     message: 'daily API allowance spent (reserve kept)',
     nonRetryable: true,
     details: [{ retryAfterMs: DAILY_LIMIT_WAIT_MS }],

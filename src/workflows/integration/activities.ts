@@ -1,17 +1,16 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { NOT_RETRIED_BY_ACTIVITIES, NOT_RETRIED_BY_CONNECT } from '../../domain/failure-types';
 
 /**
  * The integration's activities with their timeouts and retry policies. Summaries label each
  * scheduled activity in the Temporal UI's history, so it reads as the lifecycle.
  */
 
-const NOT_RETRIED = ['CrmAuth', 'CrmInvalid', 'CrmDailyLimit'];
-
 export const { connect } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // Bad credentials are not retried: the workflow waits for `reauthorize` instead of hammering the CRM.
-  retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED, 'SyncUserUnknown'] },
+  retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_CONNECT] },
   summary: 'verify the CRM connection',
 });
 
@@ -20,13 +19,13 @@ export const { pushBatch } = proxyActivities<Activities>({
   // It heartbeats between its CRM calls: a dead worker's batch is pushed again (idempotently) within 30 s.
   heartbeatTimeout: '30 seconds',
   // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; attempts are unlimited.
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: NOT_RETRIED },
+  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] },
   summary: 'push a batch of workspace changes',
 });
 
 const shortCall: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30 seconds', nonRetryableErrorTypes: NOT_RETRIED },
+  retry: { initialInterval: '1s', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] },
 };
 
 export const { enqueueManualPush } = proxyActivities<Activities>({ ...shortCall, summary: 'queue a manual push' });

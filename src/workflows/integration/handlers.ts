@@ -1,7 +1,7 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { manualPushRefusal, pullNowRefusal, retryFailedRefusal, startSyncNowRefusal, type CommandContext } from '../../domain/command-refusals';
+import { FAILURE_TYPE } from '../../domain/failure-types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
-import { DEFAULT_SOURCE_FIELD } from '../../domain/push-settings';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
 import {
   DESCRIPTIONS,
@@ -45,8 +45,8 @@ export function installHandlers(x: Integration): void {
       const srcChanged = src.field !== s.settings.push.source.field || src.value !== s.settings.push.source.value || next.push.createPeopleAs !== s.settings.push.createPeopleAs;
       if (srcChanged && s.connectedAt !== null) {
         // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
-        const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs, defaultField: DEFAULT_SOURCE_FIELD[input.crm] });
-        if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, 'InvalidSettings');
+        const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs });
+        if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, FAILURE_TYPE.InvalidSettings);
         // Settings may have changed while the CRM was asked: apply the patch to what is current now.
         next = applySettingsPatch(input.crm, s.settings, patch);
       }

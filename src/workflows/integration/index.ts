@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import { configurationWindowEnd } from '../../domain/config-window';
+import { FAILURE_TYPE } from '../../domain/failure-types';
 import { parseIntegrationInput, type IntegrationInput } from '../../domain/integration-input';
 import type { Phase } from '../../domain/phase';
 import { CRM_ATTR, PHASE_ATTR, WORKSPACE_ATTR } from '../search-attributes';
@@ -27,7 +28,7 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   try {
     input = parseIntegrationInput(rest);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE_TYPE.InvalidInput);
   }
   const s = initialState(input, carried);
   const x: Integration = {

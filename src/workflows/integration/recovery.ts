@@ -1,4 +1,5 @@
 import { condition } from '@temporalio/workflow';
+import { FAILURE_TYPE } from '../../domain/failure-types';
 import type { Phase } from '../../domain/phase';
 import { dailyLimitWaitMs, failureMessage, failureType } from '../failure-type';
 import { connect } from './activities';
@@ -15,9 +16,9 @@ export type Resumed = 'ok' | 'disconnected';
 /** After a failed pull or push: waits until going on makes sense; other failures are the caller's to report. */
 export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phase): Promise<Resumed> {
   switch (failureType(err)) {
-    case 'CrmDailyLimit':
+    case FAILURE_TYPE.CrmDailyLimit:
       return waitOutDailyLimit(x, err);
-    case 'CrmAuth':
+    case FAILURE_TYPE.CrmAuth:
       if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
       if ((await connectUntilAuthorized(x)) === 'disconnected') return 'disconnected';
       x.setPhase(phaseAfter);
@@ -45,11 +46,11 @@ export async function connectUntilAuthorized(x: Integration): Promise<Resumed> {
       session.needsReauthReason = null;
       return 'ok';
     } catch (err) {
-      if (failureType(err) === 'CrmDailyLimit') {
+      if (failureType(err) === FAILURE_TYPE.CrmDailyLimit) {
         if ((await waitOutDailyLimit(x, err)) === 'disconnected') return 'disconnected';
         continue;
       }
-      if (failureType(err) !== 'CrmAuth') throw err;
+      if (failureType(err) !== FAILURE_TYPE.CrmAuth) throw err;
       if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
     }
   }
