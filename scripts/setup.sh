@@ -10,5 +10,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # the lock untouched.
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
-npx tsc -p tsconfig.json
+# The native TypeScript 7 compiler builds; it is installed under the alias `typescript-native`
+# because the package named `typescript` is 6.0.3, the JS compiler API typescript-eslint needs
+# (see README, Versions). `npx tsc` would run that slower 6.0.3.
+node node_modules/typescript-native/bin/tsc -p tsconfig.json
 bash scripts/install-temporal-cli.sh >/dev/null
