@@ -24,9 +24,10 @@ import tseslint from 'typescript-eslint';
 // `ours(...)` matches a relative import of one of the project's top-level entries in src/ from any
 // depth: './store/db' (from src/worker.ts), '../store/db', '../../store' (from a subfolder), ...
 // The names are unique in src/, so a match means "that layer" whatever the importing file's depth.
+// The rule sees static imports and re-exports; `import()` and `require()` are not checked (src/ has none).
 const ours = (...names) => `^(\\./|(\\.\\./)+)(${names.join('|')})(/|\\.|$)`;
 // A bare package specifier (not relative) other than the allowed ones; node built-ins included.
-const packagesExcept = (...allowed) => `^(?![./])(?!(${allowed.join('|').replace(/\//g, '\\/')})(/|$))`;
+const packagesExcept = (...allowed) => `^(?![./])(?!(${allowed.join('|')})(/|$))`;
 
 const pattern = (regex, message, extra = {}) => ({ regex, caseSensitive: true, message, ...extra });
 
@@ -102,6 +103,8 @@ export default defineConfig(
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {
       parser: tseslint.parser,
+      // One program from tsconfig.json (which includes src, test and bench) rather than
+      // projectService: about 34 s of CPU for the whole run against 47 s on this code.
       parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
     plugins: { '@typescript-eslint': tseslint.plugin },
