@@ -4,6 +4,10 @@ import type { CrmName } from '../domain/types';
 import { integrationWorkflow } from '../workflows/integration';
 import { TASK_QUEUE } from '../workflows/contract';
 
+// Re-exported so the dev launcher reaches the contract through the client: nothing but the client
+// and the worker imports src/workflows (ARCHITECTURE.md, Layers).
+export { TASK_QUEUE };
+
 /** Typed helpers to start and reach integration workflows; the CLI and tests use these. */
 
 export async function temporalClient(address: string, namespace: string): Promise<Client> {

@@ -1,6 +1,10 @@
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
+// Re-exported for the dev launcher's `temporal server start-dev --search-attribute` flags: nothing but
+// the client and the worker imports src/workflows (ARCHITECTURE.md, Layers).
+export { SEARCH_ATTRIBUTES };
+
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 /**
