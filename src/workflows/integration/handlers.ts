@@ -17,7 +17,7 @@ import {
   statusQuery,
   updateSettingsUpdate,
 } from '../contract';
-import { checkSourceField, enqueueManualPush, requeueFailedPushes } from './activities';
+import { checkSourceField, enqueueManualPush, requeueFailedPushes } from './activity-proxies';
 import { rescheduleOnIntervalChange } from './pull-schedule';
 import { iso, type Integration } from './state';
 import { statusOf } from './status';

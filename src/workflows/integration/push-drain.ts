@@ -2,7 +2,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import { PUSH_TOTAL_KEYS } from '../../domain/push-totals';
 import type { CrmName } from '../../domain/types';
 import { failureMessage } from '../failure-type';
-import { pushBatch } from './activities';
+import { pushBatch } from './activity-proxies';
 import { recoverFrom, type Resumed } from './recovery';
 import type { Integration } from './state';
 

@@ -2,7 +2,7 @@ import { condition } from '@temporalio/workflow';
 import { FAILURE_TYPE } from '../../domain/failure-types';
 import type { Phase } from '../../domain/phase';
 import { dailyLimitWaitMs, failureMessage, failureType } from '../failure-type';
-import { connect } from './activities';
+import { connect } from './activity-proxies';
 import { iso, type Integration } from './state';
 
 /**

@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import type { PullKind } from '../../domain/types';
-import { requeueFailedPushes } from './activities';
+import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
 import { drainPush, historyIsLong } from './push-drain';
 import type { Integration } from './state';
