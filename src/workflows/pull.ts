@@ -44,18 +44,20 @@ export const MAX_CHUNKS_PER_EXECUTION = 150;
 
 const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] };
 // One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
-const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
+const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry, summary: 'refresh CRM owners' });
 const { beginPull } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // It heartbeats per stream it counts, so a dead worker's attempt is retried within 30 s.
   heartbeatTimeout: '30 seconds',
   retry,
+  summary: 'open and count the pull runs',
 });
 const { pullChunk } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // Each page heartbeats; a dead worker's attempt is retried elsewhere after this much silence.
   heartbeatTimeout: '30 seconds',
   retry,
+  summary: 'pull pages',
 });
 
 export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals> {
@@ -78,7 +80,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
         const waitMs = dailyLimitWaitMs(err);
         const seen = runs ? sum(runs).seen : 0;
         await report({ seen, total, pausedUntil: new Date(Date.now() + waitMs).toISOString(), pauseReason: failureMessage(err) });
-        await sleep(waitMs);
+        await sleep(waitMs, { summary: 'wait for the daily API allowance' });
         await report({ seen, total, pausedUntil: null, pauseReason: null });
       }
     }
