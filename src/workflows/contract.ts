@@ -53,6 +53,8 @@ export interface IntegrationStatus {
   /** Workspace records flagged as potential duplicates (the CRM holds the same email / domain twice). */
   potentialDuplicates: number;
   errors: { ownerSync: number; failedPulls: number };
+  /** Why the last malformed signal was dropped, e.g. "reauthorize signal ignored: connection: ...". */
+  lastIgnoredSignal: string | null;
   push: PushStatus;
 }
 

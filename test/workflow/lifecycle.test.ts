@@ -171,6 +171,25 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await disconnect(x, 'daily-limit-pause');
   });
 
+  it('a malformed signal, as the UI lets anyone send, is dropped with its reason and the integration goes on', async () => {
+    const x = await s.start();
+    await x.waitForPhase('syncing');
+    const send = (name: string, arg: unknown) => s.client.workflow.getHandle(x.handle.workflowId).signal(name, arg);
+    await send('pullProgress', null);
+    await x.waitFor('pullProgress dropped', (v) => v.lastIgnoredSignal?.startsWith('pullProgress signal ignored: ') === true);
+    await send('pullProgress', { seen: 'many', total: null });
+    await send('reauthorize', 5);
+    const st = await x.waitFor('reauthorize dropped', (v) => v.lastIgnoredSignal?.startsWith('reauthorize signal ignored: ') === true);
+    assert.equal(st.phase, 'syncing');
+    assert.deepEqual(st.initialPull, { done: 25, total: 25, finished: true }, 'progress untouched by the bad reports');
+    await send('reauthorize', { connection: '' });
+    assert.equal((await x.waitFor('empty connection dropped', (v) => /connection must name/.test(v.lastIgnoredSignal ?? ''))).phase, 'syncing');
+    await s.env.sleep('16m');
+    await x.waitFor('still pulling', (v) => v.lastPull?.kind === 'recurring');
+    assert.ok(x.crm.calls.filter((c) => c.name === 'connect').every((c) => c.connection === `${x.workspaceId}-conn`), 'connection unchanged');
+    await disconnect(x, 'malformed-signals');
+  });
+
   it('disconnect in the window ends the workflow; settings stay readable until then', async () => {
     const x = await s.start({ plan: 'paid', crm: 'salesforce' });
     await x.waitForPhase('configuring');

@@ -1,8 +1,9 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
 import { manualPushRefusal, pullNowRefusal, retryFailedRefusal, startSyncNowRefusal, type CommandContext } from '../../domain/command-refusals';
 import { FAILURE_TYPE } from '../../domain/failure-types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
+import { parseSignal, pullProgressSchema, reauthorizeArgsSchema } from '../../domain/signal-args';
 import {
   DESCRIPTIONS,
   disconnectSignal,
@@ -120,8 +121,10 @@ export function installHandlers(x: Integration): void {
 
   setHandler(
     reauthorizeSignal,
-    (args) => {
-      if (args?.connection) s.connection = args.connection;
+    (raw) => {
+      const args = accept('reauthorize', reauthorizeArgsSchema, raw);
+      if (!args) return;
+      if (args.connection) s.connection = args.connection;
       session.reauthorizeRequested = true;
     },
     { description: DESCRIPTIONS.reauthorize },
@@ -129,10 +132,21 @@ export function installHandlers(x: Integration): void {
   setHandler(disconnectSignal, () => void (session.disconnectRequested = true), { description: DESCRIPTIONS.disconnect });
   setHandler(
     pullProgressSignal,
-    (p) => {
+    (raw) => {
+      const p = accept('pullProgress', pullProgressSchema, raw);
+      if (!p) return;
       session.progress = { done: p.seen, total: p.total };
       if (p.pausedUntil !== undefined) session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
     },
     { description: DESCRIPTIONS.pullProgress },
   );
+
+  /** A signal's argument, or null when it is malformed: dropped, with the reason in status and the log. */
+  function accept<T>(name: string, schema: Parameters<typeof parseSignal<T>>[1], raw: unknown): T | null {
+    const r = parseSignal(name, schema, raw);
+    if (r.ok) return r.value;
+    session.lastIgnoredSignal = r.reason;
+    log.warn(r.reason);
+    return null;
+  }
 }

@@ -54,6 +54,8 @@ export interface Session {
   progress: { done: number; total: number | null } | null;
   pause: { until: string; reason: string } | null;
   pushing: boolean;
+  /** Why the last malformed signal was dropped (signals cannot be refused). */
+  lastIgnoredSignal: string | null;
 }
 
 /** The integration as its parts see it: input, carried state, session, and the one way to move phase. */
@@ -95,6 +97,7 @@ export function newSession(): Session {
     progress: null,
     pause: null,
     pushing: false,
+    lastIgnoredSignal: null,
   };
 }
 

@@ -20,6 +20,7 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     pauseReason: pause?.reason ?? null,
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
+    lastIgnoredSignal: session.lastIgnoredSignal,
     push: { pushing: session.pushing, due: push.due, deferred: push.deferred, lastBatchAt: iso(push.lastBatchAt), totals: push.totals, failure: push.failure },
   };
 }
