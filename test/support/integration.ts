@@ -1,5 +1,6 @@
 import type { UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import { writeAndNotify, type WriteOp } from '../../src/client/workspace-writes';
+import { outboxCounts } from '../../src/store/push-store';
 import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../../src/store/reports';
 import {
   disconnectSignal,
@@ -36,8 +37,6 @@ export function operate(handle: IntegrationHandle) {
     settings: () => handle.query(settingsQuery),
     waitForStatus,
     waitForPhase: (phase: Phase, timeoutMs?: number) => waitForStatus(phase, (s) => s.phase === phase, timeoutMs),
-    /** The outbox is empty and no batch runs, after at least one batch ran. */
-    waitForPushDrained: (timeoutMs?: number) => waitForStatus('push drained', (s) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null, timeoutMs),
     updateSettings: (patch: ArgOf<typeof updateSettingsUpdate>) => handle.executeUpdate(updateSettingsUpdate, { args: [patch] }),
     pullNow: () => handle.executeUpdate(pullNowUpdate, { args: [{}] }),
     startSyncNow: () => handle.executeUpdate(startSyncNowUpdate, { args: [{}] }),
@@ -56,7 +55,7 @@ export type IntegrationControls = ReturnType<typeof operate>;
 /** A link from a workspace record to its CRM record. */
 export interface CrmLink {
   crmId: string;
-  /** The CRM's object type: HubSpot `contacts` / `companies`, Salesforce `Contact`, `Lead`, `Account`. */
+  /** The CRM's object type, e.g. Salesforce `Lead` or `Contact`. */
   crmObject: string;
 }
 
@@ -73,8 +72,24 @@ export function workspaceIntegration<T extends Tenant>(h: Harness, tenant: T, ha
     );
     return rows[0] && { crmId: rows[0].crm_id, crmObject: rows[0].crm_object };
   };
+  const controls = operate(handle);
   return {
-    ...operate(handle),
+    ...controls,
+    /**
+     * No batch runs, at least one ran, and the outbox holds no due row (deferred rows, waiting out a
+     * transient failure, do not count). The outbox is read from the
+     * database too: right after a write, status can still show the drain before it (the workflow
+     * has not handled the write's nudge yet), and only the outbox row says the write is pending.
+     */
+    async waitForPushDrained(timeoutMs?: number) {
+      const drained = await waitFor(
+        'push drained',
+        async () => ({ status: await controls.status(), outbox: await outboxCounts(h.db, workspaceId, crm) }),
+        ({ status: s, outbox }) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null && outbox.due === 0,
+        timeoutMs,
+      );
+      return drained.status;
+    },
     tenant,
     workspaceId,
     crm,
