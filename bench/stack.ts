@@ -1,15 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { startIntegration, temporalClient, waitForWorker } from '../src/client/integrations';
 import type { ConnectionConfig } from '../src/crm/connections';
-import { freePort, spawnNode, spawnService, stopChild } from '../src/dev/processes';
-import { startDevServer } from '../src/dev/temporal-dev-server';
+import { freePort, stopChild } from '../src/dev/processes';
+import { DevStack } from '../src/dev/stack';
 import type { CrmName } from '../src/domain/types';
 import { openDb, type Db } from '../src/store/db';
-import { ensureWorkspace, upsertUser } from '../src/store/workspace-store';
 import { disconnectSignal } from '../src/workflows/contract';
 import type { integrationWorkflow } from '../src/workflows/integration';
 
@@ -40,48 +36,25 @@ export interface StackOptions {
 
 export const BENCH_WORKSPACE = 'bench';
 
-/** Starts the stack and the integration, runs `body` (which times what it measures), then stops it all. */
+/** Starts the stack (src/dev/stack.ts) and the integration, runs `body` (which times what it measures), then stops it all. */
 export async function onStack<T>(opts: StackOptions, body: (s: Stack) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'crm-sync-bench-'));
-  const children: ChildProcess[] = [];
-  const temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
+  const stack = await DevStack.start({ name: 'bench' });
   try {
-    const sandbox = await spawnService(opts.sandboxEntry, { [opts.portEnv]: String(await freePort()) });
-    children.push(sandbox.child);
+    const sandbox = await stack.startService(opts.sandboxEntry, { [opts.portEnv]: String(await freePort()) });
     const connection = await opts.crmSetup(sandbox.url);
+    const { syncUserId } = await stack.addWorkspace(BENCH_WORKSPACE, { permissions: ['assign contact owner', 'assign account owner'], setup: opts.workspaceSetup });
+    stack.writeConnections({ bench: connection });
 
-    const dataDir = join(dir, 'pglite');
-    const db = await openDb({ dataDir });
-    await ensureWorkspace(db, BENCH_WORKSPACE, 'free');
-    await upsertUser(db, { id: 'bench-admin', workspaceId: BENCH_WORKSPACE, email: 'admin@bench.example', name: 'Admin', permissions: ['assign contact owner', 'assign account owner'] });
-    await opts.workspaceSetup?.(db);
-    await db.close();
-    const connectionsFile = join(dir, 'connections.json');
-    writeFileSync(connectionsFile, JSON.stringify({ bench: connection }), { mode: 0o600 });
-
-    const dbProc = await spawnService('store/serve.js', { PGLITE_DATA_DIR: dataDir, PGLITE_PORT: String(await freePort()) });
-    children.push(dbProc.child);
+    const dbProc = await stack.serveDatabase();
     // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the worker alone.
-    const worker = spawnNode('worker.js', {
-      TEMPORAL_ADDRESS: temporal.address,
-      DATABASE_URL: dbProc.url,
-      PG_POOL_MAX: '1',
-      CRM_CONNECTIONS_FILE: connectionsFile,
-      LOG_LEVEL: 'warn',
-    }, undefined, (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean));
-    children.push(worker);
-    const client = await temporalClient(temporal.address, 'default');
-    await waitForWorker(client, () => worker.exitCode === null);
-    const handle = await startIntegration(client, { workspaceId: BENCH_WORKSPACE, crm: opts.crm, connection: 'bench', syncUserId: 'bench-admin', plan: 'free' });
-    const result = await body({ client, handle, worker, dbProc: dbProc.child, dbUrl: dbProc.url, dataDir });
+    const worker = stack.startWorker({ nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean) });
+    await stack.waitForWorker();
+    const handle = await stack.startIntegration({ workspaceId: BENCH_WORKSPACE, crm: opts.crm, connection: 'bench', syncUserId, plan: 'free' });
+    const result = await body({ client: await stack.client(), handle, worker, dbProc: dbProc.child, dbUrl: dbProc.url, dataDir: stack.dataDir });
     if (worker.exitCode === null) await endIntegration({ handle });
-    await client.connection.close();
     return result;
   } finally {
-    // Reverse order: the worker before the database it uses, the sandbox last.
-    for (const c of children.reverse()) await stopChild(c, 5_000).catch(() => undefined);
-    await temporal.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

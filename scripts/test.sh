@@ -5,5 +5,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-test-server.sh >/dev/null
+
+# ---- LINT STEP: `bash scripts/lint.sh` goes here (after the build, before any test) ----
+
+# `npm test -- <file or pattern>...` runs a subset (see scripts/test-files.sh); arguments starting
+# with "-" go to node's test runner, e.g. `npm test -- window --test-name-pattern=free`.
+patterns=()
+node_args=()
+for arg in "$@"; do
+  if [[ "$arg" == -* ]]; then node_args+=("$arg"); else patterns+=("$arg"); fi
+done
+selection="$(bash scripts/test-files.sh ${patterns[@]+"${patterns[@]}"})"
+
+# The tiers in order, fastest first (domain, workflow, replay, then the full stack); a failing tier
+# stops the run, so a broken rule is reported in seconds rather than after the full stack.
 # Test files run one at a time: time-skipping servers and the 2-core machine do best that way.
-exec node --test --test-concurrency=1 --test-reporter=spec lib/test/*.test.js
+for tier in domain workflow replay full-stack; do
+  files=()
+  while read -r t f; do
+    if [ "$t" = "$tier" ]; then files+=("$f"); fi
+  done <<<"$selection"
+  if [ "${#files[@]}" -eq 0 ]; then continue; fi
+  echo "# npm test: $tier (${#files[@]} file(s))"
+  node --test --test-concurrency=1 --test-reporter=spec ${node_args[@]+"${node_args[@]}"} "${files[@]}"
+done

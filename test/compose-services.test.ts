@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { integrationHandle, temporalClient, startIntegration, waitForWorker } from '../src/client/integrations';
 import { DEMO_INPUTS, DEMO_PORTAL } from '../src/dev/demo-setup';
-import { exited, freePort, spawnNode, spawnService, stopChild } from '../src/dev/processes';
-import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
+import { exited, freePort, spawnNode, stopChild } from '../src/dev/processes';
+import { DevStack } from '../src/dev/stack';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
 import { openDb, type Db } from '../src/store/db';
 import { workspaceCounts } from '../src/store/reports';
-import { disconnectSignal, startSyncNowUpdate, statusQuery } from '../src/workflows/contract';
-import type { WorkflowHandle } from '@temporalio/client';
-import { waitFor } from './support/harness';
+import { operate, waitFor, type IntegrationControls } from './support/harness';
 import { ROOT } from './support/tools';
 
 /**
@@ -24,40 +20,39 @@ import { ROOT } from './support/tools';
  */
 describe('the services of docker-compose.yml, as processes', () => {
   const compose = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
-  const dir = mkdtempSync(join(tmpdir(), 'crm-sync-compose-'));
-  const sandboxData = join(dir, 'hubspot-sandbox.json');
-  const connectionsFile = join(dir, 'connections.json');
+  let stack: DevStack;
+  let sandboxData: string;
+  let connectionsFile: string;
   let pg: { url: string; dir: string };
-  let temporal: DevServer;
   let sandbox: { child: ChildProcess; url: string };
   let salesforce: { child: ChildProcess; url: string };
-  let worker: ChildProcess | undefined;
   let db: Db;
   let crmContacts = 0;
   let crmCompanies = 0;
   /** The HubSpot integration, left running by the pull test for the CLI test. */
-  let acme: ReturnType<typeof keepRunning> | undefined;
+  let acme: IntegrationControls | undefined;
 
   before(async () => {
     const out = execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh')], { encoding: 'utf8' }).trim();
     const env = Object.fromEntries(out.split(' ').map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
     pg = { url: env.DATABASE_URL, dir: env.PG_TEST_DIR };
-    temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
+    stack = await DevStack.start({ name: 'compose' });
+    // The worker and the CLI use PostgreSQL, as compose's services do.
+    stack.useDatabase(pg.url);
+    sandboxData = join(stack.dir, 'hubspot-sandbox.json');
+    // demo-setup writes the worker's connections file where the stack keeps it.
+    connectionsFile = stack.connectionsFile;
     sandbox = await startSandbox();
-    salesforce = await spawnService('sandbox/salesforce/main.js', { SALESFORCE_SANDBOX_PORT: String(await freePort()), SALESFORCE_SANDBOX_DATA_FILE: join(dir, 'sf.json') });
+    salesforce = await stack.startService('sandbox/salesforce/main.js', { SALESFORCE_SANDBOX_PORT: String(await freePort()), SALESFORCE_SANDBOX_DATA_FILE: join(stack.dir, 'sf.json') });
   });
   after(async () => {
-    await acme?.close();
-    if (worker) await stopChild(worker, 5_000);
     await db?.close();
-    if (sandbox) await stopChild(sandbox.child, 5_000);
-    if (salesforce) await stopChild(salesforce.child, 5_000);
-    await temporal?.stop();
+    await stack?.stop();
     if (pg) execFileSync('bash', [resolve(ROOT, 'scripts/test-postgres.sh'), 'stop', pg.dir]);
   });
 
   async function startSandbox() {
-    return spawnService('sandbox/hubspot/main.js', { HUBSPOT_SANDBOX_PORT: String(await freePort()), HUBSPOT_SANDBOX_DATA_FILE: sandboxData });
+    return stack.startService('sandbox/hubspot/main.js', { HUBSPOT_SANDBOX_PORT: String(await freePort()), HUBSPOT_SANDBOX_DATA_FILE: sandboxData });
   }
 
   /** Runs demo-setup to its end, as compose's one-shot service; returns its log lines. */
@@ -100,29 +95,24 @@ describe('the services of docker-compose.yml, as processes', () => {
     // The HubSpot sandbox restarted on another port: point the connection at it, as compose's fixed hostname would.
     const conn = JSON.parse(readFileSync(connectionsFile, 'utf8'));
     conn['acme-hubspot'].baseUrl = sandbox.url;
-    const movedFile = join(dir, 'connections-moved.json');
+    const movedFile = join(stack.dir, 'connections-moved.json');
     writeFileSync(movedFile, JSON.stringify(conn), { mode: 0o600 });
 
-    worker = spawnNode('worker.js', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: pg.url, CRM_CONNECTIONS_FILE: movedFile, LOG_LEVEL: 'warn' });
-    const client = await temporalClient(temporal.address, 'default');
-    await waitForWorker(client, () => worker!.exitCode === null);
+    stack.startWorker({ env: { CRM_CONNECTIONS_FILE: movedFile } });
+    await stack.waitForWorker();
     // The very inputs main.ts prints for the UI's Start Workflow form.
     const pulled = [];
     for (const input of [DEMO_INPUTS.hubspot, DEMO_INPUTS.salesforce]) {
-      await startIntegration(client, input);
-      const handle = integrationHandle(client, input.workspaceId, input.crm);
-      await waitFor('configuring', () => handle.query(statusQuery), (s) => s.phase === 'configuring');
-      await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
-      pulled.push({ handle, input });
+      const x = operate(await stack.startIntegration(input));
+      await x.waitForPhase('configuring');
+      await x.startSyncNow();
+      pulled.push({ x, input });
     }
-    for (const { handle, input } of pulled) {
-      const s = await waitFor('initial pull', () => handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial', 180_000);
+    for (const { x, input } of pulled) {
+      const s = await x.waitForStatus('initial pull', (st) => st.lastPull?.kind === 'initial', 180_000);
       assert.equal(s.lastPull?.failure, undefined);
-      if (input.crm === 'hubspot') acme = keepRunning(handle, client);
-      else {
-        await handle.signal(disconnectSignal, {});
-        await handle.result();
-      }
+      if (input.crm === 'hubspot') acme = x;
+      else await x.disconnect();
     }
 
     db = await openDb({ databaseUrl: pg.url });
@@ -194,20 +184,9 @@ describe('the services of docker-compose.yml, as processes', () => {
   /** Runs the CLI as an operator would, against the dev server and the database. */
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     return new Promise((done) => {
-      execFile(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: pg.url } }, (err, out, errOut) =>
+      execFile(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: pg.url } }, (err, out, errOut) =>
         done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
       );
     });
   }
 });
-
-function keepRunning(handle: WorkflowHandle, client: { connection: { close(): Promise<void> } }) {
-  return {
-    status: () => handle.query(statusQuery),
-    async disconnect() {
-      await handle.signal(disconnectSignal, {});
-      await handle.result();
-    },
-    close: () => client.connection.close().catch(() => undefined),
-  };
-}

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { writeAndNotify } from '../src/client/workspace-writes';
-import { integrationWorkflowId } from '../src/domain/integration-input';
 import type { PortalIndex } from '../src/sandbox/hubspot/state';
-import { errorLog } from '../src/store/reports';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
-import { pushRecordsUpdate, reauthorizeSignal, retryFailedUpdate, settingsQuery, statusQuery, TASK_QUEUE, updateSettingsUpdate } from '../src/workflows/contract';
-import { integrationWorkflow } from '../src/workflows/integration';
 import { newTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
 
 /** Push to HubSpot: the workspace writes, the outbox, the rules of seed 001 and the error log. */
@@ -38,73 +33,58 @@ describe('push to HubSpot (time-skipping)', () => {
 
   async function syncing(o: Parameters<typeof newTenant>[1] = {}, plan: 'free' | 'paid' = 'free') {
     const t = await newTenant(h, { contacts: 10, companies: 3, ...o });
-    const handle = await h.env.client.workflow.start(integrationWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: integrationWorkflowId(t.workspaceId, 'hubspot'),
-      args: [{ workspaceId: t.workspaceId, crm: 'hubspot', connection: t.connection, syncUserId: t.syncUserId, plan }],
-    });
-    const status = () => handle.query(statusQuery);
-    if (plan === 'free') await waitFor('syncing', status, (s) => s.phase === 'syncing');
-    const portal = [...h.sandbox.indexes.values()].find((i) => i.portal.tokens.includes(t.token))!;
-    const write = (op: Parameters<typeof writeAndNotify>[2], fields: unknown, id?: string, userId?: string) =>
-      writeAndNotify(h.db, h.env.client, op, t.workspaceId, fields, { id, userId });
-    /** Waits until the outbox is empty and no batch runs. */
-    const pushed = () => waitFor('push drained', status, (s) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null);
-    const errors = async () => (await errorLog(h.db, t.workspaceId, 'hubspot', { jobType: 'push' })).filter((e) => !e.resolvedAt);
-    return { t, handle, status, portal, write, pushed, errors };
+    return h.integration(t, { plan, until: plan === 'free' ? 'syncing' : undefined });
   }
 
   const contactsByEmail = (p: PortalIndex, email: string) => p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
-  const linkOf = async (workspaceId: string, localId: string) =>
-    (await h.db.query<{ crm_id: string }>(`SELECT crm_id FROM crm_links WHERE workspace_id = $1 AND crm = 'hubspot' AND local_id = $2`, [workspaceId, localId])).rows[0]?.crm_id;
 
   it('seed 000: a CRM contact test@example.com and the same email added in the workspace end as one linked record', async () => {
     const x = await syncing();
     // Created in HubSpot after the initial pull: the workspace does not know it yet.
-    const ownerBefore = x.portal.portal.owners[0].id;
-    const crmContact = x.portal.create('contacts', { email: 'test@example.com', firstname: 'Crm', hubspot_owner_id: ownerBefore });
+    const ownerBefore = x.tenant.portal.portal.owners[0].id;
+    const crmContact = x.tenant.portal.create('contacts', { email: 'test@example.com', firstname: 'Crm', hubspot_owner_id: ownerBefore });
     const w = await x.write('contacts add', { email: 'Test@Example.com', first_name: 'Tess', last_name: 'Tester', email_status: 'verified' });
     assert.equal(w.created, true);
     assert.deepEqual(w.crms, ['hubspot']);
-    await x.pushed();
+    await x.waitForPushDrained();
 
-    const matches = contactsByEmail(x.portal, 'test@example.com');
+    const matches = contactsByEmail(x.tenant.portal, 'test@example.com');
     assert.equal(matches.length, 1, 'one HubSpot contact, not a duplicate');
     assert.equal(matches[0].id, crmContact.id);
     assert.equal(matches[0].properties.firstname, 'Tess', 'the existing contact was updated');
     assert.equal(matches[0].properties.hubspot_owner_id, ownerBefore, 'an existing contact keeps its owner');
-    assert.equal(await linkOf(x.t.workspaceId, w.id), crmContact.id);
+    assert.equal(await x.crmIdOf(w.id), crmContact.id);
 
     // Adding the same email again is the same workspace record.
     const again = await x.write('contacts add', { email: 'TEST@example.com', title: 'QA' });
     assert.equal(again.id, w.id);
     assert.equal(again.created, false);
-    await x.pushed();
-    assert.equal(contactsByEmail(x.portal, 'test@example.com').length, 1);
+    await x.waitForPushDrained();
+    assert.equal(contactsByEmail(x.tenant.portal, 'test@example.com').length, 1);
     assert.equal(matches[0].properties.jobtitle, 'QA', 'updates of linked contacts are pushed');
   });
 
   it('a new contact pushes its new account too, with owner, source and association', async () => {
     const x = await syncing({}, 'free');
-    const rep = `${x.t.workspaceId}-rep`;
-    await upsertUser(h.db, { id: rep, workspaceId: x.t.workspaceId, email: `rep@${x.t.workspaceId}.example`, name: 'Rep' });
-    const repOwner = x.portal.portal.owners[1].id;
-    await linkCrmOwner(h.db, x.t.workspaceId, 'hubspot', repOwner, rep);
+    const rep = `${x.workspaceId}-rep`;
+    await upsertUser(h.db, { id: rep, workspaceId: x.workspaceId, email: `rep@${x.workspaceId}.example`, name: 'Rep' });
+    const repOwner = x.tenant.portal.portal.owners[1].id;
+    await linkCrmOwner(h.db, x.workspaceId, 'hubspot', repOwner, rep);
     // Account push off: the contact's account is pushed anyway (seed 001).
-    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { accounts: { enabled: false } } }] });
+    await x.updateSettings({ push: { accounts: { enabled: false } } });
 
     const acct = await x.write('accounts add', { name: 'Newco', domain: 'newco-push.example' });
-    const person = await x.write('contacts add', { email: 'ann@newco-push.example', first_name: 'Ann', last_name: 'Lee', account_id: acct.id }, undefined, rep);
-    await x.pushed();
+    const person = await x.write('contacts add', { email: 'ann@newco-push.example', first_name: 'Ann', last_name: 'Lee', account_id: acct.id }, { userId: rep });
+    await x.waitForPushDrained();
 
-    const company = x.portal.portal.objects.companies.find((c) => c.properties.domain === 'newco-push.example');
+    const company = x.tenant.portal.portal.objects.companies.find((c) => c.properties.domain === 'newco-push.example');
     assert.ok(company, 'the account was created in HubSpot');
     assert.equal(company.properties.apollo_account_id, acct.id);
-    const [contact] = contactsByEmail(x.portal, 'ann@newco-push.example');
+    const [contact] = contactsByEmail(x.tenant.portal, 'ann@newco-push.example');
     assert.equal(contact.properties.hubspot_owner_id, repOwner, "the pushing user's linked owner");
     assert.equal(contact.properties.apollo_source, 'Apollo');
     assert.deepEqual(contact.companyIds, [company.id]);
-    assert.equal(await linkOf(x.t.workspaceId, person.id), contact.id);
+    assert.equal(await x.crmIdOf(person.id), contact.id);
     const s = await x.status();
     assert.equal(s.push.totals.created, 2);
     assert.equal(s.push.totals.rejected, 0);
@@ -112,41 +92,41 @@ describe('push to HubSpot (time-skipping)', () => {
 
   it('a batch retried after its outcomes committed reports them once and pushes nothing again', async () => {
     const x = await syncing();
-    const upserts = async () => (await x.t.admin.stats()).byRoute;
+    const upserts = async () => (await x.tenant.admin.stats()).byRoute;
     const before = await upserts();
-    loseNextResult.add(x.t.workspaceId);
+    loseNextResult.add(x.workspaceId);
     const people = [];
     for (const n of [1, 2, 3]) people.push(await x.write('contacts add', { email: `lost${n}@result.example`, last_name: `Lost${n}` }));
-    await x.pushed();
-    assert.equal(loseNextResult.has(x.t.workspaceId), false, 'a result was lost');
+    await x.waitForPushDrained();
+    assert.equal(loseNextResult.has(x.workspaceId), false, 'a result was lost');
 
     const s = await x.status();
     assert.equal(s.push.totals.linked, 3, "the lost batch's counts reach status from the committed row");
     assert.equal(s.push.totals.created, 3);
-    for (const p of people) assert.ok(await linkOf(x.t.workspaceId, p.id));
+    for (const p of people) assert.ok(await x.crmIdOf(p.id));
     const after = await upserts();
     const sent = (b: Record<string, number>) => Object.entries(b).filter(([r]) => /contacts\/batch\/upsert$/.test(r)).reduce((n, [, c]) => n + c, 0);
-    const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_batches WHERE workspace_id = $1', [x.t.workspaceId]);
+    const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_batches WHERE workspace_id = $1', [x.workspaceId]);
     assert.equal(sent(after) - sent(before), rows[0].n, 'one upsert per committed batch: the retry did not push its batch again');
-    assert.equal(h.logs.filter((l) => l.includes('push batch already committed before a retry') && l.includes(x.t.workspaceId)).length, 1);
+    assert.equal(h.logs.filter((l) => l.includes('push batch already committed before a retry') && l.includes(x.workspaceId)).length, 1);
   });
 
   it('of several companies with the domain, the most recently modified is linked and logged; no pusher means the sync user\'s owner', async () => {
     const x = await syncing();
-    const syncOwner = x.portal.portal.owners[2].id;
-    await linkCrmOwner(h.db, x.t.workspaceId, 'hubspot', syncOwner, x.t.syncUserId);
+    const syncOwner = x.tenant.portal.portal.owners[2].id;
+    await linkCrmOwner(h.db, x.workspaceId, 'hubspot', syncOwner, x.tenant.syncUserId);
     // Created first but modified last: recency decides, not the id.
     const now = Date.now();
-    const recent = x.portal.create('companies', { name: 'Twin (recent)', domain: 'twin-hs.example' }, undefined, new Date(now - 60_000));
-    x.portal.create('companies', { name: 'Twin (stale)', domain: 'twin-hs.example' }, undefined, new Date(now - 3_600_000));
+    const recent = x.tenant.portal.create('companies', { name: 'Twin (recent)', domain: 'twin-hs.example' }, undefined, new Date(now - 60_000));
+    x.tenant.portal.create('companies', { name: 'Twin (stale)', domain: 'twin-hs.example' }, undefined, new Date(now - 3_600_000));
 
     const acct = await x.write('accounts add', { name: 'Twin', domain: 'twin-hs.example' });
     const person = await x.write('contacts add', { email: 'tom@twin-hs.example', last_name: 'Twin', account_id: acct.id });
-    await x.pushed();
-    assert.equal(x.portal.portal.objects.companies.filter((c) => c.properties.domain === 'twin-hs.example').length, 2, 'no third company');
-    const [contact] = contactsByEmail(x.portal, 'tom@twin-hs.example');
-    assert.equal(await linkOf(x.t.workspaceId, person.id), contact.id);
-    assert.equal(await linkOf(x.t.workspaceId, acct.id), recent.id);
+    await x.waitForPushDrained();
+    assert.equal(x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain === 'twin-hs.example').length, 2, 'no third company');
+    const [contact] = contactsByEmail(x.tenant.portal, 'tom@twin-hs.example');
+    assert.equal(await x.crmIdOf(person.id), contact.id);
+    assert.equal(await x.crmIdOf(acct.id), recent.id);
     assert.deepEqual(contact.companyIds, [recent.id]);
     assert.equal(contact.properties.hubspot_owner_id, syncOwner, "no pushing user: the sync user's owner");
     const logged = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
@@ -156,55 +136,53 @@ describe('push to HubSpot (time-skipping)', () => {
 
   it('push conditions decide net-new contacts; manual push overrides them; linked records always push', async () => {
     const x = await syncing();
-    await x.handle.executeUpdate(updateSettingsUpdate, {
-      args: [{ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } }, accounts: { conditions: { stages: ['Customer'] } } } }],
-    });
+    await x.updateSettings({ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } }, accounts: { conditions: { stages: ['Customer'] } } } });
     const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-cond.example', stage: 'customer' });
     const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-cond.example', stage: 'prospect' });
     const ok = await x.write('contacts add', { email: 'ok@cond.example', stage: 'Lead', email_status: 'verified', last_name: 'Ok' });
     const guessed = await x.write('contacts add', { email: 'guess@cond.example', stage: 'lead', email_status: 'guessed', last_name: 'G' });
     const noEmail = await x.write('contacts add', { last_name: 'Nomail', stage: 'lead', email_status: 'verified' });
     const wrongStage = await x.write('contacts add', { email: 'cust@cond.example', stage: 'customer', email_status: 'verified', last_name: 'C' });
-    await x.pushed();
-    assert.ok(await linkOf(x.t.workspaceId, ok.id));
-    for (const r of [guessed, noEmail, wrongStage]) assert.equal(await linkOf(x.t.workspaceId, r.id), undefined);
-    assert.ok(await linkOf(x.t.workspaceId, customer.id), 'an account in a listed stage goes');
-    assert.equal(await linkOf(x.t.workspaceId, prospect.id), undefined, 'an account in another stage stays');
+    await x.waitForPushDrained();
+    assert.ok(await x.crmIdOf(ok.id));
+    for (const r of [guessed, noEmail, wrongStage]) assert.equal(await x.crmIdOf(r.id), undefined);
+    assert.ok(await x.crmIdOf(customer.id), 'an account in a listed stage goes');
+    assert.equal(await x.crmIdOf(prospect.id), undefined, 'an account in another stage stays');
     assert.equal((await x.status()).push.totals.skipped, 4);
-    assert.deepEqual(await x.errors(), [], 'records the conditions leave out are not errors');
+    assert.deepEqual(await x.pushErrors(), [], 'records the conditions leave out are not errors');
 
     // Manual push overrides the conditions; the pusher's owner falls back to the sync user's (none here).
-    const r = await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: [guessed.id, wrongStage.id] }] });
+    const r = await x.pushRecords({ objectKind: 'contact', ids: [guessed.id, wrongStage.id] });
     assert.equal(r.queued, 2);
-    await x.pushed();
-    assert.ok(await linkOf(x.t.workspaceId, guessed.id));
-    assert.ok(await linkOf(x.t.workspaceId, wrongStage.id));
+    await x.waitForPushDrained();
+    assert.ok(await x.crmIdOf(guessed.id));
+    assert.ok(await x.crmIdOf(wrongStage.id));
 
     // Push disabled: manual push is refused, but updates of linked records still go.
-    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { contacts: { enabled: false } } }] });
-    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /contact push is disabled in the sync settings/);
-    await x.write('contacts update', { title: 'Boss' }, ok.id);
-    await x.pushed();
-    assert.equal(contactsByEmail(x.portal, 'ok@cond.example')[0].properties.jobtitle, 'Boss');
+    await x.updateSettings({ push: { contacts: { enabled: false } } });
+    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /contact push is disabled in the sync settings/);
+    await x.write('contacts update', { title: 'Boss' }, { id: ok.id });
+    await x.waitForPushDrained();
+    assert.equal(contactsByEmail(x.tenant.portal, 'ok@cond.example')[0].properties.jobtitle, 'Boss');
   });
 
   it('manual push is refused until the initial pull finishes', async () => {
     const x = await syncing({}, 'paid');
-    await waitFor('configuring', x.status, (s) => s.phase === 'configuring');
-    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /manual push is not available until the initial pull finishes/);
-    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'lead' as never, all: true }] })), /objectKind must be "contact" or "account"/);
+    await x.waitForPhase('configuring');
+    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /manual push is not available until the initial pull finishes/);
+    assert.match(await refusal(x.pushRecords({ objectKind: 'lead' as never, all: true })), /objectKind must be "contact" or "account"/);
   });
 
   it('domain conflict: the account is not pushed and its contact is skipped, each with an error-log entry', async () => {
     const x = await syncing();
-    const existing = x.portal.portal.objects.companies[0];
-    const companiesBefore = x.portal.portal.objects.companies.length;
+    const existing = x.tenant.portal.portal.objects.companies[0];
+    const companiesBefore = x.tenant.portal.portal.objects.companies.length;
     const dup = await x.write('accounts add', { name: 'Copycat', domain: existing.properties.domain! });
     const person = await x.write('contacts add', { email: 'cat@copycat.example', last_name: 'Cat', account_id: dup.id });
-    await x.pushed();
-    assert.equal(x.portal.portal.objects.companies.length, companiesBefore, 'no second company for the domain');
-    assert.equal(contactsByEmail(x.portal, 'cat@copycat.example').length, 0);
-    const errs = await x.errors();
+    await x.waitForPushDrained();
+    assert.equal(x.tenant.portal.portal.objects.companies.length, companiesBefore, 'no second company for the domain');
+    assert.equal(contactsByEmail(x.tenant.portal, 'cat@copycat.example').length, 0);
+    const errs = await x.pushErrors();
     const acctErr = errs.find((e) => e.localId === dup.id)!;
     assert.match(acctErr.message, /^Account not pushed\. A different company with this domain already exists/);
     assert.equal(acctErr.field, 'domain');
@@ -216,51 +194,49 @@ describe('push to HubSpot (time-skipping)', () => {
     const x = await syncing();
     const bad = await x.write('accounts add', { name: 'Widget Works', domain: 'widget-works.example', industry: 'Widgets' });
     const good = await x.write('accounts add', { name: 'Fine Co', domain: 'fine-co.example', industry: 'RETAIL' });
-    await x.pushed();
-    assert.ok(await linkOf(x.t.workspaceId, good.id), 'one bad record does not block its batch');
-    let [e] = await x.errors();
+    await x.waitForPushDrained();
+    assert.ok(await x.crmIdOf(good.id), 'one bad record does not block its batch');
+    let [e] = await x.pushErrors();
     assert.equal(e.localId, bad.id);
     assert.equal(e.errorCode, 'INVALID_OPTION');
     assert.equal(e.field, 'industry');
     assert.match(e.message, /Widgets was not one of the allowed options/);
 
-    assert.equal((await x.handle.executeUpdate(retryFailedUpdate, { args: [{}] })).queued, 1);
-    await x.pushed();
-    [e] = await x.errors();
+    assert.equal((await x.retryFailed()).queued, 1);
+    await x.waitForPushDrained();
+    [e] = await x.pushErrors();
     assert.equal(e.attempts, 2);
     assert.equal(e.sameAsBefore, true, 'the retry says it failed the same way');
 
     // The operator stops pushing industry: the rejected record is retried by itself and succeeds.
-    const settings = await x.handle.query(settingsQuery);
+    const settings = await x.settings();
     const account = settings.fieldMapping.account.map((m) => (m.localField === 'industry' ? { ...m, direction: 'pull' as const } : m));
-    await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ fieldMapping: { account } }] });
-    await waitFor('retried after the mapping changed', async () => linkOf(x.t.workspaceId, bad.id), (id) => !!id);
-    assert.deepEqual(await x.errors(), []);
+    await x.updateSettings({ fieldMapping: { account } });
+    await waitFor('retried after the mapping changed', () => x.crmIdOf(bad.id), (id) => !!id);
+    assert.deepEqual(await x.pushErrors(), []);
   });
 
   it('a picklist source value must be one HubSpot allows', async () => {
     const x = await syncing();
-    assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'lifecyclestage', value: 'Apollo' } } }] })), /source value "Apollo" is not an allowed value of picklist lifecyclestage/);
-    assert.match(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'no_such_field' } } }] })), /source field "no_such_field" does not exist/);
-    const s = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'lifecyclestage', value: 'lead' } } }] });
+    assert.match(await refusal(x.updateSettings({ push: { source: { field: 'lifecyclestage', value: 'Apollo' } } })), /source value "Apollo" is not an allowed value of picklist lifecyclestage/);
+    assert.match(await refusal(x.updateSettings({ push: { source: { field: 'no_such_field' } } })), /source field "no_such_field" does not exist/);
+    const s = await x.updateSettings({ push: { source: { field: 'lifecyclestage', value: 'lead' } } });
     assert.deepEqual(s.push.source, { field: 'lifecyclestage', value: 'lead' });
   });
 
   it('a token revoked during a push moves to needsReauth; after reauthorize the push completes', async () => {
     const x = await syncing();
-    await x.t.admin.revoke(x.t.token);
+    await x.tenant.admin.revoke(x.tenant.token);
     const w = await x.write('contacts add', { email: 'after@reauth.example', last_name: 'After' });
-    const waiting = await waitFor('needsReauth', x.status, (s) => s.phase === 'needsReauth');
+    const waiting = await x.waitForPhase('needsReauth');
     assert.match(waiting.needsReauthReason!, /401/);
-    assert.equal(await linkOf(x.t.workspaceId, w.id), undefined);
-    assert.match(await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] })), /^manual push needs a connected CRM \(phase needsReauth: /);
-    const fresh = `${x.t.token}-rotated`;
-    await x.t.admin.addToken(fresh);
-    h.connections[x.t.connection] = { ...h.connections[x.t.connection], accessToken: fresh };
-    await x.handle.signal(reauthorizeSignal, {});
-    await waitFor('pushed after reauthorize', () => linkOf(x.t.workspaceId, w.id), (id) => !!id);
+    assert.equal(await x.crmIdOf(w.id), undefined);
+    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /^manual push needs a connected CRM \(phase needsReauth: /);
+    const fresh = await x.rotateToken();
+    await x.reauthorize();
+    await waitFor('pushed after reauthorize', () => x.crmIdOf(w.id), (id) => !!id);
     assert.equal((await x.status()).phase, 'syncing');
     const history = JSON.stringify(await x.handle.fetchHistory());
-    assert.ok(!history.includes(x.t.token) && !history.includes(fresh), 'no token in history');
+    assert.ok(!history.includes(x.tenant.token) && !history.includes(fresh), 'no token in history');
   });
 });

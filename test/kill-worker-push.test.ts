@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes } from '../src/client/search-attributes';
-import { startIntegration, temporalClient } from '../src/client/integrations';
 import type { ConnectionConfig } from '../src/crm/connections';
-import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
+import { DevStack } from '../src/dev/stack';
 import type { CrmName } from '../src/domain/types';
+import type { SettingsPatch } from '../src/domain/settings';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
 import { startHubSpotSandbox } from '../src/sandbox/hubspot/server';
 import { SalesforceSandboxAdmin } from '../src/sandbox/salesforce/admin-client';
 import { startSalesforceSandbox } from '../src/sandbox/salesforce/server';
-import { openDb, type Db } from '../src/store/db';
-import { ensureWorkspace, upsertUser } from '../src/store/workspace-store';
-import type { SettingsPatch } from '../src/domain/settings';
-import { disconnectSignal, pushRecordsUpdate, statusQuery, updateSettingsUpdate } from '../src/workflows/contract';
-import { waitFor } from './support/harness';
-import { exited, freePort, spawnWorker } from './support/processes';
+import type { Db } from '../src/store/db';
+import { operate, waitFor } from './support/harness';
 
 /**
  * SIGKILL the worker at several points of a bulk push on the real dev server: after the accounts of
@@ -122,8 +112,6 @@ function sumRoutes(byRoute: Record<string, number>, route: RegExp): number {
 
 /** The workspace's own records, written before the CRM is connected: a bulk manual push sends them. */
 async function seedWorkspace(db: Db, ws: string, contacts: number): Promise<void> {
-  await ensureWorkspace(db, ws, 'free');
-  await upsertUser(db, { id: `${ws}-admin`, workspaceId: ws, email: `a@${ws}.example`, name: 'A', permissions: [] });
   const accountIds = Array.from({ length: ACCOUNTS }, () => randomUUID());
   await db.query(
     `INSERT INTO accounts (id, workspace_id, name, domain) SELECT a.id, $1, 'Pushco ' || a.n, 'pushco-' || a.n || '.example'
@@ -140,59 +128,38 @@ async function seedWorkspace(db: Db, ws: string, contacts: number): Promise<void
 
 for (const c of CASES) {
   describe(`${c.crm}: worker killed during a push (real dev server)`, () => {
-    let temporal: DevServer | undefined;
-    let crm: Awaited<ReturnType<PushKillCase['setup']>> | undefined;
-    let db: Db | undefined;
-    let worker: ChildProcess | undefined;
+    let stack: DevStack | undefined;
     const ws = `kill-push-${c.crm}`;
 
     after(async () => {
-      worker?.kill('SIGKILL');
-      await db?.close();
-      await crm?.close();
-      await temporal?.stop();
+      await stack?.stop();
     });
 
     it('ends with one CRM record per workspace record, each person on its account, every one linked', async () => {
-      const dir = mkdtempSync(join(tmpdir(), `crm-sync-kill-push-${c.crm}-`));
-      temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
-      const connection = await Connection.connect({ address: temporal.address });
-      await ensureSearchAttributes(connection, 'default');
-      await connection.close();
-      crm = await c.setup();
-      const dataDir = join(dir, 'pglite');
-      const connectionsFile = join(dir, 'connections.json');
-      writeFileSync(connectionsFile, JSON.stringify({ [ws]: crm.connection }));
-      const workerEnv = { TEMPORAL_ADDRESS: temporal.address, PGLITE_DATA_DIR: dataDir, CRM_CONNECTIONS_FILE: connectionsFile };
+      stack = await DevStack.start({ name: ws });
+      const crm = await c.setup();
+      stack.closeWithStack(() => crm.close());
+      stack.writeConnections({ [ws]: crm.connection });
+      const { syncUserId } = await stack.addWorkspace(ws, { setup: (db) => seedWorkspace(db, ws, c.contacts) });
 
-      db = await openDb({ dataDir });
-      await seedWorkspace(db, ws, c.contacts);
-      await db.close();
-      db = undefined;
-
-      worker = spawnWorker(workerEnv);
-      const client = await temporalClient(temporal.address, 'default');
-      const handle = await startIntegration(client, { workspaceId: ws, crm: c.crm, connection: ws, syncUserId: `${ws}-admin`, plan: 'free' });
-      await waitFor('syncing', () => handle.query(statusQuery), (s) => s.phase === 'syncing', 120_000);
-      if (crm.settings) await handle.executeUpdate(updateSettingsUpdate, { args: [crm.settings] });
-      const queued = await handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] });
+      // The worker owns the embedded database; SIGKILL hits PGlite too.
+      stack.startWorker({ stdio: ['ignore', 'ignore', 'inherit'] });
+      const x = operate(await stack.startIntegration({ workspaceId: ws, crm: c.crm, connection: ws, syncUserId, plan: 'free' }));
+      await x.waitForPhase('syncing', 120_000);
+      if (crm.settings) await x.updateSettings(crm.settings);
+      const queued = await x.pushRecords({ objectKind: 'contact', all: true });
       assert.equal(queued.queued, c.contacts);
 
       const peopleRoute = crm.killAt[crm.killAt.length - 1].route;
       for (const k of crm.killAt) {
-        await waitFor(`${k.calls} calls of ${k.route}`, () => crm!.calls(k.route), (n) => n >= k.calls, 180_000);
-        worker.kill('SIGKILL');
-        await exited(worker);
-        worker = spawnWorker(workerEnv);
+        await waitFor(`${k.calls} calls of ${k.route}`, () => crm.calls(k.route), (n) => n >= k.calls, 180_000);
+        await stack.killAndRestartWorker();
       }
       const peopleUpsertsAtLastKill = await crm.calls(peopleRoute);
-      const s = await waitFor('push drained', () => handle.query(statusQuery), (x) => !x.push.pushing && x.push.due === 0 && x.push.deferred === 0 && x.push.lastBatchAt !== null, 300_000);
+      const s = await x.waitForStatus('push drained', (st) => !st.push.pushing && st.push.due === 0 && st.push.deferred === 0 && st.push.lastBatchAt !== null, 300_000);
       assert.ok(peopleUpsertsAtLastKill < crm.batches, `every kill landed mid-push (${peopleUpsertsAtLastKill} of ${crm.batches} people batches sent at the last)`);
-      await handle.signal(disconnectSignal, {});
-      await handle.result();
-      await client.connection.close();
-      worker.kill('SIGTERM');
-      await exited(worker);
+      await x.disconnect();
+      await stack.stopWorker();
 
       const pushed = crm.pushed();
       assert.equal(pushed.contacts.length, c.contacts, `exactly one ${c.crm} person per workspace contact`);
@@ -202,7 +169,7 @@ for (const c of CASES) {
       // Exact despite the kills: a batch committed just before one reports its counts on the retry.
       assert.equal(s.push.totals.linked, c.contacts, 'status counts every linked contact once');
 
-      db = await openDb({ dataDir });
+      const db = await stack.openDb();
       const { rows } = await db.query<{ local_id: string; crm_id: string; kind: string }>(
         'SELECT local_id, crm_id, object_kind AS kind FROM crm_links WHERE workspace_id = $1',
         [ws],

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes } from '../src/client/search-attributes';
-import { startIntegration, temporalClient } from '../src/client/integrations';
-import { startDevServer, type DevServer } from '../src/dev/temporal-dev-server';
+import type { ConnectionConfig } from '../src/crm/connections';
+import { DevStack } from '../src/dev/stack';
+import type { CrmName } from '../src/domain/types';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
+import { startHubSpotSandbox } from '../src/sandbox/hubspot/server';
 import { SalesforceSandboxAdmin } from '../src/sandbox/salesforce/admin-client';
 import { startSalesforceSandbox } from '../src/sandbox/salesforce/server';
-import type { ConnectionConfig } from '../src/crm/connections';
-import type { CrmName } from '../src/domain/types';
-import { startHubSpotSandbox } from '../src/sandbox/hubspot/server';
-import { openDb, type Db } from '../src/store/db';
-import { ensureWorkspace, upsertUser } from '../src/store/workspace-store';
-import { disconnectSignal, statusQuery } from '../src/workflows/contract';
-import { waitFor } from './support/harness';
-import { exited, freePort, spawnWorker } from './support/processes';
+import type { Db } from '../src/store/db';
+import { operate, waitFor } from './support/harness';
 
 /**
  * SIGKILL the worker process at several points of an initial pull on the real dev server; each time
@@ -83,70 +73,42 @@ const CASES: KillCase[] = [
 ];
 
 for (const kc of CASES) describe(`${kc.crm}: worker killed during the initial pull (real dev server)`, () => {
-  let temporal: DevServer;
+  let stack: DevStack;
   let crmSide: Awaited<ReturnType<KillCase['setup']>>;
   let db: Db | undefined;
-  let dataDir: string;
-  let workerEnv: Record<string, string>;
-  let worker: ChildProcess | undefined;
   const ws = `kill-${kc.crm}`;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crm-sync-kill-'));
-    temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') });
-    const connection = await Connection.connect({ address: temporal.address });
-    await ensureSearchAttributes(connection, 'default');
-    await connection.close();
+    stack = await DevStack.start({ name: ws });
     crmSide = await kc.setup();
-    dataDir = join(dir, 'pglite');
-    const connectionsFile = join(dir, 'connections.json');
-    writeFileSync(connectionsFile, JSON.stringify({ [ws]: crmSide.connection }));
-    workerEnv = {
-      TEMPORAL_ADDRESS: temporal.address,
-      // The worker owns the embedded database, as in the main job; SIGKILL hits PGlite too.
-      PGLITE_DATA_DIR: dataDir,
-      CRM_CONNECTIONS_FILE: connectionsFile,
-      // Short chunks, so the kills land in different activity attempts.
-      PULL_CHUNK_BUDGET_MS: '400',
-    };
+    stack.closeWithStack(() => crmSide.close());
+    stack.writeConnections({ [ws]: crmSide.connection });
   });
   after(async () => {
-    worker?.kill('SIGKILL');
-    await db?.close();
-    await crmSide?.close();
-    await temporal?.stop();
+    await stack?.stop();
   });
 
   const count = async (sql: string) => Number((await db!.query<{ n: number }>(sql, [ws])).rows[0].n);
 
   it('ends with exactly the CRM records, none twice', async () => {
-    db = await openDb({ dataDir });
-    await ensureWorkspace(db, ws, 'free');
-    await upsertUser(db, { id: `${ws}-admin`, workspaceId: ws, email: 'a@k.example', name: 'A', permissions: ['assign contact owner', 'assign account owner'] });
-    // The same pull, undisturbed, is the reference: how many workspace contacts the CRM's records make.
-    await db.close();
-    db = undefined;
-    worker = spawnWorker(workerEnv);
-    const client = await temporalClient(temporal.address, 'default');
-    const handle = await startIntegration(client, { workspaceId: ws, crm: kc.crm, connection: ws, syncUserId: `${ws}-admin`, plan: 'free' });
+    const { syncUserId } = await stack.addWorkspace(ws, { permissions: ['assign contact owner', 'assign account owner'] });
+    // The worker owns the embedded database, as in the main job; SIGKILL hits PGlite too. Short
+    // chunks, so the kills land in different activity attempts.
+    stack.startWorker({ env: { PULL_CHUNK_BUDGET_MS: '400' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const x = operate(await stack.startIntegration({ workspaceId: ws, crm: kc.crm, connection: ws, syncUserId, plan: 'free' }));
 
     // The database belongs to the worker while it runs; progress is read from the CRM side.
     const killedAt: number[] = [];
     for (const threshold of crmSide.killAt) {
       killedAt.push(await waitFor(`${threshold} pages`, crmSide.pagesServed, (n) => n >= threshold, 120_000));
-      worker.kill('SIGKILL');
-      await exited(worker);
-      worker = spawnWorker(workerEnv);
+      await stack.killAndRestartWorker();
     }
-    const s = await waitFor('syncing', () => handle.query(statusQuery), (x) => x.phase === 'syncing', 240_000);
+    const s = await x.waitForPhase('syncing', 240_000);
     const lastKill = killedAt[killedAt.length - 1];
     assert.ok(lastKill < (await crmSide.pagesServed()), `every kill landed mid-pull (after ${killedAt.join(', ')} pages)`);
-    await handle.signal(disconnectSignal, {});
-    await handle.result();
-    await client.connection.close();
-    worker.kill('SIGTERM');
-    await exited(worker);
-    db = await openDb({ dataDir });
+    await x.disconnect();
+    await stack.stopWorker();
+    db = await stack.openDb();
 
     const contactIds = await crmSide.contactIds();
     assert.equal(await count("SELECT count(*)::int AS n FROM accounts WHERE workspace_id = $1"), crmSide.accounts);

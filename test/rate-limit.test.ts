@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { integrationWorkflowId } from '../src/domain/integration-input';
-import { workspaceCounts } from '../src/store/reports';
-import { disconnectSignal, statusQuery, TASK_QUEUE } from '../src/workflows/contract';
-import { integrationWorkflow } from '../src/workflows/integration';
-import { newTenant, startHarness, waitFor, type Harness } from './support/harness';
+import { newTenant, startHarness, type Harness } from './support/harness';
 
 /**
  * Every activity attempt of a workflow id, across its continue-as-new runs. Temporal records only
@@ -41,26 +37,20 @@ describe('initial pull under a 100 requests / 10 s limit (time-skipping)', () =>
 
   it('pulls 10,000 contacts with no failed activity', async (t) => {
     const tenant = await newTenant(h, { contacts: 10_000, companies: 200, owners: 4, rateLimit: { tenSecondMax: 100 } });
-    const workflowId = integrationWorkflowId(tenant.workspaceId, 'hubspot');
-    const handle = await h.env.client.workflow.start(integrationWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [{ workspaceId: tenant.workspaceId, crm: 'hubspot', connection: tenant.connection, syncUserId: tenant.syncUserId, plan: 'free' }],
-    });
+    const x = await h.integration(tenant, { plan: 'free' });
     const t0 = Date.now();
-    const s = await waitFor('initial pull done', () => handle.query(statusQuery), (x) => x.phase === 'syncing', 180_000);
+    const s = await x.waitForStatus('initial pull done', (st) => st.phase === 'syncing', 180_000);
     const wallS = (Date.now() - t0) / 1000;
-    await handle.signal(disconnectSignal, {});
-    await handle.result();
+    await x.disconnect();
 
     assert.equal(s.lastPull?.kind, 'initial');
     assert.equal(s.lastPull?.created, 10_200);
     assert.equal(s.errors.failedPulls, 0);
-    const counts = await workspaceCounts(h.db, tenant.workspaceId, 'hubspot');
+    const counts = await x.counts();
     assert.equal(counts.contacts, 10_000);
     assert.equal(counts.accounts, 200);
 
-    const attempts = await activityAttempts(h.env.client, `${workflowId}/pull-1`);
+    const attempts = await activityAttempts(h.env.client, `${x.handle.workflowId}/pull-1`);
     const chunks = attempts.filter((a) => a.type === 'pullChunk').length;
     assert.ok(chunks >= 3, `the pull ran as several chunks (${chunks})`);
     assert.deepEqual(attempts.filter((a) => a.attempt > 1), [], 'every activity succeeded on its first attempt');
