@@ -6,8 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-test-server.sh >/dev/null
 
-# ---- LINT STEP: `bash scripts/lint.sh` goes here (after the build, before any test) ----
-
 # `npm test -- <file or pattern>...` runs a subset (see scripts/test-files.sh); arguments starting
 # with "-" go to node's test runner, e.g. `npm test -- window --test-name-pattern=free`.
 patterns=()
@@ -16,6 +14,10 @@ for arg in "$@"; do
   if [[ "$arg" == -* ]]; then node_args+=("$arg"); else patterns+=("$arg"); fi
 done
 selection="$(bash scripts/test-files.sh ${patterns[@]+"${patterns[@]}"})"
+
+# The whole suite starts with the linter (layer rules, lost promises, formatting); a subset, run
+# while working on a few files, skips it (`npm run lint` runs it alone).
+if [ "${#patterns[@]}" -eq 0 ]; then bash scripts/lint.sh; fi
 
 # The tiers in order, fastest first (domain, workflow, replay, then the full stack); a failing tier
 # stops the run, so a broken rule is reported in seconds rather than after the full stack.
