@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchAccount } from '../src/domain/account-match';
-import { applyOutbound, defaultFieldMapping } from '../src/domain/field-mapping';
-import { decideAccountPush, decideContactPush } from '../src/domain/push-conditions';
-import { defaultPushSettings, type PushSettings } from '../src/domain/push-settings';
-import { applySettingsPatch, defaultSettings, pushRulesChanged } from '../src/domain/settings';
+import { matchAccount } from '../../src/domain/account-match';
+import { applyOutbound, defaultFieldMapping } from '../../src/domain/field-mapping';
+import { decideAccountPush, decideContactPush } from '../../src/domain/push-conditions';
+import { defaultPushSettings, type PushSettings } from '../../src/domain/push-settings';
+import { applySettingsPatch, defaultSettings, pushRulesChanged } from '../../src/domain/settings';
 
 /** The pure push rules of seed 001, one by one. */
 describe('push rules', () => {
