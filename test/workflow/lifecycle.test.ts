@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import {
   disconnectSignal,
   pullNowUpdate,
@@ -11,7 +11,7 @@ import {
   startSyncNowUpdate,
   updateSettingsUpdate,
 } from '../../src/workflows/contract';
-import { refusal } from '../support/harness';
+import { refusal } from '../support/wait';
 import { DAILY_LIMIT_WAIT_MS } from './stub-activities';
 import { recordHistories, startStubEnv, type StubEnv, type StubIntegration } from './stub-env';
 
@@ -20,13 +20,13 @@ import { recordHistories, startStubEnv, type StubEnv, type StubIntegration } fro
  * activities. Each test's histories are what test/replay replays (RECORD_HISTORIES=1 rewrites them).
  */
 describe('integration lifecycle (workflow tier, stub activities)', () => {
-  // One environment per test: the Java test server can leave its time-skipping lock held after a
-  // workflow ends (seen here as a later test's env.sleep running in real time), stalling the rest.
+  // One environment for the file: each test has its own workspace and stub CRM. (The bursts of
+  // signals in continue-as-new.test.ts get an environment of their own.)
   let s: StubEnv;
-  beforeEach(async () => {
+  before(async () => {
     s = await startStubEnv();
   });
-  afterEach(async () => {
+  after(async () => {
     await s?.stop();
   });
 
@@ -63,7 +63,7 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     assert.equal(syncing.lastPull?.kind, 'initial');
     assert.equal(Date.parse(syncing.nextPullAt!) - Date.parse(syncing.lastPull!.finishedAt!), 20 * 60_000, 'the interval set in the window');
     assert.deepEqual(await x.handle.executeUpdate(pullNowUpdate, { args: [{}] }), { accepted: true, kind: 'manual' });
-    await x.waitFor('manual pull', (st) => st.lastPull?.kind === 'manual');
+    await x.waitForStatus('manual pull', (st) => st.lastPull?.kind === 'manual');
     await disconnect(x, 'window-refusals');
   });
 
@@ -100,7 +100,7 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     assert.equal(x.crm.calls.filter((c) => c.name === 'beginPull' && c.kind === 'recurring').length, 0, 'no pull at the old 15-minute slot');
     // Shorter than the time already waited: the pull runs now.
     await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 10 }] });
-    const now = await x.waitFor('a pull at once', (v) => v.lastPull?.kind === 'recurring');
+    const now = await x.waitForStatus('a pull at once', (v) => v.lastPull?.kind === 'recurring');
     assert.equal(Date.parse(now.nextPullAt!), Date.parse(now.lastPull!.startedAt) + 10 * 60_000);
     await disconnect(x, 'interval-change');
   });
@@ -110,18 +110,18 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await x.waitForPhase('syncing');
     x.crm.outbox = 450;
     await x.handle.signal(pushPendingSignal, {});
-    let st = await x.waitFor('450 pushed', (v) => v.push.totals.linked === 450 && !v.push.pushing);
+    let st = await x.waitForStatus('450 pushed', (v) => v.push.totals.linked === 450 && !v.push.pushing);
     assert.equal(st.push.due, 0);
     const lanes = new Set(x.crm.calls.filter((c) => c.name === 'pushBatch').map((c) => `${c.lane}/${c.lanes}`));
     assert.deepEqual([...lanes].sort(), ['0/2', '1/2']);
     assert.deepEqual(await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: UUIDS }] }), { queued: 3 });
-    st = await x.waitFor('453 pushed', (v) => v.push.totals.linked === 453);
+    st = await x.waitForStatus('453 pushed', (v) => v.push.totals.linked === 453);
     assert.deepEqual(await x.handle.executeUpdate(retryFailedUpdate, { args: [{}] }), { queued: 0 });
     assert.ok(x.crm.calls.some((c) => c.name === 'requeueFailedPushes'));
     // Changing the push rules re-queues rejected records by themselves.
     const { pushGuessedEmails } = (await x.handle.query(settingsQuery)).push;
     await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { pushGuessedEmails: !pushGuessedEmails } }] });
-    await x.waitFor('requeue after a rules change', () => x.crm.calls.filter((c) => c.name === 'requeueFailedPushes').length === 2);
+    await x.waitForStatus('requeue after a rules change', () => x.crm.calls.filter((c) => c.name === 'requeueFailedPushes').length === 2);
     await disconnect(x, 'push-lanes');
   });
 
@@ -151,7 +151,7 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
 
   it('daily allowance spent: pull and push pause on a timer shown in status, then go on by themselves', async () => {
     const x = await s.start({ stub: { dailyLimitFailures: { pull: 1, push: 0 } } });
-    const paused = await x.waitFor('pull paused', (v) => v.pausedUntil !== null);
+    const paused = await x.waitForStatus('pull paused', (v) => v.pausedUntil !== null);
     assert.equal(paused.phase, 'initialPull');
     assert.equal(paused.pauseReason, 'daily API allowance spent (reserve kept)');
     await s.env.sleep(DAILY_LIMIT_WAIT_MS);
@@ -162,11 +162,11 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     x.crm.outbox = 250;
     x.crm.dailyLimitFailures.push = 2; // both lanes' first batches
     await x.handle.signal(pushPendingSignal, {});
-    const pushPaused = await x.waitFor('push paused', (v) => v.pausedUntil !== null);
+    const pushPaused = await x.waitForStatus('push paused', (v) => v.pausedUntil !== null);
     assert.equal(pushPaused.push.failure, 'daily API allowance spent (reserve kept)');
     assert.equal(pushPaused.push.totals.linked, 0);
     await s.env.sleep(DAILY_LIMIT_WAIT_MS);
-    const resumed = await x.waitFor('pushed after the pause', (v) => v.push.totals.linked === 250 && v.pausedUntil === null);
+    const resumed = await x.waitForStatus('pushed after the pause', (v) => v.push.totals.linked === 250 && v.pausedUntil === null);
     assert.equal(resumed.push.failure, null);
     await disconnect(x, 'daily-limit-pause');
   });
@@ -176,16 +176,16 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await x.waitForPhase('syncing');
     const send = (name: string, arg: unknown) => s.client.workflow.getHandle(x.handle.workflowId).signal(name, arg);
     await send('pullProgress', null);
-    await x.waitFor('pullProgress dropped', (v) => v.lastIgnoredSignal?.startsWith('pullProgress signal ignored: ') === true);
+    await x.waitForStatus('pullProgress dropped', (v) => v.lastIgnoredSignal?.startsWith('pullProgress signal ignored: ') === true);
     await send('pullProgress', { seen: 'many', total: null });
     await send('reauthorize', 5);
-    const st = await x.waitFor('reauthorize dropped', (v) => v.lastIgnoredSignal?.startsWith('reauthorize signal ignored: ') === true);
+    const st = await x.waitForStatus('reauthorize dropped', (v) => v.lastIgnoredSignal?.startsWith('reauthorize signal ignored: ') === true);
     assert.equal(st.phase, 'syncing');
     assert.deepEqual(st.initialPull, { done: 25, total: 25, finished: true }, 'progress untouched by the bad reports');
     await send('reauthorize', { connection: '' });
-    assert.equal((await x.waitFor('empty connection dropped', (v) => /connection must name/.test(v.lastIgnoredSignal ?? ''))).phase, 'syncing');
+    assert.equal((await x.waitForStatus('empty connection dropped', (v) => /connection must name/.test(v.lastIgnoredSignal ?? ''))).phase, 'syncing');
     await s.env.sleep('16m');
-    await x.waitFor('still pulling', (v) => v.lastPull?.kind === 'recurring');
+    await x.waitForStatus('still pulling', (v) => v.lastPull?.kind === 'recurring');
     assert.ok(x.crm.calls.filter((c) => c.name === 'connect').every((c) => c.connection === `${x.workspaceId}-conn`), 'connection unchanged');
     await disconnect(x, 'malformed-signals');
   });

@@ -5,10 +5,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { integrationWorkflowId } from '../../src/domain/integration-input';
 import type { CrmName } from '../../src/domain/types';
-import { statusQuery, TASK_QUEUE, type IntegrationStatus, type Phase } from '../../src/workflows/contract';
+import { TASK_QUEUE } from '../../src/workflows/contract';
 import { integrationWorkflow } from '../../src/workflows/integration';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal-env';
 import { historyToObject, writeHistoryFile, type HistoryFile } from '../replay/history-files';
+import { operate, type IntegrationControls } from '../support/integration';
 import { ROOT } from '../support/tools';
 import { createStubActivities, newStubCrm, type StubCrm } from './stub-activities';
 
@@ -25,15 +26,12 @@ export interface StubEnv {
   stop(): Promise<void>;
 }
 
-export interface StubIntegration {
+/** The operator's controls of test/support (status, waits, updates, signals) and the stub CRM behind it. */
+export type StubIntegration = IntegrationControls & {
   workspaceId: string;
   crm: StubCrm;
   handle: WorkflowHandleWithFirstExecutionRunId<typeof integrationWorkflow>;
-  status(): Promise<IntegrationStatus>;
-  /** Polls status until `ok` holds (time-skipping moves the clock only while the test awaits the server). */
-  waitFor(what: string, ok: (s: IntegrationStatus) => boolean | Promise<boolean>): Promise<IntegrationStatus>;
-  waitForPhase(phase: Phase): Promise<IntegrationStatus>;
-}
+};
 
 let seq = 0;
 
@@ -65,17 +63,7 @@ export async function startStubEnv(): Promise<StubEnv> {
         workflowId: integrationWorkflowId(workspaceId, crmName),
         args: [{ workspaceId, crm: crmName, connection: `${workspaceId}-conn`, syncUserId: 'u-admin', plan: o.plan ?? 'free', ...(o.settings ? { settings: o.settings } : {}) }],
       });
-      const status = () => handle.query(statusQuery);
-      const waitFor = async (what: string, ok: (s: IntegrationStatus) => boolean | Promise<boolean>) => {
-        let last: IntegrationStatus | undefined;
-        for (let i = 0; i < 600; i++) {
-          last = await status();
-          if (await ok(last)) return last;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
-      };
-      return { workspaceId, crm, handle, status, waitFor, waitForPhase: (phase: Phase) => waitFor(`phase ${phase}`, (s) => s.phase === phase) };
+      return { ...operate(handle), handle, workspaceId, crm };
     },
     async stop() {
       worker.shutdown();
