@@ -20,12 +20,25 @@ export async function hubspotInitialPull(): Promise<BenchResult> {
       connection: { crm: 'hubspot', accessToken: token, baseUrl: url },
       async finish(counts) {
         if (counts.contacts !== CONTACTS || counts.accounts !== COMPANIES) {
-          throw new Error(`pulled ${counts.contacts} contacts and ${counts.accounts} companies, expected ${CONTACTS} and ${COMPANIES}`);
+          throw new Error(
+            `pulled ${counts.contacts} contacts and ${counts.accounts} companies, expected ${CONTACTS} and ${COMPANIES}`,
+          );
         }
         const stats = await admin.stats();
-        return { calls: stats.requests, floorS: stats.requests / (TEN_SECOND_MAX / 10), notes: `429s=${stats.throttled} records=${CONTACTS + COMPANIES}` };
+        return {
+          calls: stats.requests,
+          floorS: stats.requests / (TEN_SECOND_MAX / 10),
+          notes: `429s=${stats.throttled} records=${CONTACTS + COMPANIES}`,
+        };
       },
     };
   });
-  return { scenario: 'hubspot-initial-pull', calls: m.calls, wallS: m.wallS, floorS: m.floorS, rssMb: m.rssMb, notes: `${m.notes} db_rss_mb=${Math.round(m.dbRssMb)}` };
+  return {
+    scenario: 'hubspot-initial-pull',
+    calls: m.calls,
+    wallS: m.wallS,
+    floorS: m.floorS,
+    rssMb: m.rssMb,
+    notes: `${m.notes} db_rss_mb=${Math.round(m.dbRssMb)}`,
+  };
 }

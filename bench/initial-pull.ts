@@ -24,12 +24,21 @@ export interface InitialPullMeasure {
  * An initial pull end to end (see stack.ts). The clock starts once the worker polls, so its
  * start-up (bundling workflows) is not counted, and stops when status reports the initial pull done.
  */
-export async function measureInitialPull(crm: CrmName, sandboxEntry: string, portEnv: string, setup: (sandboxUrl: string) => Promise<CrmSide>): Promise<InitialPullMeasure> {
+export async function measureInitialPull(
+  crm: CrmName,
+  sandboxEntry: string,
+  portEnv: string,
+  setup: (sandboxUrl: string) => Promise<CrmSide>,
+): Promise<InitialPullMeasure> {
   let side: CrmSide | undefined;
   const crmSetup = async (url: string) => (side = await setup(url)).connection;
   const m = await onStack({ crm, sandboxEntry, portEnv, crmSetup }, async (s) => {
     const t0 = Date.now();
-    const status = await until(s.worker, () => s.handle.query(statusQuery), (x) => x.lastPull?.kind === 'initial');
+    const status = await until(
+      s.worker,
+      () => s.handle.query(statusQuery),
+      (x) => x.lastPull?.kind === 'initial',
+    );
     if (status.lastPull?.failure) throw new Error(`initial pull failed: ${status.lastPull.failure}`);
     const wallS = (Date.now() - t0) / 1000;
     const rssMb = peakRssMb(s.worker.pid!);

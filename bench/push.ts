@@ -32,12 +32,26 @@ async function seedWorkspace(db: Db): Promise<void> {
 
 /** Bulk manual push of every contact (their accounts go with them), timed from the request to an empty outbox. */
 async function timePush(s: Stack): Promise<{ wallS: number; rssMb: number; linked: number; rejected: number }> {
-  await until(s.worker, () => s.handle.query(statusQuery), (x) => x.phase === 'syncing');
+  await until(
+    s.worker,
+    () => s.handle.query(statusQuery),
+    (x) => x.phase === 'syncing',
+  );
   const t0 = Date.now();
   const { queued } = await s.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', all: true }] });
   if (queued !== CONTACTS) throw new Error(`queued ${queued} contacts, expected ${CONTACTS}`);
-  const st = await until(s.worker, () => s.handle.query(statusQuery), (x) => !x.push.pushing && x.push.due === 0 && x.push.totals.linked + x.push.totals.rejected >= CONTACTS, 500);
-  return { wallS: (Date.now() - t0) / 1000, rssMb: peakRssMb(s.worker.pid!), linked: st.push.totals.linked, rejected: st.push.totals.rejected };
+  const st = await until(
+    s.worker,
+    () => s.handle.query(statusQuery),
+    (x) => !x.push.pushing && x.push.due === 0 && x.push.totals.linked + x.push.totals.rejected >= CONTACTS,
+    500,
+  );
+  return {
+    wallS: (Date.now() - t0) / 1000,
+    rssMb: peakRssMb(s.worker.pid!),
+    linked: st.push.totals.linked,
+    rejected: st.push.totals.rejected,
+  };
 }
 
 /**
@@ -46,27 +60,40 @@ async function timePush(s: Stack): Promise<{ wallS: number; rssMb: number; linke
  */
 export async function hubspotPush(): Promise<BenchResult> {
   let admin!: HubSpotSandboxAdmin;
-  const m = await onStack({
-    crm: 'hubspot', sandboxEntry: 'sandbox/hubspot/main.js', portEnv: 'HUBSPOT_SANDBOX_PORT',
-    async crmSetup(url) {
-      const token = `pat-na1-${randomBytes(12).toString('hex')}`;
-      admin = await HubSpotSandboxAdmin.createPortal(url, 990002, token, { tenSecondMax: TEN_SECOND_MAX });
-      await admin.seed({ contacts: 10, companies: 5, owners: 5, seed: 4 });
-      return { crm: 'hubspot', accessToken: token, baseUrl: url };
+  const m = await onStack(
+    {
+      crm: 'hubspot',
+      sandboxEntry: 'sandbox/hubspot/main.js',
+      portEnv: 'HUBSPOT_SANDBOX_PORT',
+      async crmSetup(url) {
+        const token = `pat-na1-${randomBytes(12).toString('hex')}`;
+        admin = await HubSpotSandboxAdmin.createPortal(url, 990002, token, { tenSecondMax: TEN_SECOND_MAX });
+        await admin.seed({ contacts: 10, companies: 5, owners: 5, seed: 4 });
+        return { crm: 'hubspot', accessToken: token, baseUrl: url };
+      },
+      workspaceSetup: seedWorkspace,
     },
-    workspaceSetup: seedWorkspace,
-  }, async (s) => {
-    await until(s.worker, () => s.handle.query(statusQuery), (x) => x.phase === 'syncing');
-    const stats0 = await admin.stats();
-    const before = stats0.requests;
-    const r = await timePush(s);
-    const stats = await admin.stats();
-    const inCrm = (await admin.ids('contacts')).count - 10;
-    if (inCrm !== CONTACTS) throw new Error(`HubSpot holds ${inCrm} pushed contacts, expected ${CONTACTS}`);
-    return { ...r, calls: stats.requests - before, throttled: stats.throttled - stats0.throttled };
-  });
+    async (s) => {
+      await until(
+        s.worker,
+        () => s.handle.query(statusQuery),
+        (x) => x.phase === 'syncing',
+      );
+      const stats0 = await admin.stats();
+      const before = stats0.requests;
+      const r = await timePush(s);
+      const stats = await admin.stats();
+      const inCrm = (await admin.ids('contacts')).count - 10;
+      if (inCrm !== CONTACTS) throw new Error(`HubSpot holds ${inCrm} pushed contacts, expected ${CONTACTS}`);
+      return { ...r, calls: stats.requests - before, throttled: stats.throttled - stats0.throttled };
+    },
+  );
   return {
-    scenario: 'hubspot-push', calls: m.calls, wallS: m.wallS, floorS: m.calls / (TEN_SECOND_MAX / 10), rssMb: m.rssMb,
+    scenario: 'hubspot-push',
+    calls: m.calls,
+    wallS: m.wallS,
+    floorS: m.calls / (TEN_SECOND_MAX / 10),
+    rssMb: m.rssMb,
     notes: `429s=${m.throttled} records=${CONTACTS + ACCOUNTS} linked=${m.linked} rejected=${m.rejected}`,
   };
 }
@@ -78,30 +105,43 @@ export async function hubspotPush(): Promise<BenchResult> {
 export async function salesforcePush(): Promise<BenchResult> {
   let admin!: SalesforceSandboxAdmin;
   let url = '';
-  const m = await onStack({
-    crm: 'salesforce', sandboxEntry: 'sandbox/salesforce/main.js', portEnv: 'SALESFORCE_SANDBOX_PORT',
-    async crmSetup(u) {
-      url = u;
-      const token = `00DPUSH!${randomBytes(12).toString('hex')}`;
-      admin = await SalesforceSandboxAdmin.createOrg(u, '00DPUSH0001', token, { dailyMax: 1_000_000 });
-      await admin.seed({ accounts: 5, contacts: 10, leads: 5, users: 5, seed: 6 });
-      await admin.setFaults({ latencyMs: SF_LATENCY_MS });
-      return { crm: 'salesforce', accessToken: token, instanceUrl: u };
+  const m = await onStack(
+    {
+      crm: 'salesforce',
+      sandboxEntry: 'sandbox/salesforce/main.js',
+      portEnv: 'SALESFORCE_SANDBOX_PORT',
+      async crmSetup(u) {
+        url = u;
+        const token = `00DPUSH!${randomBytes(12).toString('hex')}`;
+        admin = await SalesforceSandboxAdmin.createOrg(u, '00DPUSH0001', token, { dailyMax: 1_000_000 });
+        await admin.seed({ accounts: 5, contacts: 10, leads: 5, users: 5, seed: 6 });
+        await admin.setFaults({ latencyMs: SF_LATENCY_MS });
+        return { crm: 'salesforce', accessToken: token, instanceUrl: u };
+      },
+      workspaceSetup: seedWorkspace,
     },
-    workspaceSetup: seedWorkspace,
-  }, async (s) => {
-    await until(s.worker, () => s.handle.query(statusQuery), (x) => x.phase === 'syncing');
-    const before = (await admin.stats()).requests;
-    const r = await timePush(s);
-    const calls = (await admin.stats()).requests - before;
-    const leads = (await admin.ids('Lead')).count - 5;
-    if (leads !== CONTACTS) throw new Error(`Salesforce holds ${leads} pushed leads, expected ${CONTACTS}`);
-    // The floor runs on the same sandbox, in the same run, once the push is done.
-    return { ...r, calls, floor: await plainUpsertLoop(url) };
-  });
+    async (s) => {
+      await until(
+        s.worker,
+        () => s.handle.query(statusQuery),
+        (x) => x.phase === 'syncing',
+      );
+      const before = (await admin.stats()).requests;
+      const r = await timePush(s);
+      const calls = (await admin.stats()).requests - before;
+      const leads = (await admin.ids('Lead')).count - 5;
+      if (leads !== CONTACTS) throw new Error(`Salesforce holds ${leads} pushed leads, expected ${CONTACTS}`);
+      // The floor runs on the same sandbox, in the same run, once the push is done.
+      return { ...r, calls, floor: await plainUpsertLoop(url) };
+    },
+  );
   const floor = m.floor;
   return {
-    scenario: 'salesforce-push', calls: m.calls, wallS: m.wallS, floorS: floor.seconds, rssMb: m.rssMb,
+    scenario: 'salesforce-push',
+    calls: m.calls,
+    wallS: m.wallS,
+    floorS: floor.seconds,
+    rssMb: m.rssMb,
     notes: `floor_calls=${floor.calls} records=${CONTACTS + ACCOUNTS} linked=${m.linked} rejected=${m.rejected} sf_latency_ms=${SF_LATENCY_MS}`,
   };
 }
@@ -113,15 +153,25 @@ async function plainUpsertLoop(url: string): Promise<{ seconds: number; calls: n
   const conn = new Connection({ instanceUrl: url, accessToken: token, version: API_VERSION });
   const t0 = Date.now();
   let calls = 0;
-  const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / 200) }, (_, i) => xs.slice(i * 200, i * 200 + 200));
-  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ Name: `Benchco ${i + 1}`, Website: `benchco-${i + 1}.example`, Apollo_Id__c: `a${i + 1}` }));
+  const chunks = <T>(xs: T[]) =>
+    Array.from({ length: Math.ceil(xs.length / 200) }, (_, i) => xs.slice(i * 200, i * 200 + 200));
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
+    Name: `Benchco ${i + 1}`,
+    Website: `benchco-${i + 1}.example`,
+    Apollo_Id__c: `a${i + 1}`,
+  }));
   for (const c of chunks(accounts)) {
     await conn.sobject('Account').upsert(c, 'Apollo_Id__c', { allOrNone: false });
     calls++;
   }
   const leads = Array.from({ length: CONTACTS }, (_, i) => ({
-    FirstName: 'Pat', LastName: `Person ${i + 1}`, Email: `person${i + 1}@benchco-${((i + 1) % ACCOUNTS) + 1}.example`, Title: 'Buyer',
-    Company: `Benchco ${((i + 1) % ACCOUNTS) + 1}`, LeadSource: 'Apollo', Apollo_Id__c: `c${i + 1}`,
+    FirstName: 'Pat',
+    LastName: `Person ${i + 1}`,
+    Email: `person${i + 1}@benchco-${((i + 1) % ACCOUNTS) + 1}.example`,
+    Title: 'Buyer',
+    Company: `Benchco ${((i + 1) % ACCOUNTS) + 1}`,
+    LeadSource: 'Apollo',
+    Apollo_Id__c: `c${i + 1}`,
   }));
   for (const c of chunks(leads)) {
     await conn.sobject('Lead').upsert(c, 'Apollo_Id__c', { allOrNone: false });
@@ -138,44 +188,57 @@ const LATENCY_UPDATES = Number(process.env.BENCH_LATENCY_UPDATES ?? 200);
  */
 export async function pushLatency(): Promise<BenchResult> {
   let admin!: HubSpotSandboxAdmin;
-  const m = await onStack({
-    crm: 'hubspot', sandboxEntry: 'sandbox/hubspot/main.js', portEnv: 'HUBSPOT_SANDBOX_PORT',
-    async crmSetup(url) {
-      const token = `pat-na1-${randomBytes(12).toString('hex')}`;
-      admin = await HubSpotSandboxAdmin.createPortal(url, 990003, token, { tenSecondMax: TEN_SECOND_MAX });
-      await admin.seed({ contacts: LATENCY_UPDATES, companies: 20, owners: 3, seed: 8 });
-      return { crm: 'hubspot', accessToken: token, baseUrl: url };
+  const m = await onStack(
+    {
+      crm: 'hubspot',
+      sandboxEntry: 'sandbox/hubspot/main.js',
+      portEnv: 'HUBSPOT_SANDBOX_PORT',
+      async crmSetup(url) {
+        const token = `pat-na1-${randomBytes(12).toString('hex')}`;
+        admin = await HubSpotSandboxAdmin.createPortal(url, 990003, token, { tenSecondMax: TEN_SECOND_MAX });
+        await admin.seed({ contacts: LATENCY_UPDATES, companies: 20, owners: 3, seed: 8 });
+        return { crm: 'hubspot', accessToken: token, baseUrl: url };
+      },
     },
-  }, async (s) => {
-    await until(s.worker, () => s.handle.query(statusQuery), (x) => x.phase === 'syncing');
-    const db = await openDb({ databaseUrl: s.dbUrl, poolMax: 1 });
-    const { rows } = await db.query<{ local_id: string; crm_id: string }>(
-      `SELECT local_id, crm_id FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact' ORDER BY crm_id LIMIT $2`,
-      [BENCH_WORKSPACE, LATENCY_UPDATES],
-    );
-    const samples: number[] = [];
-    for (const [i, r] of rows.entries()) {
-      const title = `Title ${i} ${Date.now()}`;
-      const t0 = Date.now();
-      await writeAndNotify(db, s.client, 'contacts update', BENCH_WORKSPACE, { title }, { id: r.local_id });
-      for (;;) {
-        if ((await admin.get('contacts', r.crm_id)).properties.jobtitle === title) break;
-        await new Promise((res) => setTimeout(res, 20));
+    async (s) => {
+      await until(
+        s.worker,
+        () => s.handle.query(statusQuery),
+        (x) => x.phase === 'syncing',
+      );
+      const db = await openDb({ databaseUrl: s.dbUrl, poolMax: 1 });
+      const { rows } = await db.query<{ local_id: string; crm_id: string }>(
+        `SELECT local_id, crm_id FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact' ORDER BY crm_id LIMIT $2`,
+        [BENCH_WORKSPACE, LATENCY_UPDATES],
+      );
+      const samples: number[] = [];
+      for (const [i, r] of rows.entries()) {
+        const title = `Title ${i} ${Date.now()}`;
+        const t0 = Date.now();
+        await writeAndNotify(db, s.client, 'contacts update', BENCH_WORKSPACE, { title }, { id: r.local_id });
+        for (;;) {
+          if ((await admin.get('contacts', r.crm_id)).properties.jobtitle === title) break;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        samples.push(Date.now() - t0);
       }
-      samples.push(Date.now() - t0);
-    }
-    await db.close();
-    const rssMb = peakRssMb(s.worker.pid!);
-    const dbClosed = await releaseDb(s);
-    await dbClosed.close();
-    return { samples, rssMb };
-  });
+      await db.close();
+      const rssMb = peakRssMb(s.worker.pid!);
+      const dbClosed = await releaseDb(s);
+      await dbClosed.close();
+      return { samples, rssMb };
+    },
+  );
   const sorted = [...m.samples].sort((a, b) => a - b);
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
   const total = m.samples.reduce((a, b) => a + b, 0) / 1000;
   // Floor: one batch (read + update) per record at the rate limit, i.e. what pacing alone would cost.
   return {
-    scenario: 'push-latency', calls: m.samples.length, wallS: total, floorS: (m.samples.length * 2) / (TEN_SECOND_MAX / 10), rssMb: m.rssMb,
+    scenario: 'push-latency',
+    calls: m.samples.length,
+    wallS: total,
+    floorS: (m.samples.length * 2) / (TEN_SECOND_MAX / 10),
+    rssMb: m.rssMb,
     notes: `p50_ms=${pct(50)} p95_ms=${pct(95)} max_ms=${sorted[sorted.length - 1]} updates=${m.samples.length}`,
   };
 }

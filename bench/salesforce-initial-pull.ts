@@ -22,24 +22,42 @@ const LATENCY_MS = Number(process.env.BENCH_SF_LATENCY_MS ?? 500);
  * the same sandbox (same latency) in the same run: no Temporal, no database.
  */
 export async function salesforceInitialPull(): Promise<BenchResult> {
-  const m = await measureInitialPull('salesforce', 'sandbox/salesforce/main.js', 'SALESFORCE_SANDBOX_PORT', async (url) => {
-    const token = `00DBENCH!${randomBytes(12).toString('hex')}`;
-    const admin = await SalesforceSandboxAdmin.createOrg(url, '00DBENCH0001', token, { dailyMax: 1_000_000 });
-    await admin.seed({ accounts: ACCOUNTS, contacts: CONTACTS, leads: LEADS, users: 10, seed: 5 });
-    await admin.setFaults({ latencyMs: LATENCY_MS });
-    return {
-      connection: { crm: 'salesforce', accessToken: token, instanceUrl: url },
-      async finish(counts) {
-        if (counts.contacts !== CONTACTS + LEADS || counts.accounts !== ACCOUNTS) {
-          throw new Error(`pulled ${counts.contacts} people and ${counts.accounts} accounts, expected ${CONTACTS + LEADS} and ${ACCOUNTS}`);
-        }
-        const calls = (await admin.stats()).requests;
-        const floor = await plainQueryLoop(url, token);
-        return { calls, floorS: floor.seconds, notes: `floor_calls=${floor.calls} records=${ACCOUNTS + CONTACTS + LEADS} sf_latency_ms=${LATENCY_MS}` };
-      },
-    };
-  });
-  return { scenario: 'salesforce-initial-pull', calls: m.calls, wallS: m.wallS, floorS: m.floorS, rssMb: m.rssMb, notes: `${m.notes} db_rss_mb=${Math.round(m.dbRssMb)}` };
+  const m = await measureInitialPull(
+    'salesforce',
+    'sandbox/salesforce/main.js',
+    'SALESFORCE_SANDBOX_PORT',
+    async (url) => {
+      const token = `00DBENCH!${randomBytes(12).toString('hex')}`;
+      const admin = await SalesforceSandboxAdmin.createOrg(url, '00DBENCH0001', token, { dailyMax: 1_000_000 });
+      await admin.seed({ accounts: ACCOUNTS, contacts: CONTACTS, leads: LEADS, users: 10, seed: 5 });
+      await admin.setFaults({ latencyMs: LATENCY_MS });
+      return {
+        connection: { crm: 'salesforce', accessToken: token, instanceUrl: url },
+        async finish(counts) {
+          if (counts.contacts !== CONTACTS + LEADS || counts.accounts !== ACCOUNTS) {
+            throw new Error(
+              `pulled ${counts.contacts} people and ${counts.accounts} accounts, expected ${CONTACTS + LEADS} and ${ACCOUNTS}`,
+            );
+          }
+          const calls = (await admin.stats()).requests;
+          const floor = await plainQueryLoop(url, token);
+          return {
+            calls,
+            floorS: floor.seconds,
+            notes: `floor_calls=${floor.calls} records=${ACCOUNTS + CONTACTS + LEADS} sf_latency_ms=${LATENCY_MS}`,
+          };
+        },
+      };
+    },
+  );
+  return {
+    scenario: 'salesforce-initial-pull',
+    calls: m.calls,
+    wallS: m.wallS,
+    floorS: m.floorS,
+    rssMb: m.rssMb,
+    notes: `${m.notes} db_rss_mb=${Math.round(m.dbRssMb)}`,
+  };
 }
 
 /** Pages every stream the pull reads with query / queryMore and nothing else. */
@@ -48,7 +66,11 @@ async function plainQueryLoop(instanceUrl: string, accessToken: string): Promise
   const mapping = defaultFieldMapping('salesforce');
   const t0 = Date.now();
   let calls = 0;
-  for (const [stream, kind] of [['Account', 'account'], ['Contact', 'contact'], ['Lead', 'contact']] as const) {
+  for (const [stream, kind] of [
+    ['Account', 'account'],
+    ['Contact', 'contact'],
+    ['Lead', 'contact'],
+  ] as const) {
     const fields = [...new Set([...ownFields(stream), ...inboundCrmFields(mapping[kind])])];
     let page = await conn.query(sliceSoql(stream, fields, 0, Date.now() + 60_000));
     calls++;

@@ -42,15 +42,33 @@ export async function onStack<T>(opts: StackOptions, body: (s: Stack) => Promise
   try {
     const sandbox = await stack.startService(opts.sandboxEntry, { [opts.portEnv]: String(await freePort()) });
     const connection = await opts.crmSetup(sandbox.url);
-    const { syncUserId } = await stack.addWorkspace(BENCH_WORKSPACE, { permissions: ['assign contact owner', 'assign account owner'], setup: opts.workspaceSetup });
+    const { syncUserId } = await stack.addWorkspace(BENCH_WORKSPACE, {
+      permissions: ['assign contact owner', 'assign account owner'],
+      setup: opts.workspaceSetup,
+    });
     stack.writeConnections({ bench: connection });
 
     const dbProc = await stack.serveDatabase();
     // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the worker alone.
-    const worker = stack.startWorker({ nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean) });
+    const worker = stack.startWorker({
+      nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    });
     await stack.waitForWorker();
-    const handle = await stack.startIntegration({ workspaceId: BENCH_WORKSPACE, crm: opts.crm, connection: 'bench', syncUserId, plan: 'free' });
-    const result = await body({ client: await stack.client(), handle, worker, dbProc: dbProc.child, dbUrl: dbProc.url, dataDir: stack.dataDir });
+    const handle = await stack.startIntegration({
+      workspaceId: BENCH_WORKSPACE,
+      crm: opts.crm,
+      connection: 'bench',
+      syncUserId,
+      plan: 'free',
+    });
+    const result = await body({
+      client: await stack.client(),
+      handle,
+      worker,
+      dbProc: dbProc.child,
+      dbUrl: dbProc.url,
+      dataDir: stack.dataDir,
+    });
     if (worker.exitCode === null) await endIntegration({ handle });
     return result;
   } finally {
@@ -59,7 +77,12 @@ export async function onStack<T>(opts: StackOptions, body: (s: Stack) => Promise
 }
 
 /** Polls `fn` until `done`; fails fast if the worker died. */
-export async function until<T>(worker: ChildProcess, fn: () => Promise<T | undefined>, done: (v: T) => boolean, everyMs = 250): Promise<T> {
+export async function until<T>(
+  worker: ChildProcess,
+  fn: () => Promise<T | undefined>,
+  done: (v: T) => boolean,
+  everyMs = 250,
+): Promise<T> {
   for (;;) {
     const v = await fn().catch(() => undefined);
     if (v !== undefined && done(v)) return v;

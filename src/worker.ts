@@ -29,8 +29,15 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities({ db: deps.db, connections: deps.connections, logger: deps.logger, chunkBudgetMs: deps.chunkBudgetMs }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities({
+      db: deps.db,
+      connections: deps.connections,
+      logger: deps.logger,
+      chunkBudgetMs: deps.chunkBudgetMs,
+    }),
     ...(deps.interceptors ? { interceptors: deps.interceptors } : {}),
   });
 }

@@ -17,15 +17,30 @@ describe('npm run bench, small', () => {
       timeout: 600_000,
       env: {
         ...process.env,
-        BENCH_CONTACTS: '1500', BENCH_COMPANIES: '300',
-        BENCH_SF_CONTACTS: '900', BENCH_LEADS: '600', BENCH_ACCOUNTS: '300',
-        BENCH_PUSH_CONTACTS: '400', BENCH_PUSH_ACCOUNTS: '80',
-        BENCH_LATENCY_UPDATES: '10', BENCH_SF_LATENCY_MS: '20',
+        BENCH_CONTACTS: '1500',
+        BENCH_COMPANIES: '300',
+        BENCH_SF_CONTACTS: '900',
+        BENCH_LEADS: '600',
+        BENCH_ACCOUNTS: '300',
+        BENCH_PUSH_CONTACTS: '400',
+        BENCH_PUSH_ACCOUNTS: '80',
+        BENCH_LATENCY_UPDATES: '10',
+        BENCH_SF_LATENCY_MS: '20',
       },
     });
     const lines = stdout.split('\n').filter((l) => l.startsWith('BENCH '));
-    const scenarios = ['hubspot-initial-pull', 'salesforce-initial-pull', 'hubspot-push', 'salesforce-push', 'push-latency'];
-    assert.deepEqual(lines.map((l) => l.split(' ')[1]), scenarios, stdout);
+    const scenarios = [
+      'hubspot-initial-pull',
+      'salesforce-initial-pull',
+      'hubspot-push',
+      'salesforce-push',
+      'push-latency',
+    ];
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[1]),
+      scenarios,
+      stdout,
+    );
     const form = /^BENCH \S+ calls=\d+ wall_s=\d+\.\d floor_s=\d+\.\d ratio=\d+\.\d\d rss_mb=\d+( \S+=\S+)*$/;
     for (const l of lines) assert.match(l, form);
     const field = (l: string, k: string) => Number(new RegExp(` ${k}=(\\S+)`).exec(l)?.[1]);

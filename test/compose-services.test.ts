@@ -43,7 +43,10 @@ describe('the services of docker-compose.yml, as processes', () => {
     // demo-setup writes the worker's connections file where the stack keeps it.
     connectionsFile = stack.connectionsFile;
     sandbox = await startSandbox();
-    salesforce = await stack.startService('sandbox/salesforce/main.js', { SALESFORCE_SANDBOX_PORT: String(await freePort()), SALESFORCE_SANDBOX_DATA_FILE: join(stack.dir, 'sf.json') });
+    salesforce = await stack.startService('sandbox/salesforce/main.js', {
+      SALESFORCE_SANDBOX_PORT: String(await freePort()),
+      SALESFORCE_SANDBOX_DATA_FILE: join(stack.dir, 'sf.json'),
+    });
   });
   after(async () => {
     await db?.close();
@@ -52,32 +55,61 @@ describe('the services of docker-compose.yml, as processes', () => {
   });
 
   async function startSandbox() {
-    return stack.startService('sandbox/hubspot/main.js', { HUBSPOT_SANDBOX_PORT: String(await freePort()), HUBSPOT_SANDBOX_DATA_FILE: sandboxData });
+    return stack.startService('sandbox/hubspot/main.js', {
+      HUBSPOT_SANDBOX_PORT: String(await freePort()),
+      HUBSPOT_SANDBOX_DATA_FILE: sandboxData,
+    });
   }
 
   /** Runs demo-setup to its end, as compose's one-shot service; returns its log lines. */
   async function demoSetup(): Promise<Record<string, unknown>[]> {
-    const child = spawnNode('dev/demo-setup.js', { HUBSPOT_SANDBOX_URL: sandbox.url, SALESFORCE_SANDBOX_URL: salesforce.url, CRM_CONNECTIONS_FILE: connectionsFile, DATABASE_URL: pg.url, LOG_FORMAT: 'json' }, ['ignore', 'pipe', 'inherit']);
+    const child = spawnNode(
+      'dev/demo-setup.js',
+      {
+        HUBSPOT_SANDBOX_URL: sandbox.url,
+        SALESFORCE_SANDBOX_URL: salesforce.url,
+        CRM_CONNECTIONS_FILE: connectionsFile,
+        DATABASE_URL: pg.url,
+        LOG_FORMAT: 'json',
+      },
+      ['ignore', 'pipe', 'inherit'],
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await exited(child);
     assert.equal(child.exitCode, 0, `demo-setup exited with ${child.exitCode}: ${out}`);
-    return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   it('names only entry points the build produces', () => {
     const entries = [...compose.matchAll(/lib\/src\/[\w/.-]+\.js/g)].map((m) => m[0]);
-    assert.ok(entries.length >= 4, `compose names the sandbox, demo-setup, worker and CLI (found ${entries.join(', ')})`);
+    assert.ok(
+      entries.length >= 4,
+      `compose names the sandbox, demo-setup, worker and CLI (found ${entries.join(', ')})`,
+    );
     for (const e of new Set(entries)) assert.ok(existsSync(resolve(ROOT, e)), `${e} exists after the build`);
   });
 
   it('seeds the demo once; a second run changes nothing; the sandbox keeps it across a restart', async () => {
     const first = await demoSetup();
-    assert.ok(first.some((l) => JSON.stringify(l.seeded) === JSON.stringify(['hubspot', 'salesforce'])), 'the first run seeds both CRMs');
-    assert.equal(statSync(connectionsFile).mode & 0o777, 0o600, 'the connections file, which holds the token, is owner-only');
+    assert.ok(
+      first.some((l) => JSON.stringify(l.seeded) === JSON.stringify(['hubspot', 'salesforce'])),
+      'the first run seeds both CRMs',
+    );
+    assert.equal(
+      statSync(connectionsFile).mode & 0o777,
+      0o600,
+      'the connections file, which holds the token, is owner-only',
+    );
     const written = readFileSync(connectionsFile, 'utf8');
     const second = await demoSetup();
-    assert.ok(second.some((l) => Array.isArray(l.seeded) && l.seeded.length === 0), 'the second run finds the demo in place');
+    assert.ok(
+      second.some((l) => Array.isArray(l.seeded) && l.seeded.length === 0),
+      'the second run finds the demo in place',
+    );
     assert.equal(readFileSync(connectionsFile, 'utf8'), written, 'and keeps the token');
 
     await stopChild(sandbox.child);
@@ -120,7 +152,9 @@ describe('the services of docker-compose.yml, as processes', () => {
     assert.equal(counts.contacts, crmContacts);
     assert.equal(counts.accounts, crmCompanies);
     // Every demo record has a CRM owner, and the demo's reps carry the owners' emails: all resolve.
-    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = 'acme' AND owner_user_id LIKE 'u-rep%'");
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM contacts WHERE workspace_id = 'acme' AND owner_user_id LIKE 'u-rep%'",
+    );
     assert.equal(Number(rows[0].n), crmContacts);
 
     // Salesforce: every contact (4,000 + 20 from converted leads + 10 duplicates) and the 1,500 leads
@@ -135,33 +169,77 @@ describe('the services of docker-compose.yml, as processes', () => {
     assert.ok(acme, 'the HubSpot integration of the pull test is syncing');
     const admin = new HubSpotSandboxAdmin(sandbox.url, DEMO_PORTAL);
     const linked = async (localId: string) =>
-      (await db.query<{ crm_id: string }>("SELECT crm_id FROM crm_links WHERE workspace_id = 'acme' AND crm = 'hubspot' AND local_id = $1", [localId])).rows[0]?.crm_id;
+      (
+        await db.query<{ crm_id: string }>(
+          "SELECT crm_id FROM crm_links WHERE workspace_id = 'acme' AND crm = 'hubspot' AND local_id = $1",
+          [localId],
+        )
+      ).rows[0]?.crm_id;
     const inHubSpot = async (localId: string) => {
       const id = await linked(localId);
       return id ? (await admin.get('contacts', id)).properties : undefined;
     };
 
-    const added = JSON.parse((await cli('contacts', 'add', 'acme', '--json', JSON.stringify({ email: 'cli.user@cli-co.example', first_name: 'Cli', last_name: 'User' }))).out);
+    const added = JSON.parse(
+      (
+        await cli(
+          'contacts',
+          'add',
+          'acme',
+          '--json',
+          JSON.stringify({ email: 'cli.user@cli-co.example', first_name: 'Cli', last_name: 'User' }),
+        )
+      ).out,
+    );
     assert.equal(added.created, true);
     assert.deepEqual(added.crms, ['hubspot']);
-    await waitFor('pushed', () => inHubSpot(added.id), (p) => p?.email === 'cli.user@cli-co.example');
+    await waitFor(
+      'pushed',
+      () => inHubSpot(added.id),
+      (p) => p?.email === 'cli.user@cli-co.example',
+    );
     await cli('contacts', 'update', 'acme', added.id, '--json', '{"title":"CTO"}');
-    await waitFor('update pushed', () => inHubSpot(added.id), (p) => p?.jobtitle === 'CTO');
+    await waitFor(
+      'update pushed',
+      () => inHubSpot(added.id),
+      (p) => p?.jobtitle === 'CTO',
+    );
 
     // Net-new contact push off: a new contact waits, until `push` sends it by hand.
     await cli('settings', 'acme', '--set', JSON.stringify({ push: { contacts: { enabled: false } } }));
-    const held = JSON.parse((await cli('contacts', 'add', 'acme', '--json', '{"email":"held@cli-co.example","last_name":"Held"}')).out);
-    await waitFor('considered', () => acme!.status(), (x) => x.push.due === 0 && !x.push.pushing);
+    const held = JSON.parse(
+      (await cli('contacts', 'add', 'acme', '--json', '{"email":"held@cli-co.example","last_name":"Held"}')).out,
+    );
+    await waitFor(
+      'considered',
+      () => acme!.status(),
+      (x) => x.push.due === 0 && !x.push.pushing,
+    );
     assert.equal(await linked(held.id), undefined);
     const refused = await cli('push', 'acme', '--kind', 'contact', '--ids', held.id);
     assert.equal(refused.code, 1);
     assert.equal(refused.err.trim(), 'crm-sync: manual push is refused: contact push is disabled in the sync settings');
-    await cli('settings', 'acme', '--set', JSON.stringify({ push: { contacts: { enabled: true, conditions: { stages: ['customer'] } } } }));
+    await cli(
+      'settings',
+      'acme',
+      '--set',
+      JSON.stringify({ push: { contacts: { enabled: true, conditions: { stages: ['customer'] } } } }),
+    );
     assert.deepEqual(JSON.parse((await cli('push', 'acme', '--kind', 'contact', '--ids', held.id)).out), { queued: 1 });
-    await waitFor('pushed by hand', () => inHubSpot(held.id), (p) => p?.email === 'held@cli-co.example');
+    await waitFor(
+      'pushed by hand',
+      () => inHubSpot(held.id),
+      (p) => p?.email === 'held@cli-co.example',
+    );
 
-    const account = JSON.parse((await cli('accounts', 'add', 'acme', '--json', '{"name":"Cli Co","domain":"CLI-co.example"}')).out);
-    await waitFor('account pushed', () => linked(account.id), (id) => !!id);
+    const account = JSON.parse(
+      (await cli('accounts', 'add', 'acme', '--json', '{"name":"Cli Co","domain":"CLI-co.example"}')).out,
+    );
+    await waitFor(
+      'account pushed',
+      () => linked(account.id),
+      (id) => !!id,
+    );
     assert.equal((await admin.get('companies', (await linked(account.id))!)).properties.domain, 'cli-co.example');
 
     const before = (await workspaceCounts(db, 'acme', 'hubspot')).contacts;
@@ -184,8 +262,11 @@ describe('the services of docker-compose.yml, as processes', () => {
   /** Runs the CLI as an operator would, against the dev server and the database. */
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     return new Promise((done) => {
-      execFile(process.execPath, [resolve(ROOT, 'lib/src/client/cli.js'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: pg.url } }, (err, out, errOut) =>
-        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+      execFile(
+        process.execPath,
+        [resolve(ROOT, 'lib/src/client/cli.js'), ...args],
+        { env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: pg.url } },
+        (err, out, errOut) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
       );
     });
   }

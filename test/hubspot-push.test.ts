@@ -16,7 +16,11 @@ describe('push to HubSpot (time-skipping)', () => {
       async execute(input, next) {
         const result = await next(input);
         const ws = (input.args[0] as { workspaceId?: string }).workspaceId ?? '';
-        if (ctx.info.activityType === 'pushBatch' && loseNextResult.has(ws) && (result as { handled: number }).handled > 0) {
+        if (
+          ctx.info.activityType === 'pushBatch' &&
+          loseNextResult.has(ws) &&
+          (result as { handled: number }).handled > 0
+        ) {
           loseNextResult.delete(ws);
           throw ApplicationFailure.retryable('result lost after the batch committed', 'TestLostResult');
         }
@@ -36,14 +40,24 @@ describe('push to HubSpot (time-skipping)', () => {
     return h.integration(t, { plan, until: plan === 'free' ? 'syncing' : undefined });
   }
 
-  const contactsByEmail = (p: PortalIndex, email: string) => p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
+  const contactsByEmail = (p: PortalIndex, email: string) =>
+    p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
 
   it('seed 000: a CRM contact test@example.com and the same email added in the workspace end as one linked record', async () => {
     const x = await syncing();
     // Created in HubSpot after the initial pull: the workspace does not know it yet.
     const ownerBefore = x.tenant.portal.portal.owners[0].id;
-    const crmContact = x.tenant.portal.create('contacts', { email: 'test@example.com', firstname: 'Crm', hubspot_owner_id: ownerBefore });
-    const w = await x.write('contacts add', { email: 'Test@Example.com', first_name: 'Tess', last_name: 'Tester', email_status: 'verified' });
+    const crmContact = x.tenant.portal.create('contacts', {
+      email: 'test@example.com',
+      firstname: 'Crm',
+      hubspot_owner_id: ownerBefore,
+    });
+    const w = await x.write('contacts add', {
+      email: 'Test@Example.com',
+      first_name: 'Tess',
+      last_name: 'Tester',
+      email_status: 'verified',
+    });
     assert.equal(w.created, true);
     assert.deepEqual(w.crms, ['hubspot']);
     await x.waitForPushDrained();
@@ -74,7 +88,11 @@ describe('push to HubSpot (time-skipping)', () => {
     await x.updateSettings({ push: { accounts: { enabled: false } } });
 
     const acct = await x.write('accounts add', { name: 'Newco', domain: 'newco-push.example' });
-    const person = await x.write('contacts add', { email: 'ann@newco-push.example', first_name: 'Ann', last_name: 'Lee', account_id: acct.id }, { userId: rep });
+    const person = await x.write(
+      'contacts add',
+      { email: 'ann@newco-push.example', first_name: 'Ann', last_name: 'Lee', account_id: acct.id },
+      { userId: rep },
+    );
     await x.waitForPushDrained();
 
     const company = x.tenant.portal.portal.objects.companies.find((c) => c.properties.domain === 'newco-push.example');
@@ -96,7 +114,8 @@ describe('push to HubSpot (time-skipping)', () => {
     const before = await upserts();
     loseNextResult.add(x.workspaceId);
     const people = [];
-    for (const n of [1, 2, 3]) people.push(await x.write('contacts add', { email: `lost${n}@result.example`, last_name: `Lost${n}` }));
+    for (const n of [1, 2, 3])
+      people.push(await x.write('contacts add', { email: `lost${n}@result.example`, last_name: `Lost${n}` }));
     await x.waitForPushDrained();
     assert.equal(loseNextResult.has(x.workspaceId), false, 'a result was lost');
 
@@ -105,44 +124,106 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.equal(s.push.totals.created, 3);
     for (const p of people) assert.ok(await x.crmIdOf(p.id));
     const after = await upserts();
-    const sent = (b: Record<string, number>) => Object.entries(b).filter(([r]) => /contacts\/batch\/upsert$/.test(r)).reduce((n, [, c]) => n + c, 0);
-    const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_batches WHERE workspace_id = $1', [x.workspaceId]);
-    assert.equal(sent(after) - sent(before), rows[0].n, 'one upsert per committed batch: the retry did not push its batch again');
-    assert.equal(h.logs.filter((l) => l.includes('push batch already committed before a retry') && l.includes(x.workspaceId)).length, 1);
+    const sent = (b: Record<string, number>) =>
+      Object.entries(b)
+        .filter(([r]) => /contacts\/batch\/upsert$/.test(r))
+        .reduce((n, [, c]) => n + c, 0);
+    const { rows } = await h.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM push_batches WHERE workspace_id = $1',
+      [x.workspaceId],
+    );
+    assert.equal(
+      sent(after) - sent(before),
+      rows[0].n,
+      'one upsert per committed batch: the retry did not push its batch again',
+    );
+    assert.equal(
+      h.logs.filter((l) => l.includes('push batch already committed before a retry') && l.includes(x.workspaceId))
+        .length,
+      1,
+    );
   });
 
-  it('of several companies with the domain, the most recently modified is linked and logged; no pusher means the sync user\'s owner', async () => {
+  it("of several companies with the domain, the most recently modified is linked and logged; no pusher means the sync user's owner", async () => {
     const x = await syncing();
     const syncOwner = x.tenant.portal.portal.owners[2].id;
     await linkCrmOwner(h.db, x.workspaceId, 'hubspot', syncOwner, x.tenant.syncUserId);
     // Created first but modified last: recency decides, not the id.
     const now = Date.now();
-    const recent = x.tenant.portal.create('companies', { name: 'Twin (recent)', domain: 'twin-hs.example' }, undefined, new Date(now - 60_000));
-    x.tenant.portal.create('companies', { name: 'Twin (stale)', domain: 'twin-hs.example' }, undefined, new Date(now - 3_600_000));
+    const recent = x.tenant.portal.create(
+      'companies',
+      { name: 'Twin (recent)', domain: 'twin-hs.example' },
+      undefined,
+      new Date(now - 60_000),
+    );
+    x.tenant.portal.create(
+      'companies',
+      { name: 'Twin (stale)', domain: 'twin-hs.example' },
+      undefined,
+      new Date(now - 3_600_000),
+    );
 
     const acct = await x.write('accounts add', { name: 'Twin', domain: 'twin-hs.example' });
-    const person = await x.write('contacts add', { email: 'tom@twin-hs.example', last_name: 'Twin', account_id: acct.id });
+    const person = await x.write('contacts add', {
+      email: 'tom@twin-hs.example',
+      last_name: 'Twin',
+      account_id: acct.id,
+    });
     await x.waitForPushDrained();
-    assert.equal(x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain === 'twin-hs.example').length, 2, 'no third company');
+    assert.equal(
+      x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain === 'twin-hs.example').length,
+      2,
+      'no third company',
+    );
     const [contact] = contactsByEmail(x.tenant.portal, 'tom@twin-hs.example');
     assert.equal(await x.crmIdOf(person.id), contact.id);
     assert.equal(await x.crmIdOf(acct.id), recent.id);
     assert.deepEqual(contact.companyIds, [recent.id]);
     assert.equal(contact.properties.hubspot_owner_id, syncOwner, "no pushing user: the sync user's owner");
-    const logged = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
+    const logged = h.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
     assert.equal(logged?.crmId, recent.id, 'the choice is recorded');
     assert.equal(logged?.candidates, 2);
   });
 
   it('push conditions decide net-new contacts; manual push overrides them; linked records always push', async () => {
     const x = await syncing();
-    await x.updateSettings({ push: { contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } }, accounts: { conditions: { stages: ['Customer'] } } } });
-    const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-cond.example', stage: 'customer' });
-    const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-cond.example', stage: 'prospect' });
-    const ok = await x.write('contacts add', { email: 'ok@cond.example', stage: 'Lead', email_status: 'verified', last_name: 'Ok' });
-    const guessed = await x.write('contacts add', { email: 'guess@cond.example', stage: 'lead', email_status: 'guessed', last_name: 'G' });
+    await x.updateSettings({
+      push: {
+        contacts: { conditions: { emailStatuses: ['verified'], stages: ['lead'] } },
+        accounts: { conditions: { stages: ['Customer'] } },
+      },
+    });
+    const customer = await x.write('accounts add', {
+      name: 'Customer Co',
+      domain: 'customer-cond.example',
+      stage: 'customer',
+    });
+    const prospect = await x.write('accounts add', {
+      name: 'Prospect Co',
+      domain: 'prospect-cond.example',
+      stage: 'prospect',
+    });
+    const ok = await x.write('contacts add', {
+      email: 'ok@cond.example',
+      stage: 'Lead',
+      email_status: 'verified',
+      last_name: 'Ok',
+    });
+    const guessed = await x.write('contacts add', {
+      email: 'guess@cond.example',
+      stage: 'lead',
+      email_status: 'guessed',
+      last_name: 'G',
+    });
     const noEmail = await x.write('contacts add', { last_name: 'Nomail', stage: 'lead', email_status: 'verified' });
-    const wrongStage = await x.write('contacts add', { email: 'cust@cond.example', stage: 'customer', email_status: 'verified', last_name: 'C' });
+    const wrongStage = await x.write('contacts add', {
+      email: 'cust@cond.example',
+      stage: 'customer',
+      email_status: 'verified',
+      last_name: 'C',
+    });
     await x.waitForPushDrained();
     assert.ok(await x.crmIdOf(ok.id));
     for (const r of [guessed, noEmail, wrongStage]) assert.equal(await x.crmIdOf(r.id), undefined);
@@ -160,7 +241,10 @@ describe('push to HubSpot (time-skipping)', () => {
 
     // Push disabled: manual push is refused, but updates of linked records still go.
     await x.updateSettings({ push: { contacts: { enabled: false } } });
-    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /contact push is disabled in the sync settings/);
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'contact', all: true })),
+      /contact push is disabled in the sync settings/,
+    );
     await x.write('contacts update', { title: 'Boss' }, { id: ok.id });
     await x.waitForPushDrained();
     assert.equal(contactsByEmail(x.tenant.portal, 'ok@cond.example')[0].properties.jobtitle, 'Boss');
@@ -169,8 +253,14 @@ describe('push to HubSpot (time-skipping)', () => {
   it('manual push is refused until the initial pull finishes', async () => {
     const x = await syncing({}, 'paid');
     await x.waitForPhase('configuring');
-    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /manual push is not available until the initial pull finishes/);
-    assert.match(await refusal(x.pushRecords({ objectKind: 'lead' as never, all: true })), /objectKind must be "contact" or "account"/);
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'contact', all: true })),
+      /manual push is not available until the initial pull finishes/,
+    );
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'lead' as never, all: true })),
+      /objectKind must be "contact" or "account"/,
+    );
   });
 
   it('domain conflict: the account is not pushed and its contact is skipped, each with an error-log entry', async () => {
@@ -178,7 +268,11 @@ describe('push to HubSpot (time-skipping)', () => {
     const existing = x.tenant.portal.portal.objects.companies[0];
     const companiesBefore = x.tenant.portal.portal.objects.companies.length;
     const dup = await x.write('accounts add', { name: 'Copycat', domain: existing.properties.domain! });
-    const person = await x.write('contacts add', { email: 'cat@copycat.example', last_name: 'Cat', account_id: dup.id });
+    const person = await x.write('contacts add', {
+      email: 'cat@copycat.example',
+      last_name: 'Cat',
+      account_id: dup.id,
+    });
     await x.waitForPushDrained();
     assert.equal(x.tenant.portal.portal.objects.companies.length, companiesBefore, 'no second company for the domain');
     assert.equal(contactsByEmail(x.tenant.portal, 'cat@copycat.example').length, 0);
@@ -192,7 +286,11 @@ describe('push to HubSpot (time-skipping)', () => {
 
   it('a rejected property goes to the error log; a retry without a fix fails the same way; fixing the mapping pushes it by itself', async () => {
     const x = await syncing();
-    const bad = await x.write('accounts add', { name: 'Widget Works', domain: 'widget-works.example', industry: 'Widgets' });
+    const bad = await x.write('accounts add', {
+      name: 'Widget Works',
+      domain: 'widget-works.example',
+      industry: 'Widgets',
+    });
     const good = await x.write('accounts add', { name: 'Fine Co', domain: 'fine-co.example', industry: 'RETAIL' });
     await x.waitForPushDrained();
     assert.ok(await x.crmIdOf(good.id), 'one bad record does not block its batch');
@@ -210,16 +308,28 @@ describe('push to HubSpot (time-skipping)', () => {
 
     // The operator stops pushing industry: the rejected record is retried by itself and succeeds.
     const settings = await x.settings();
-    const account = settings.fieldMapping.account.map((m) => (m.localField === 'industry' ? { ...m, direction: 'pull' as const } : m));
+    const account = settings.fieldMapping.account.map((m) =>
+      m.localField === 'industry' ? { ...m, direction: 'pull' as const } : m,
+    );
     await x.updateSettings({ fieldMapping: { account } });
-    await waitFor('retried after the mapping changed', () => x.crmIdOf(bad.id), (id) => !!id);
+    await waitFor(
+      'retried after the mapping changed',
+      () => x.crmIdOf(bad.id),
+      (id) => !!id,
+    );
     assert.deepEqual(await x.pushErrors(), []);
   });
 
   it('a picklist source value must be one HubSpot allows', async () => {
     const x = await syncing();
-    assert.match(await refusal(x.updateSettings({ push: { source: { field: 'lifecyclestage', value: 'Apollo' } } })), /source value "Apollo" is not an allowed value of picklist lifecyclestage/);
-    assert.match(await refusal(x.updateSettings({ push: { source: { field: 'no_such_field' } } })), /source field "no_such_field" does not exist/);
+    assert.match(
+      await refusal(x.updateSettings({ push: { source: { field: 'lifecyclestage', value: 'Apollo' } } })),
+      /source value "Apollo" is not an allowed value of picklist lifecyclestage/,
+    );
+    assert.match(
+      await refusal(x.updateSettings({ push: { source: { field: 'no_such_field' } } })),
+      /source field "no_such_field" does not exist/,
+    );
     const s = await x.updateSettings({ push: { source: { field: 'lifecyclestage', value: 'lead' } } });
     assert.deepEqual(s.push.source, { field: 'lifecyclestage', value: 'lead' });
   });
@@ -231,10 +341,17 @@ describe('push to HubSpot (time-skipping)', () => {
     const waiting = await x.waitForPhase('needsReauth');
     assert.match(waiting.needsReauthReason!, /401/);
     assert.equal(await x.crmIdOf(w.id), undefined);
-    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /^manual push needs a connected CRM \(phase needsReauth: /);
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'contact', all: true })),
+      /^manual push needs a connected CRM \(phase needsReauth: /,
+    );
     const fresh = await x.rotateToken();
     await x.reauthorize();
-    await waitFor('pushed after reauthorize', () => x.crmIdOf(w.id), (id) => !!id);
+    await waitFor(
+      'pushed after reauthorize',
+      () => x.crmIdOf(w.id),
+      (id) => !!id,
+    );
     assert.equal((await x.status()).phase, 'syncing');
     const history = JSON.stringify(await x.handle.fetchHistory());
     assert.ok(!history.includes(x.tenant.token) && !history.includes(fresh), 'no token in history');

@@ -25,7 +25,9 @@ describe('HubSpot sandbox fidelity (@hubspot/api-client)', () => {
     let after: string | undefined;
     let pages = 0;
     do {
-      const page = await client.crm.contacts.basicApi.getPage(100, after, ['email', 'hubspot_owner_id'], undefined, ['companies']);
+      const page = await client.crm.contacts.basicApi.getPage(100, after, ['email', 'hubspot_owner_id'], undefined, [
+        'companies',
+      ]);
       pages++;
       assert.ok(page.results.length <= 100);
       for (const r of page.results) {
@@ -42,7 +44,9 @@ describe('HubSpot sandbox fidelity (@hubspot/api-client)', () => {
   });
 
   it('answers a list page beyond 100 with at most 100 and accepts comma-separated properties', async () => {
-    const res = await fetch(`${sb.url}/crm/v3/objects/companies?limit=500&properties=name,domain`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${sb.url}/crm/v3/objects/companies?limit=500&properties=name,domain`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^application\/json;charset=utf-8/);
     const body = (await res.json()) as { results: { properties: Record<string, unknown> }[] };
@@ -72,29 +76,47 @@ describe('HubSpot sandbox fidelity (@hubspot/api-client)', () => {
 
   it('batch-reads by id with a 207 naming the missing ones, lists owners and v4 associations', async () => {
     const page = await client.crm.contacts.basicApi.getPage(2);
-    const res = await client.crm.contacts.batchApi.read({ inputs: [{ id: page.results[0].id }, { id: '999999' }], properties: ['email'], propertiesWithHistory: [] });
+    const res = await client.crm.contacts.batchApi.read({
+      inputs: [{ id: page.results[0].id }, { id: '999999' }],
+      properties: ['email'],
+      propertiesWithHistory: [],
+    });
     assert.equal(res.results.length, 1);
-    assert.deepEqual((res as unknown as { errors: { context: { ids: string[] } }[] }).errors[0].context.ids, ['999999']);
+    assert.deepEqual((res as unknown as { errors: { context: { ids: string[] } }[] }).errors[0].context.ids, [
+      '999999',
+    ]);
 
     const owners = await client.crm.owners.ownersApi.getPage();
     assert.equal(owners.results.length, 4);
     assert.match(owners.results[0].email!, /@sandbox-sales\.example$/);
 
-    const assoc = await client.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: page.results.map((r) => ({ id: r.id })) });
+    const assoc = await client.crm.associations.v4.batchApi.getPage('contacts', 'companies', {
+      inputs: page.results.map((r) => ({ id: r.id })),
+    });
     assert.equal(assoc.results.length, 2);
-    assert.equal(assoc.results[0].to[0].associationTypes.some((t) => t.typeId === 1), true);
+    assert.equal(
+      assoc.results[0].to[0].associationTypes.some((t) => t.typeId === 1),
+      true,
+    );
   });
 
   it("answers a wrong token with HubSpot's 401 body", async () => {
     const bad = new Client({ accessToken: 'nope', basePath: sb.url });
-    await assert.rejects(bad.crm.contacts.basicApi.getPage(1), (e: { code: number; body: { category: string } }) => e.code === 401 && e.body.category === 'INVALID_AUTHENTICATION');
+    await assert.rejects(
+      bad.crm.contacts.basicApi.getPage(1),
+      (e: { code: number; body: { category: string } }) =>
+        e.code === 401 && e.body.category === 'INVALID_AUTHENTICATION',
+    );
   });
 
   it('enforces the rolling 10-second window with the documented 429 body and headers', async () => {
     const limited = await HubSpotSandboxAdmin.createPortal(sb.url, 4343, 'pat-limited', { tenSecondMax: 5 });
     const c = new Client({ accessToken: 'pat-limited', basePath: sb.url });
     for (let i = 0; i < 5; i++) await c.crm.contacts.basicApi.getPage(1);
-    const err = await c.crm.contacts.basicApi.getPage(1).then(() => assert.fail('expected 429'), (e) => e);
+    const err = await c.crm.contacts.basicApi.getPage(1).then(
+      () => assert.fail('expected 429'),
+      (e) => e,
+    );
     assert.equal(err.code, 429);
     assert.equal(err.body.policyName, 'TEN_SECONDLY_ROLLING');
     assert.equal(err.body.message, 'You have reached your ten_secondly_rolling limit.');
@@ -127,7 +149,12 @@ describe('HubSpot adapter', () => {
     return { admin, adapter: new HubSpotAdapter(`conn-${id}`, { accessToken: `pat-${id}`, baseUrl: sb.url }) };
   }
 
-  async function drain(adapter: HubSpotAdapter, sinceMs: number | null, untilMs: number, onPage?: (n: number) => Promise<void>) {
+  async function drain(
+    adapter: HubSpotAdapter,
+    sinceMs: number | null,
+    untilMs: number,
+    onPage?: (n: number) => Promise<void>,
+  ) {
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -153,7 +180,9 @@ describe('HubSpot adapter', () => {
     const until = Date.now() + 60_000;
     const seen = await drain(adapter, 0, until, async (page) => {
       // Touch records already passed and records still ahead while paging.
-      if (page === 2) for (const id of [ids[0], ids[10], ids[900], ids[950]]) await admin.update('contacts', id, { jobtitle: `moved ${page}` });
+      if (page === 2)
+        for (const id of [ids[0], ids[10], ids[900], ids[950]])
+          await admin.update('contacts', id, { jobtitle: `moved ${page}` });
     });
     assert.deepEqual(new Set(seen), new Set(ids));
   });
@@ -164,7 +193,8 @@ describe('HubSpot adapter', () => {
     const { admin, adapter } = await portal(5003, 1_000, {}, new Date(Date.now() - 60_000).toISOString());
     const { ids } = await admin.ids('contacts');
     const seen = await drain(adapter, 0, Date.now() + 60_000, async (page) => {
-      if (page === 2) for (const id of ids.slice(0, 5)) await admin.update('contacts', id, { jobtitle: 'edited mid-pull' });
+      if (page === 2)
+        for (const id of ids.slice(0, 5)) await admin.update('contacts', id, { jobtitle: 'edited mid-pull' });
     });
     assert.deepEqual(new Set(seen), new Set(ids));
     // Each record once, plus at most the five edited ones seen again at their new time.
@@ -174,7 +204,10 @@ describe('HubSpot adapter', () => {
   it('turns HubSpot errors into CrmError kinds without leaking the token', async () => {
     const { admin, adapter } = await portal(5003, 3);
     await admin.revoke('pat-5003');
-    const err = await adapter.verify().then(() => assert.fail('expected auth error'), (e) => e);
+    const err = await adapter.verify().then(
+      () => assert.fail('expected auth error'),
+      (e) => e,
+    );
     assert.ok(err instanceof CrmError);
     assert.equal(err.kind, 'auth');
     assert.ok(!err.message.includes('pat-5003'));

@@ -66,8 +66,12 @@ const CASES: PushKillCase[] = [
         ],
         batches: 15,
         pushed: () => ({
-          contacts: portal().objects.contacts.filter((c) => c.properties.apollo_contact_id).map((c) => ({ localId: c.properties.apollo_contact_id!, crmId: c.id, accountCrmIds: c.companyIds ?? [] })),
-          accounts: portal().objects.companies.filter((c) => c.properties.apollo_account_id).map((c) => ({ localId: c.properties.apollo_account_id!, crmId: c.id })),
+          contacts: portal()
+            .objects.contacts.filter((c) => c.properties.apollo_contact_id)
+            .map((c) => ({ localId: c.properties.apollo_contact_id!, crmId: c.id, accountCrmIds: c.companyIds ?? [] })),
+          accounts: portal()
+            .objects.companies.filter((c) => c.properties.apollo_account_id)
+            .map((c) => ({ localId: c.properties.apollo_account_id!, crmId: c.id })),
         }),
         close: () => sandbox.close(),
       };
@@ -83,7 +87,8 @@ const CASES: PushKillCase[] = [
       // Four lanes of 200-record batches go fast: slow each call so kills land between batches.
       await admin.setFaults({ latencyMs: 250 });
       const org = () => [...sandbox.orgs.values()].find((o) => o.org.orgId === '00DKILLPUSH')!.org;
-      const withId = (type: 'Contact' | 'Account') => org().records[type].filter((r) => r.IsDeleted !== true && typeof r.Apollo_Id__c === 'string');
+      const withId = (type: 'Contact' | 'Account') =>
+        org().records[type].filter((r) => r.IsDeleted !== true && typeof r.Apollo_Id__c === 'string');
       return {
         connection: { crm: 'salesforce', accessToken: 'sf-kill-push', instanceUrl: sandbox.url },
         // People as Contacts, so each must end on its account.
@@ -97,7 +102,11 @@ const CASES: PushKillCase[] = [
         ],
         batches: 15,
         pushed: () => ({
-          contacts: withId('Contact').map((c) => ({ localId: String(c.Apollo_Id__c), crmId: String(c.Id), accountCrmIds: c.AccountId ? [String(c.AccountId)] : [] })),
+          contacts: withId('Contact').map((c) => ({
+            localId: String(c.Apollo_Id__c),
+            crmId: String(c.Id),
+            accountCrmIds: c.AccountId ? [String(c.AccountId)] : [],
+          })),
           accounts: withId('Account').map((a) => ({ localId: String(a.Apollo_Id__c), crmId: String(a.Id) })),
         }),
         close: () => sandbox.close(),
@@ -107,7 +116,9 @@ const CASES: PushKillCase[] = [
 ];
 
 function sumRoutes(byRoute: Record<string, number>, route: RegExp): number {
-  return Object.entries(byRoute).filter(([k]) => route.test(k)).reduce((n, [, v]) => n + v, 0);
+  return Object.entries(byRoute)
+    .filter(([k]) => route.test(k))
+    .reduce((n, [, v]) => n + v, 0);
 }
 
 /** The workspace's own records, written before the CRM is connected: a bulk manual push sends them. */
@@ -144,7 +155,9 @@ for (const c of CASES) {
 
       // The worker owns the embedded database; SIGKILL hits PGlite too.
       stack.startWorker({ stdio: ['ignore', 'ignore', 'inherit'] });
-      const x = operate(await stack.startIntegration({ workspaceId: ws, crm: c.crm, connection: ws, syncUserId, plan: 'free' }));
+      const x = operate(
+        await stack.startIntegration({ workspaceId: ws, crm: c.crm, connection: ws, syncUserId, plan: 'free' }),
+      );
       await x.waitForPhase('syncing', 120_000);
       if (crm.settings) await x.updateSettings(crm.settings);
       const queued = await x.pushRecords({ objectKind: 'contact', all: true });
@@ -152,12 +165,24 @@ for (const c of CASES) {
 
       const peopleRoute = crm.killAt[crm.killAt.length - 1].route;
       for (const k of crm.killAt) {
-        await waitFor(`${k.calls} calls of ${k.route}`, () => crm.calls(k.route), (n) => n >= k.calls, 180_000);
+        await waitFor(
+          `${k.calls} calls of ${k.route}`,
+          () => crm.calls(k.route),
+          (n) => n >= k.calls,
+          180_000,
+        );
         await stack.killAndRestartWorker();
       }
       const peopleUpsertsAtLastKill = await crm.calls(peopleRoute);
-      const s = await x.waitForStatus('push drained', (st) => !st.push.pushing && st.push.due === 0 && st.push.deferred === 0 && st.push.lastBatchAt !== null, 300_000);
-      assert.ok(peopleUpsertsAtLastKill < crm.batches, `every kill landed mid-push (${peopleUpsertsAtLastKill} of ${crm.batches} people batches sent at the last)`);
+      const s = await x.waitForStatus(
+        'push drained',
+        (st) => !st.push.pushing && st.push.due === 0 && st.push.deferred === 0 && st.push.lastBatchAt !== null,
+        300_000,
+      );
+      assert.ok(
+        peopleUpsertsAtLastKill < crm.batches,
+        `every kill landed mid-push (${peopleUpsertsAtLastKill} of ${crm.batches} people batches sent at the last)`,
+      );
       await x.disconnect();
       await stack.stopWorker();
 
@@ -175,13 +200,30 @@ for (const c of CASES) {
         [ws],
       );
       const linkOf = new Map(rows.map((r) => [`${r.kind}:${r.local_id}`, r.crm_id]));
-      for (const a of pushed.accounts) assert.equal(linkOf.get(`account:${a.localId}`), a.crmId, 'each pushed account is linked to the record carrying its id');
-      for (const p of pushed.contacts) assert.equal(linkOf.get(`contact:${p.localId}`), p.crmId, 'each pushed contact is linked to the record carrying its id');
+      for (const a of pushed.accounts)
+        assert.equal(
+          linkOf.get(`account:${a.localId}`),
+          a.crmId,
+          'each pushed account is linked to the record carrying its id',
+        );
+      for (const p of pushed.contacts)
+        assert.equal(
+          linkOf.get(`contact:${p.localId}`),
+          p.crmId,
+          'each pushed contact is linked to the record carrying its id',
+        );
       const accountOf = new Map(
-        (await db.query<{ id: string; account_id: string }>('SELECT id, account_id FROM contacts WHERE workspace_id = $1 AND account_id IS NOT NULL', [ws])).rows.map((r) => [r.id, r.account_id]),
+        (
+          await db.query<{ id: string; account_id: string }>(
+            'SELECT id, account_id FROM contacts WHERE workspace_id = $1 AND account_id IS NOT NULL',
+            [ws],
+          )
+        ).rows.map((r) => [r.id, r.account_id]),
       );
       const crmAccountOf = new Map(pushed.accounts.map((a) => [a.localId, a.crmId]));
-      const misplaced = pushed.contacts.filter((p) => p.accountCrmIds.length !== 1 || p.accountCrmIds[0] !== crmAccountOf.get(accountOf.get(p.localId)!));
+      const misplaced = pushed.contacts.filter(
+        (p) => p.accountCrmIds.length !== 1 || p.accountCrmIds[0] !== crmAccountOf.get(accountOf.get(p.localId)!),
+      );
       assert.equal(misplaced.length, 0, `each person on its own account, once (${misplaced.length} not)`);
     });
   });

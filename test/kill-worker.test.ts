@@ -53,12 +53,21 @@ const CASES: KillCase[] = [
     async setup() {
       const sandbox = await startSalesforceSandbox();
       const admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, '00DKILL', 'sf-kill');
-      await admin.seed({ accounts: 300, contacts: 14_000, leads: 2_000, leadContactPairs: 20, convertedLeads: 10, users: 3 });
+      await admin.seed({
+        accounts: 300,
+        contacts: 14_000,
+        leads: 2_000,
+        leadContactPairs: 20,
+        convertedLeads: 10,
+        users: 3,
+      });
       // Salesforce pages are 2,000 records; slow each a little so kills land between them.
       await admin.setFaults({ latencyMs: 300 });
       const pages = async () => {
         const by = (await admin.stats()).byRoute;
-        return Object.entries(by).filter(([k]) => /GET \/services\/data\/vXX\/query/.test(k)).reduce((n, [, v]) => n + v, 0);
+        return Object.entries(by)
+          .filter(([k]) => /GET \/services\/data\/vXX\/query/.test(k))
+          .reduce((n, [, v]) => n + v, 0);
       };
       return {
         connection: { crm: 'salesforce', accessToken: 'sf-kill', instanceUrl: sandbox.url },
@@ -72,54 +81,68 @@ const CASES: KillCase[] = [
   },
 ];
 
-for (const kc of CASES) describe(`${kc.crm}: worker killed during the initial pull (real dev server)`, () => {
-  let stack: DevStack;
-  let crmSide: Awaited<ReturnType<KillCase['setup']>>;
-  let db: Db | undefined;
-  const ws = `kill-${kc.crm}`;
+for (const kc of CASES)
+  describe(`${kc.crm}: worker killed during the initial pull (real dev server)`, () => {
+    let stack: DevStack;
+    let crmSide: Awaited<ReturnType<KillCase['setup']>>;
+    let db: Db | undefined;
+    const ws = `kill-${kc.crm}`;
 
-  before(async () => {
-    stack = await DevStack.start({ name: ws });
-    crmSide = await kc.setup();
-    stack.closeWithStack(() => crmSide.close());
-    stack.writeConnections({ [ws]: crmSide.connection });
+    before(async () => {
+      stack = await DevStack.start({ name: ws });
+      crmSide = await kc.setup();
+      stack.closeWithStack(() => crmSide.close());
+      stack.writeConnections({ [ws]: crmSide.connection });
+    });
+    after(async () => {
+      await stack?.stop();
+    });
+
+    const count = async (sql: string) => Number((await db!.query<{ n: number }>(sql, [ws])).rows[0].n);
+
+    it('ends with exactly the CRM records, none twice', async () => {
+      const { syncUserId } = await stack.addWorkspace(ws, {
+        permissions: ['assign contact owner', 'assign account owner'],
+      });
+      // The worker owns the embedded database, as in the main job; SIGKILL hits PGlite too. Short
+      // chunks, so the kills land in different activity attempts.
+      stack.startWorker({ env: { PULL_CHUNK_BUDGET_MS: '400' }, stdio: ['ignore', 'ignore', 'inherit'] });
+      const x = operate(
+        await stack.startIntegration({ workspaceId: ws, crm: kc.crm, connection: ws, syncUserId, plan: 'free' }),
+      );
+
+      // The database belongs to the worker while it runs; progress is read from the CRM side.
+      const killedAt: number[] = [];
+      for (const threshold of crmSide.killAt) {
+        killedAt.push(await waitFor(`${threshold} pages`, crmSide.pagesServed, (n) => n >= threshold, 120_000));
+        await stack.killAndRestartWorker();
+      }
+      const s = await x.waitForPhase('syncing', 240_000);
+      const lastKill = killedAt[killedAt.length - 1];
+      assert.ok(
+        lastKill < (await crmSide.pagesServed()),
+        `every kill landed mid-pull (after ${killedAt.join(', ')} pages)`,
+      );
+      await x.disconnect();
+      await stack.stopWorker();
+      db = await stack.openDb();
+
+      const contactIds = await crmSide.contactIds();
+      assert.equal(await count('SELECT count(*)::int AS n FROM accounts WHERE workspace_id = $1'), crmSide.accounts);
+      const { rows } = await db.query<{ crm_id: string; crm_object: string }>(
+        "SELECT crm_id, crm_object FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact'",
+        [ws],
+      );
+      const linkedContacts = rows.filter((r) => r.crm_object !== 'Lead').map((r) => r.crm_id);
+      assert.deepEqual(new Set(linkedContacts), new Set(contactIds), 'every CRM contact linked');
+      assert.equal(linkedContacts.length, contactIds.length, 'none twice');
+      // One workspace contact per link: nothing half-written survived a kill.
+      assert.equal(await count('SELECT count(*)::int AS n FROM contacts WHERE workspace_id = $1'), rows.length);
+      // Pages were counted exactly once, too, and the status the operator sees says the same.
+      assert.equal(
+        await count("SELECT sum(created)::int AS n FROM pull_runs WHERE workspace_id = $1 AND kind = 'initial'"),
+        rows.length + crmSide.accounts,
+      );
+      assert.equal(s.lastPull?.created, rows.length + crmSide.accounts);
+    });
   });
-  after(async () => {
-    await stack?.stop();
-  });
-
-  const count = async (sql: string) => Number((await db!.query<{ n: number }>(sql, [ws])).rows[0].n);
-
-  it('ends with exactly the CRM records, none twice', async () => {
-    const { syncUserId } = await stack.addWorkspace(ws, { permissions: ['assign contact owner', 'assign account owner'] });
-    // The worker owns the embedded database, as in the main job; SIGKILL hits PGlite too. Short
-    // chunks, so the kills land in different activity attempts.
-    stack.startWorker({ env: { PULL_CHUNK_BUDGET_MS: '400' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const x = operate(await stack.startIntegration({ workspaceId: ws, crm: kc.crm, connection: ws, syncUserId, plan: 'free' }));
-
-    // The database belongs to the worker while it runs; progress is read from the CRM side.
-    const killedAt: number[] = [];
-    for (const threshold of crmSide.killAt) {
-      killedAt.push(await waitFor(`${threshold} pages`, crmSide.pagesServed, (n) => n >= threshold, 120_000));
-      await stack.killAndRestartWorker();
-    }
-    const s = await x.waitForPhase('syncing', 240_000);
-    const lastKill = killedAt[killedAt.length - 1];
-    assert.ok(lastKill < (await crmSide.pagesServed()), `every kill landed mid-pull (after ${killedAt.join(', ')} pages)`);
-    await x.disconnect();
-    await stack.stopWorker();
-    db = await stack.openDb();
-
-    const contactIds = await crmSide.contactIds();
-    assert.equal(await count("SELECT count(*)::int AS n FROM accounts WHERE workspace_id = $1"), crmSide.accounts);
-    const { rows } = await db.query<{ crm_id: string; crm_object: string }>("SELECT crm_id, crm_object FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact'", [ws]);
-    const linkedContacts = rows.filter((r) => r.crm_object !== 'Lead').map((r) => r.crm_id);
-    assert.deepEqual(new Set(linkedContacts), new Set(contactIds), 'every CRM contact linked');
-    assert.equal(linkedContacts.length, contactIds.length, 'none twice');
-    // One workspace contact per link: nothing half-written survived a kill.
-    assert.equal(await count("SELECT count(*)::int AS n FROM contacts WHERE workspace_id = $1"), rows.length);
-    // Pages were counted exactly once, too, and the status the operator sees says the same.
-    assert.equal(await count("SELECT sum(created)::int AS n FROM pull_runs WHERE workspace_id = $1 AND kind = 'initial'"), rows.length + crmSide.accounts);
-    assert.equal(s.lastPull?.created, rows.length + crmSide.accounts);
-  });
-});

@@ -26,7 +26,9 @@ describe('push through a 429 storm (time-skipping)', () => {
     let neighbour429s = 0;
     const neighbour = (async () => {
       while (!stop) {
-        const res = await fetch(`${h.sandbox.url}/crm/v3/objects/contacts?limit=1`, { headers: { authorization: `Bearer ${tenant.token}` } }).catch(() => undefined);
+        const res = await fetch(`${h.sandbox.url}/crm/v3/objects/contacts?limit=1`, {
+          headers: { authorization: `Bearer ${tenant.token}` },
+        }).catch(() => undefined);
         if (res?.status === 429) neighbour429s++;
         await new Promise((r) => setTimeout(r, 2_500));
       }
@@ -34,11 +36,20 @@ describe('push through a 429 storm (time-skipping)', () => {
 
     const t0 = Date.now();
     const accounts = [];
-    for (let i = 0; i < 10; i++) accounts.push(await x.write('accounts add', { name: `Storm ${i}`, domain: `storm-${i}.example` }));
+    for (let i = 0; i < 10; i++)
+      accounts.push(await x.write('accounts add', { name: `Storm ${i}`, domain: `storm-${i}.example` }));
     for (let i = 0; i < 150; i++) {
-      await x.write('contacts add', { email: `p${i}@storm-${i % 10}.example`, last_name: `P${i}`, account_id: accounts[i % 10].id });
+      await x.write('contacts add', {
+        email: `p${i}@storm-${i % 10}.example`,
+        last_name: `P${i}`,
+        account_id: accounts[i % 10].id,
+      });
     }
-    const s = await x.waitForStatus('push drained', (st) => !st.push.pushing && st.push.due === 0 && st.push.totals.linked >= 160, 300_000);
+    const s = await x.waitForStatus(
+      'push drained',
+      (st) => !st.push.pushing && st.push.due === 0 && st.push.totals.linked >= 160,
+      300_000,
+    );
     stop = true;
     await neighbour;
     const wallS = (Date.now() - t0) / 1000;
@@ -46,11 +57,21 @@ describe('push through a 429 storm (time-skipping)', () => {
     assert.equal(s.push.totals.rejected + s.push.totals.transient, 0, 'zero records failed');
     assert.deepEqual(await x.errorLog({ jobType: 'push' }), []);
     const portal = tenant.portal.portal;
-    assert.equal(portal.objects.contacts.filter((c) => c.properties.apollo_contact_id).length, 150, 'each contact once');
-    assert.equal(portal.objects.companies.filter((c) => c.properties.apollo_account_id).length, 10, 'each account once');
+    assert.equal(
+      portal.objects.contacts.filter((c) => c.properties.apollo_contact_id).length,
+      150,
+      'each contact once',
+    );
+    assert.equal(
+      portal.objects.companies.filter((c) => c.properties.apollo_account_id).length,
+      10,
+      'each account once',
+    );
     const after = await tenant.admin.stats();
     const pushed429s = after.throttled - before.throttled - neighbour429s;
-    t.diagnostic(`429s met by the push: ${pushed429s} (neighbour: ${neighbour429s}); CRM calls: ${after.requests - before.requests}; wall: ${wallS.toFixed(1)} s`);
+    t.diagnostic(
+      `429s met by the push: ${pushed429s} (neighbour: ${neighbour429s}); CRM calls: ${after.requests - before.requests}; wall: ${wallS.toFixed(1)} s`,
+    );
     assert.ok(pushed429s > 0, 'the storm did reach the push');
     await x.disconnect();
   });

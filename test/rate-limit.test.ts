@@ -9,16 +9,19 @@ import { newTenant, startHarness, type Harness } from './support/harness';
  */
 async function activityAttempts(client: Client, workflowId: string): Promise<{ type: string; attempt: number }[]> {
   const latest = await client.workflow.getHandle(workflowId).fetchHistory();
-  let runId: string | undefined = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
+  let runId: string | undefined =
+    latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
   const out: { type: string; attempt: number }[] = [];
   while (runId) {
     const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
     const scheduled = new Map<string, string>();
     runId = undefined;
     for (const e of events) {
-      if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      if (e.activityTaskScheduledEventAttributes)
+        scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
       const started = e.activityTaskStartedEventAttributes;
-      if (started) out.push({ type: scheduled.get(String(started.scheduledEventId)) ?? '?', attempt: started.attempt ?? 1 });
+      if (started)
+        out.push({ type: scheduled.get(String(started.scheduledEventId)) ?? '?', attempt: started.attempt ?? 1 });
       runId = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? runId;
     }
   }
@@ -36,7 +39,12 @@ describe('initial pull under a 100 requests / 10 s limit (time-skipping)', () =>
   });
 
   it('pulls 10,000 contacts with no failed activity', async (t) => {
-    const tenant = await newTenant(h, { contacts: 10_000, companies: 200, owners: 4, rateLimit: { tenSecondMax: 100 } });
+    const tenant = await newTenant(h, {
+      contacts: 10_000,
+      companies: 200,
+      owners: 4,
+      rateLimit: { tenSecondMax: 100 },
+    });
     const x = await h.integration(tenant, { plan: 'free' });
     const t0 = Date.now();
     const s = await x.waitForStatus('initial pull done', (st) => st.phase === 'syncing', 180_000);
@@ -53,11 +61,17 @@ describe('initial pull under a 100 requests / 10 s limit (time-skipping)', () =>
     const attempts = await activityAttempts(h.env.client, `${x.handle.workflowId}/pull-1`);
     const chunks = attempts.filter((a) => a.type === 'pullChunk').length;
     assert.ok(chunks >= 3, `the pull ran as several chunks (${chunks})`);
-    assert.deepEqual(attempts.filter((a) => a.attempt > 1), [], 'every activity succeeded on its first attempt');
+    assert.deepEqual(
+      attempts.filter((a) => a.attempt > 1),
+      [],
+      'every activity succeeded on its first attempt',
+    );
 
     const stats = await tenant.admin.stats();
     const calls = Object.values(stats.byRoute).reduce((n, c) => n + c, 0);
-    t.diagnostic(`429s met: ${stats.throttled}; CRM calls: ${calls}; pullChunk activities: ${chunks}; wall: ${wallS.toFixed(1)} s`);
+    t.diagnostic(
+      `429s met: ${stats.throttled}; CRM calls: ${calls}; pullChunk activities: ${chunks}; wall: ${wallS.toFixed(1)} s`,
+    );
     assert.equal(stats.throttled, 0, 'pacing kept the pull under the limit');
   });
 });

@@ -57,11 +57,20 @@ describe('credentials and owner changes (time-skipping)', () => {
   async function ownersTenant(permissions: string[]) {
     const t = await newTenant(h, { contacts: 6, companies: 2, owners: 3, permissions });
     for (const [i, owner] of ['70000', '70001'].entries()) {
-      await upsertUser(h.db, { id: `${t.workspaceId}-rep${i}`, workspaceId: t.workspaceId, email: `rep${i}@${t.workspaceId}.example`, name: `Rep ${i}` });
+      await upsertUser(h.db, {
+        id: `${t.workspaceId}-rep${i}`,
+        workspaceId: t.workspaceId,
+        email: `rep${i}@${t.workspaceId}.example`,
+        name: `Rep ${i}`,
+      });
       await linkCrmOwner(h.db, t.workspaceId, 'hubspot', owner, `${t.workspaceId}-rep${i}`);
     }
     // A contact owned by a linked owner, for the change.
-    const contact = await t.admin.create('contacts', { email: 'owned@example.com', firstname: 'Owen', hubspot_owner_id: '70000' });
+    const contact = await t.admin.create('contacts', {
+      email: 'owned@example.com',
+      firstname: 'Owen',
+      hubspot_owner_id: '70000',
+    });
     return { t, contactId: contact.id };
   }
 
@@ -76,13 +85,23 @@ describe('credentials and owner changes (time-skipping)', () => {
     await waitFor('owner applied', contact, (c) => c?.ownerUserId === `${t.workspaceId}-rep1`);
     const s = await x.waitForStatus('recurring pull recorded', (s) => s.lastPull?.kind === 'recurring');
     assert.equal(s.lastPull?.ownerChanges, 1);
-    assert.equal((await x.errorLog({ jobType: 'owner-sync' })).filter((e) => e.errorCode === 'OWNER_SYNC_PERMISSION').length, 0);
+    assert.equal(
+      (await x.errorLog({ jobType: 'owner-sync' })).filter((e) => e.errorCode === 'OWNER_SYNC_PERMISSION').length,
+      0,
+    );
 
     // An owner linked to no workspace user is logged, not guessed.
     await t.admin.update('contacts', contactId, { hubspot_owner_id: '70002' });
     await h.env.sleep('15m');
-    const unlinked = await waitFor('unlinked owner logged', () => x.errorLog(), (e) => e.some((r) => r.errorCode === 'OWNER_NOT_LINKED' && r.crmId === contactId));
-    assert.match(unlinked.find((r) => r.crmId === contactId)!.message, /CRM owner 70002 is linked to no workspace user/);
+    const unlinked = await waitFor(
+      'unlinked owner logged',
+      () => x.errorLog(),
+      (e) => e.some((r) => r.errorCode === 'OWNER_NOT_LINKED' && r.crmId === contactId),
+    );
+    assert.match(
+      unlinked.find((r) => r.crmId === contactId)!.message,
+      /CRM owner 70002 is linked to no workspace user/,
+    );
     assert.equal((await contact())?.ownerUserId, `${t.workspaceId}-rep1`);
     await x.disconnect();
   });
@@ -104,7 +123,9 @@ describe('credentials and owner changes (time-skipping)', () => {
     await x.pullNow();
     await waitFor('owner applied after pullNow', contact, (c) => c?.ownerUserId === `${t.workspaceId}-rep0`);
     // Accounts still need their own permission.
-    const accountEntries = (await x.errorLog({ jobType: 'owner-sync', limit: 1000 })).filter((e) => e.objectKind === 'account');
+    const accountEntries = (await x.errorLog({ jobType: 'owner-sync', limit: 1000 })).filter(
+      (e) => e.objectKind === 'account',
+    );
     assert.ok(accountEntries.some((e) => e.message.includes('"assign account owner"')));
     await x.disconnect();
   });

@@ -27,10 +27,20 @@ describe('Salesforce adapter', () => {
     const token = `sf-adapter-${++n}`;
     const admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, `00DADAPT${n}`, token);
     await admin.seed({ ...seed, users: 2, seed: n });
-    return { admin, adapter: new SalesforceAdapter(`adapter-test-${n}`, { accessToken: token, instanceUrl: sandbox.url }), token };
+    return {
+      admin,
+      adapter: new SalesforceAdapter(`adapter-test-${n}`, { accessToken: token, instanceUrl: sandbox.url }),
+      token,
+    };
   }
 
-  async function pullAll(adapter: SalesforceAdapter, stream: string, sinceMs: number | null, untilMs: number, onPage?: (page: number) => Promise<void>) {
+  async function pullAll(
+    adapter: SalesforceAdapter,
+    stream: string,
+    sinceMs: number | null,
+    untilMs: number,
+    onPage?: (page: number) => Promise<void>,
+  ) {
     const ids: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -84,12 +94,20 @@ describe('Salesforce adapter', () => {
 
   it('turns Salesforce errors into CrmError kinds without leaking the token', async () => {
     const bad = new SalesforceAdapter('bad', { accessToken: 'sf-secret-token-xyz', instanceUrl: sandbox.url });
-    const err = await bad.verify().then(() => assert.fail('expected an error'), (e: unknown) => e);
+    const err = await bad.verify().then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof CrmError);
     assert.equal(err.kind, 'auth');
     assert.doesNotMatch(err.message, /sf-secret-token-xyz/);
     const { adapter } = await org({ accounts: 1, contacts: 1, leads: 0 });
-    const invalid = await adapter.fetchPage({ stream: 'Contact', cursor: null, fields: ['NoSuchField__c'], sinceMs: null, untilMs: Date.now() }).then(() => assert.fail('expected an error'), (e: unknown) => e);
+    const invalid = await adapter
+      .fetchPage({ stream: 'Contact', cursor: null, fields: ['NoSuchField__c'], sinceMs: null, untilMs: Date.now() })
+      .then(
+        () => assert.fail('expected an error'),
+        (e: unknown) => e,
+      );
     assert.equal((invalid as CrmError).kind, 'invalid');
     assert.match((invalid as CrmError).message, /INVALID_FIELD/);
   });
@@ -103,7 +121,13 @@ describe('Salesforce adapter', () => {
     assert.equal(await adapter.countRecords('Lead'), 2);
     const { ids: leads } = await admin.ids('Lead');
     const conv = await admin.convertLead(leads[0]);
-    const page = await adapter.fetchPage({ stream: 'Lead', cursor: null, fields: ['Email'], sinceMs: null, untilMs: Date.now() + 1_000 });
+    const page = await adapter.fetchPage({
+      stream: 'Lead',
+      cursor: null,
+      fields: ['Email'],
+      sinceMs: null,
+      untilMs: Date.now() + 1_000,
+    });
     assert.equal(page.records.find((r) => r.crmId === leads[0])?.followsTo, conv.contactId);
     assert.equal(page.records.find((r) => r.crmId === leads[1])?.followsTo, null);
   });

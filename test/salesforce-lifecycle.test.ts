@@ -17,7 +17,9 @@ describe('salesforce lifecycle (time-skipping)', () => {
   const start = (t: SalesforceTenant) => h.integration(t, { plan: 'free' });
 
   it('pulls the contact, not the lead, for the same person; a converted lead follows to its contact', async () => {
-    const t = await newSalesforceTenant(h, { seed: { accounts: 5, contacts: 20, leads: 10, leadContactPairs: 5, convertedLeads: 3, duplicates: 2 } });
+    const t = await newSalesforceTenant(h, {
+      seed: { accounts: 5, contacts: 20, leads: 10, leadContactPairs: 5, convertedLeads: 3, duplicates: 2 },
+    });
     const x = await start(t);
     const contactOf = (crmId: string) => x.recordByCrmId('contact', crmId);
     const s = await x.waitForPhase('syncing');
@@ -25,7 +27,10 @@ describe('salesforce lifecycle (time-skipping)', () => {
     assert.equal(crmContacts, 25);
     // Every CRM contact, plus only the 10 leads that are nobody's contact.
     assert.equal((await x.counts()).contacts, crmContacts + 10);
-    const { rows: leadLinks } = await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM crm_links WHERE workspace_id = $1 AND crm_object = 'Lead'`, [t.workspaceId]);
+    const { rows: leadLinks } = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM crm_links WHERE workspace_id = $1 AND crm_object = 'Lead'`,
+      [t.workspaceId],
+    );
     assert.equal(Number(leadLinks[0].n), 10);
     const crmAccounts = (await t.admin.ids('Account')).count; // 5 + 3 from conversions
     assert.equal(s.lastPull?.seen, crmAccounts + crmContacts + 18, 'every account, contact and lead was seen');
@@ -44,9 +49,17 @@ describe('salesforce lifecycle (time-skipping)', () => {
     const held = (await contactOf(open[1]))!;
 
     await x.pullNow();
-    await waitFor('the converted lead followed', () => contactOf(conv.contactId), (c) => c?.id === before.id);
+    await waitFor(
+      'the converted lead followed',
+      () => contactOf(conv.contactId),
+      (c) => c?.id === before.id,
+    );
     assert.equal(await contactOf(open[0]), undefined, 'no record is linked to the converted lead any more');
-    const takenOver = await waitFor('the new contact took over', () => contactOf(String(newContact.Id)), (c) => !!c);
+    const takenOver = await waitFor(
+      'the new contact took over',
+      () => contactOf(String(newContact.Id)),
+      (c) => !!c,
+    );
     assert.equal(takenOver!.id, held.id, 'the same workspace record, now linked to the contact');
     assert.equal((await x.counts()).contacts, crmContacts + 10, 'nobody was added twice');
     await x.disconnect();
@@ -57,7 +70,10 @@ describe('salesforce lifecycle (time-skipping)', () => {
     await t.admin.revoke(t.token);
     const x = await start(t);
     const waiting = await x.waitForPhase('needsReauth');
-    assert.match(waiting.needsReauthReason!, /^Salesforce identity failed \(INVALID_SESSION_ID\): Session expired or invalid/);
+    assert.match(
+      waiting.needsReauthReason!,
+      /^Salesforce identity failed \(INVALID_SESSION_ID\): Session expired or invalid/,
+    );
     await h.env.sleep('2h');
     assert.equal((await x.status()).phase, 'needsReauth');
     assert.equal(h.salesforce.unauthorized, 1, 'one 401, no retries against the CRM');
@@ -83,9 +99,18 @@ describe('salesforce lifecycle (time-skipping)', () => {
       if (String(u.Username).startsWith('integration@')) continue;
       reps.push(id);
       // Reps of the workspace share the Salesforce users' emails, so the owners link on connect.
-      await upsertUser(h.db, { id: `${t.workspaceId}-rep${reps.length - 1}`, workspaceId: t.workspaceId, email: String(u.Email), name: String(u.Name) });
+      await upsertUser(h.db, {
+        id: `${t.workspaceId}-rep${reps.length - 1}`,
+        workspaceId: t.workspaceId,
+        email: String(u.Email),
+        name: String(u.Name),
+      });
     }
-    const contact = await t.admin.create('Contact', { LastName: 'Owned', Email: 'owned@example.com', OwnerId: reps[0] });
+    const contact = await t.admin.create('Contact', {
+      LastName: 'Owned',
+      Email: 'owned@example.com',
+      OwnerId: reps[0],
+    });
     return { t, reps, contactId: String(contact.Id) };
   }
 
@@ -108,8 +133,15 @@ describe('salesforce lifecycle (time-skipping)', () => {
     await x.waitForPhase('syncing');
     await t.admin.update('Contact', contactId, { OwnerId: reps[1] });
     await h.env.sleep('31m');
-    const entries = await waitFor('permission logged', () => x.errorLog({ jobType: 'owner-sync', limit: 1000 }), (e) => e.some((r) => r.crmId === contactId));
-    assert.match(entries.find((r) => r.crmId === contactId)!.message, new RegExp(`sync user ${t.syncUserId} lacks the "assign contact owner" permission`));
+    const entries = await waitFor(
+      'permission logged',
+      () => x.errorLog({ jobType: 'owner-sync', limit: 1000 }),
+      (e) => e.some((r) => r.crmId === contactId),
+    );
+    assert.match(
+      entries.find((r) => r.crmId === contactId)!.message,
+      new RegExp(`sync user ${t.syncUserId} lacks the "assign contact owner" permission`),
+    );
     assert.equal((await contact())?.ownerUserId, null);
     await setPermission(h.db, t.syncUserId, 'assign contact owner', true);
     await x.pullNow();
@@ -124,8 +156,14 @@ describe('salesforce lifecycle (time-skipping)', () => {
     await t.admin.setUsage(537);
     const x = await start(t);
     const paused = await x.waitForStatus('paused', (s) => s.pausedUntil !== null, 120_000);
-    assert.match(paused.pauseReason!, /daily API allowance nearly spent \(\d+ of 600 used; 10% is kept for other integrations\)/);
-    assert.ok(Date.parse(paused.pausedUntil!) - (await h.env.currentTimeMs()) > 50 * 60_000, 'it looks again in about an hour, not in a loop');
+    assert.match(
+      paused.pauseReason!,
+      /daily API allowance nearly spent \(\d+ of 600 used; 10% is kept for other integrations\)/,
+    );
+    assert.ok(
+      Date.parse(paused.pausedUntil!) - (await h.env.currentTimeMs()) > 50 * 60_000,
+      'it looks again in about an hour, not in a loop',
+    );
     const usage = await t.admin.usage();
     // 540 usable; past it, only calls already in flight and one /limits look per paused activity.
     assert.ok(usage.count <= 545, `the reserve of 60 was left nearly whole: ${usage.count} of 600 used`);
@@ -133,7 +171,11 @@ describe('salesforce lifecycle (time-skipping)', () => {
 
     // An hour on, the allowance has not renewed: it pauses again, having made one call to look.
     await h.env.sleep('61m');
-    const again = await x.waitForStatus('paused again', (s) => s.pausedUntil !== null && s.pausedUntil !== paused.pausedUntil, 60_000);
+    const again = await x.waitForStatus(
+      'paused again',
+      (s) => s.pausedUntil !== null && s.pausedUntil !== paused.pausedUntil,
+      60_000,
+    );
     const looked = (await t.admin.usage()).count - usage.count;
     assert.ok(looked >= 1 && looked <= 2, `one /limits look per paused activity, no loop (${looked} calls)`);
 

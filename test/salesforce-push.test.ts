@@ -20,12 +20,19 @@ describe('push to Salesforce (time-skipping)', () => {
   }
 
   const byEmail = (org: OrgIndex, type: 'Lead' | 'Contact', email: string) =>
-    org.org.records[type].filter((r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email.toLowerCase());
+    org.org.records[type].filter(
+      (r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email.toLowerCase(),
+    );
 
   it('creates new people as Leads with their company as text, and Contacts on the account once the setting says so', async () => {
     const x = await syncing();
     const acct = await x.write('accounts add', { name: 'Globex Push', domain: 'globex-push.example' });
-    const lead = await x.write('contacts add', { email: 'lena@globex-push.example', first_name: 'Lena', last_name: 'Lead', account_id: acct.id });
+    const lead = await x.write('contacts add', {
+      email: 'lena@globex-push.example',
+      first_name: 'Lena',
+      last_name: 'Lead',
+      account_id: acct.id,
+    });
     const orphan = await x.write('contacts add', { email: 'solo@nowhere.example', last_name: 'Solo' });
     await x.waitForPushDrained();
 
@@ -46,7 +53,11 @@ describe('push to Salesforce (time-skipping)', () => {
     assert.equal(e.field, 'Company');
 
     await x.updateSettings({ push: { createPeopleAs: 'Contact' } });
-    const c = await x.write('contacts add', { email: 'carl@globex-push.example', last_name: 'Contact', account_id: acct.id });
+    const c = await x.write('contacts add', {
+      email: 'carl@globex-push.example',
+      last_name: 'Contact',
+      account_id: acct.id,
+    });
     await x.waitForPushDrained();
     const [contact] = byEmail(x.tenant.org, 'Contact', 'carl@globex-push.example');
     assert.equal(contact.AccountId, account.Id);
@@ -76,7 +87,11 @@ describe('push to Salesforce (time-skipping)', () => {
   it('a guessed email is left out when the setting says so, the record still goes', async () => {
     const x = await syncing();
     await x.updateSettings({ push: { pushGuessedEmails: false, createPeopleAs: 'Contact' } });
-    const w = await x.write('contacts add', { email: 'guess@maybe.example', email_status: 'guessed', last_name: 'Guess' });
+    const w = await x.write('contacts add', {
+      email: 'guess@maybe.example',
+      email_status: 'guessed',
+      last_name: 'Guess',
+    });
     await x.waitForPushDrained();
     const l = await x.linkOf(w.id);
     const rec = x.tenant.org.getOf('Contact', l!.crmId)!;
@@ -87,12 +102,33 @@ describe('push to Salesforce (time-skipping)', () => {
   it('a restricted picklist value is rejected with the field; retry says it failed the same way', async () => {
     const x = await syncing();
     const settings = await x.settings();
-    await x.updateSettings({ fieldMapping: { contact: [...settings.fieldMapping.contact, { crmField: 'Status', localField: 'custom.lead_status', direction: 'push' }] } });
+    await x.updateSettings({
+      fieldMapping: {
+        contact: [
+          ...settings.fieldMapping.contact,
+          { crmField: 'Status', localField: 'custom.lead_status', direction: 'push' },
+        ],
+      },
+    });
     const acct = await x.write('accounts add', { name: 'Acme Picklist', domain: 'acme-picklist.example' });
-    const bad = await x.write('contacts add', { email: 'hot@lead.example', last_name: 'Hot', account_id: acct.id, custom: { lead_status: 'Hot' } });
-    const fine = await x.write('contacts add', { email: 'ok@lead.example', last_name: 'Ok', account_id: acct.id, custom: { lead_status: 'Working - Contacted' } });
+    const bad = await x.write('contacts add', {
+      email: 'hot@lead.example',
+      last_name: 'Hot',
+      account_id: acct.id,
+      custom: { lead_status: 'Hot' },
+    });
+    const fine = await x.write('contacts add', {
+      email: 'ok@lead.example',
+      last_name: 'Ok',
+      account_id: acct.id,
+      custom: { lead_status: 'Working - Contacted' },
+    });
     await x.waitForPushDrained();
-    assert.equal(byEmail(x.tenant.org, 'Lead', 'ok@lead.example')[0]?.Status, 'Working - Contacted', 'the good record of the batch went');
+    assert.equal(
+      byEmail(x.tenant.org, 'Lead', 'ok@lead.example')[0]?.Status,
+      'Working - Contacted',
+      'the good record of the batch went',
+    );
     assert.ok(await x.linkOf(fine.id));
     const [e] = await x.pushErrors();
     assert.equal(e.localId, bad.id);
@@ -104,7 +140,10 @@ describe('push to Salesforce (time-skipping)', () => {
     const again = (await x.pushErrors()).find((r) => r.localId === bad.id)!;
     assert.equal(again.attempts, 2);
     assert.equal(again.sameAsBefore, true);
-    assert.match(await refusal(x.updateSettings({ push: { createPeopleAs: 'Person' } } as never)), /^invalid settings: push\.createPeopleAs/);
+    assert.match(
+      await refusal(x.updateSettings({ push: { createPeopleAs: 'Person' } } as never)),
+      /^invalid settings: push\.createPeopleAs/,
+    );
   });
 
   it('a lost signal is caught by the sweep; a record that failed for a passing cause is retried on a later cycle', async () => {
@@ -113,7 +152,11 @@ describe('push to Salesforce (time-skipping)', () => {
     // Written without the nudge, as if the signal were lost: the 5-minute sweep finds it.
     const quiet = await addContact(h.db, x.workspaceId, { email: 'quiet@sweep.example', last_name: 'Quiet' });
     await h.env.sleep('6 minutes');
-    await waitFor('swept', () => x.linkOf(quiet.id), (l) => !!l);
+    await waitFor(
+      'swept',
+      () => x.linkOf(quiet.id),
+      (l) => !!l,
+    );
 
     // Every row locked: the record fails for a passing cause, stays due later, and is visible meanwhile.
     await x.tenant.admin.setFaults({ lockRate: 1 });
@@ -127,7 +170,11 @@ describe('push to Salesforce (time-skipping)', () => {
     // The first backoff is a minute of database time; then the next sweep pushes it.
     await new Promise((r) => setTimeout(r, 62_000));
     await h.env.sleep('6 minutes');
-    await waitFor('retried by itself', () => x.linkOf(locked.id), (l) => !!l);
+    await waitFor(
+      'retried by itself',
+      () => x.linkOf(locked.id),
+      (l) => !!l,
+    );
     assert.deepEqual(await x.pushErrors(), [], 'the error is resolved once the record went');
   });
 
@@ -141,17 +188,32 @@ describe('push to Salesforce (time-skipping)', () => {
     await x.waitForPushDrained();
     assert.equal(byEmail(x.tenant.org, 'Lead', 'src@source-co.example')[0].LeadSource, 'Apollo Outbound');
     // Lead Status is restricted: a value outside it is refused before anything is pushed.
-    assert.match(await refusal(set({ source: { field: 'Status', value: 'Apollo' } })), /^invalid settings: source value "Apollo" is not an allowed value of picklist Status \(allowed: Open - Not Contacted, /);
-    assert.match(await refusal(set({ source: { field: 'Apollo_Source__c' } })), /source field "Apollo_Source__c" does not exist on Lead/);
+    assert.match(
+      await refusal(set({ source: { field: 'Status', value: 'Apollo' } })),
+      /^invalid settings: source value "Apollo" is not an allowed value of picklist Status \(allowed: Open - Not Contacted, /,
+    );
+    assert.match(
+      await refusal(set({ source: { field: 'Apollo_Source__c' } })),
+      /source field "Apollo_Source__c" does not exist on Lead/,
+    );
     // The check follows createPeopleAs: Contacts have no Status field.
-    assert.match(await refusal(set({ createPeopleAs: 'Contact', source: { field: 'Status', value: 'Open - Not Contacted' } })), /source field "Status" does not exist on Contact/);
-    assert.deepEqual((await x.settings()).push.source, { field: 'LeadSource', value: 'Apollo Outbound' }, 'refused updates changed nothing');
+    assert.match(
+      await refusal(set({ createPeopleAs: 'Contact', source: { field: 'Status', value: 'Open - Not Contacted' } })),
+      /source field "Status" does not exist on Contact/,
+    );
+    assert.deepEqual(
+      (await x.settings()).push.source,
+      { field: 'LeadSource', value: 'Apollo Outbound' },
+      'refused updates changed nothing',
+    );
   });
 
-  it('an account takes the most recently modified of several with its domain; owners are the pusher\'s, else the sync user\'s', async () => {
+  it("an account takes the most recently modified of several with its domain; owners are the pusher's, else the sync user's", async () => {
     const x = await syncing();
     await x.updateSettings({ push: { createPeopleAs: 'Contact' } });
-    const [repOwner, syncOwner] = x.tenant.org.org.records.User.filter((u) => u.Id !== x.tenant.org.org.userId).map((u) => String(u.Id));
+    const [repOwner, syncOwner] = x.tenant.org.org.records.User.filter((u) => u.Id !== x.tenant.org.org.userId).map(
+      (u) => String(u.Id),
+    );
     const rep = `${x.workspaceId}-rep`;
     await upsertUser(h.db, { id: rep, workspaceId: x.workspaceId, email: `rep@${x.workspaceId}.example`, name: 'Rep' });
     await linkCrmOwner(h.db, x.workspaceId, 'salesforce', repOwner, rep);
@@ -160,22 +222,40 @@ describe('push to Salesforce (time-skipping)', () => {
     // modified one wins, though it is not the last created (ids would say otherwise).
     const now = Date.now();
     // Website is free text in Salesforce: the recent one is spelt as a URL.
-    const newer = x.tenant.org.create('Account', { Name: 'Twin (recent)', Website: 'https://www.twin-sf.example/' }, now - 60_000);
+    const newer = x.tenant.org.create(
+      'Account',
+      { Name: 'Twin (recent)', Website: 'https://www.twin-sf.example/' },
+      now - 60_000,
+    );
     x.tenant.org.create('Account', { Name: 'Twin (stale)', Website: 'twin-sf.example' }, now - 3_600_000);
 
     const acct = await x.write('accounts add', { name: 'Twin', domain: 'Twin-SF.example' });
-    const byRep = await x.write('contacts add', { email: 'rita@twin-sf.example', last_name: 'Rep', account_id: acct.id }, { userId: rep });
-    const byNobody = await x.write('contacts add', { email: 'sam@twin-sf.example', last_name: 'Sync', account_id: acct.id });
+    const byRep = await x.write(
+      'contacts add',
+      { email: 'rita@twin-sf.example', last_name: 'Rep', account_id: acct.id },
+      { userId: rep },
+    );
+    const byNobody = await x.write('contacts add', {
+      email: 'sam@twin-sf.example',
+      last_name: 'Sync',
+      account_id: acct.id,
+    });
     await x.waitForPushDrained();
 
     assert.deepEqual(await x.linkOf(acct.id), { crmId: String(newer.Id), crmObject: 'Account' });
-    assert.equal(x.tenant.org.org.records.Account.filter((a) => String(a.Website).includes('twin-sf.example')).length, 2, 'no third account');
+    assert.equal(
+      x.tenant.org.org.records.Account.filter((a) => String(a.Website).includes('twin-sf.example')).length,
+      2,
+      'no third account',
+    );
     const rita = x.tenant.org.getOf('Contact', (await x.linkOf(byRep.id))!.crmId)!;
     const sam = x.tenant.org.getOf('Contact', (await x.linkOf(byNobody.id))!.crmId)!;
     assert.equal(rita.AccountId, newer.Id);
     assert.equal(rita.OwnerId, repOwner, "the pushing user's linked owner");
     assert.equal(sam.OwnerId, syncOwner, "no pushing user: the sync user's owner");
-    const logged = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
+    const logged = h.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'account matched to an existing CRM account by domain' && l.localId === acct.id);
     assert.equal(logged?.crmId, String(newer.Id), 'the choice is recorded');
     assert.equal(logged?.candidates, 2);
   });
@@ -185,9 +265,17 @@ describe('push to Salesforce (time-skipping)', () => {
     // Other integrations have spent all but what the 10% reserve keeps back.
     await x.tenant.admin.setUsage(1_799);
     const acct = await x.write('accounts add', { name: 'Reserve Co', domain: 'reserve.example' });
-    const w = await x.write('contacts add', { email: 'late@reserve.example', last_name: 'Late', title: 'Waits', account_id: acct.id });
+    const w = await x.write('contacts add', {
+      email: 'late@reserve.example',
+      last_name: 'Late',
+      title: 'Waits',
+      account_id: acct.id,
+    });
     const paused = await x.waitForStatus('paused', (s) => s.pausedUntil !== null);
-    assert.match(paused.pauseReason!, /daily API allowance nearly spent \(\d+ of 2000 used; 10% is kept for other integrations\)/);
+    assert.match(
+      paused.pauseReason!,
+      /daily API allowance nearly spent \(\d+ of 2000 used; 10% is kept for other integrations\)/,
+    );
     assert.equal(paused.push.totals.rejected, 0, 'a pause is not a rejection');
     assert.equal(await x.linkOf(w.id), undefined);
     const stats = await x.tenant.admin.stats();
@@ -196,7 +284,11 @@ describe('push to Salesforce (time-skipping)', () => {
 
     await x.tenant.admin.setUsage(0);
     await h.env.sleep('61m');
-    await waitFor('pushed after the pause', () => x.linkOf(w.id), (l) => !!l);
+    await waitFor(
+      'pushed after the pause',
+      () => x.linkOf(w.id),
+      (l) => !!l,
+    );
     const done = await x.status();
     assert.equal(done.pausedUntil, null);
     assert.equal(done.push.totals.rejected, 0);
@@ -205,13 +297,40 @@ describe('push to Salesforce (time-skipping)', () => {
 
   it('conditions decide net-new people and accounts; a manual push overrides them and is refused when push is off', async () => {
     const x = await syncing();
-    await x.updateSettings({ push: { createPeopleAs: 'Contact', contacts: { conditions: { customField: { field: 'persona', value: 'buyer' } } }, accounts: { conditions: { stages: ['Customer'] } } } });
-    const customer = await x.write('accounts add', { name: 'Customer Co', domain: 'customer-co.example', stage: 'customer' });
-    const prospect = await x.write('accounts add', { name: 'Prospect Co', domain: 'prospect-co.example', stage: 'Prospect' });
+    await x.updateSettings({
+      push: {
+        createPeopleAs: 'Contact',
+        contacts: { conditions: { customField: { field: 'persona', value: 'buyer' } } },
+        accounts: { conditions: { stages: ['Customer'] } },
+      },
+    });
+    const customer = await x.write('accounts add', {
+      name: 'Customer Co',
+      domain: 'customer-co.example',
+      stage: 'customer',
+    });
+    const prospect = await x.write('accounts add', {
+      name: 'Prospect Co',
+      domain: 'prospect-co.example',
+      stage: 'Prospect',
+    });
     // A contact's account goes with it, whatever the account conditions say.
-    const buyersCo = await x.write('accounts add', { name: 'Buyers Co', domain: 'buyers-co.example', stage: 'Prospect' });
-    const buyer = await x.write('contacts add', { email: 'buyer@buyers-co.example', last_name: 'Buyer', account_id: buyersCo.id, custom: { persona: 'buyer' } });
-    const user = await x.write('contacts add', { email: 'user@customer-co.example', last_name: 'User', custom: { persona: 'user' } });
+    const buyersCo = await x.write('accounts add', {
+      name: 'Buyers Co',
+      domain: 'buyers-co.example',
+      stage: 'Prospect',
+    });
+    const buyer = await x.write('contacts add', {
+      email: 'buyer@buyers-co.example',
+      last_name: 'Buyer',
+      account_id: buyersCo.id,
+      custom: { persona: 'buyer' },
+    });
+    const user = await x.write('contacts add', {
+      email: 'user@customer-co.example',
+      last_name: 'User',
+      custom: { persona: 'user' },
+    });
     await x.waitForPushDrained();
     assert.ok(await x.linkOf(customer.id), 'an account in a listed stage goes');
     assert.equal(await x.linkOf(prospect.id), undefined, 'an account in another stage stays');
@@ -227,13 +346,18 @@ describe('push to Salesforce (time-skipping)', () => {
     assert.ok(await x.linkOf(prospect.id), 'manual push overrides the account conditions');
 
     await x.updateSettings({ push: { contacts: { enabled: false } } });
-    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', ids: [user.id] })), /^manual push is refused: contact push is disabled in the sync settings$/);
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'contact', ids: [user.id] })),
+      /^manual push is refused: contact push is disabled in the sync settings$/,
+    );
     assert.deepEqual(await x.pushErrors(), []);
   });
 
   it('a large manual push runs in the background with progress in status; a revoked token waits for reauthorisation', async () => {
     const x = await syncing();
-    await x.updateSettings({ push: { createPeopleAs: 'Contact', contacts: { enabled: true, conditions: { stages: ['never'] } } } });
+    await x.updateSettings({
+      push: { createPeopleAs: 'Contact', contacts: { enabled: true, conditions: { stages: ['never'] } } },
+    });
     // 1,000 contacts the conditions keep out: only a manual push sends them, in five batches.
     await h.db.query(
       `INSERT INTO contacts (id, workspace_id, email, last_name) SELECT gen_random_uuid(), $1, 'bulk' || n || '@bulk.example', 'Bulk ' || n FROM generate_series(1, 1000) n`,
@@ -245,18 +369,33 @@ describe('push to Salesforce (time-skipping)', () => {
     const midway = await x.waitForStatus('progress', (s) => s.push.totals.linked > 0 && s.push.due > 0);
     assert.ok(midway.push.totals.linked < 1000);
     await x.waitForStatus('bulk pushed', (s) => s.push.due === 0 && s.push.totals.linked >= 1000, 120_000);
-    assert.equal(x.tenant.org.org.records.Contact.filter((c) => String(c.Email ?? '').endsWith('@bulk.example')).length, 1000);
+    assert.equal(
+      x.tenant.org.org.records.Contact.filter((c) => String(c.Email ?? '').endsWith('@bulk.example')).length,
+      1000,
+    );
     await x.tenant.admin.setFaults({ latencyMs: 0 });
 
     await x.tenant.admin.revoke(x.tenant.token);
-    const bulk1 = (await h.db.query<{ id: string }>(`SELECT id FROM contacts WHERE workspace_id = $1 AND email = 'bulk1@bulk.example'`, [x.workspaceId])).rows[0].id;
+    const bulk1 = (
+      await h.db.query<{ id: string }>(
+        `SELECT id FROM contacts WHERE workspace_id = $1 AND email = 'bulk1@bulk.example'`,
+        [x.workspaceId],
+      )
+    ).rows[0].id;
     const w = await x.write('contacts update', { title: 'After revoke' }, { id: bulk1 });
     const waiting = await x.waitForPhase('needsReauth');
     assert.match(waiting.needsReauthReason!, /INVALID_SESSION_ID/);
-    assert.match(await refusal(x.pushRecords({ objectKind: 'contact', all: true })), /^manual push needs a connected CRM \(phase needsReauth/);
+    assert.match(
+      await refusal(x.pushRecords({ objectKind: 'contact', all: true })),
+      /^manual push needs a connected CRM \(phase needsReauth/,
+    );
     const fresh = await x.rotateToken();
     await x.reauthorize();
-    await waitFor('pushed after reauthorize', async () => x.tenant.org.getOf('Contact', (await x.linkOf(w.id))!.crmId)?.Title, (t) => t === 'After revoke');
+    await waitFor(
+      'pushed after reauthorize',
+      async () => x.tenant.org.getOf('Contact', (await x.linkOf(w.id))!.crmId)?.Title,
+      (t) => t === 'After revoke',
+    );
     const history = JSON.stringify(await x.handle.fetchHistory());
     assert.ok(!history.includes(x.tenant.token) && !history.includes(fresh), 'no token in history');
   });

@@ -14,12 +14,24 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
   before(async () => {
     sandbox = await startSalesforceSandbox();
     admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, '00DFIDELITY', token);
-    await admin.seed({ accounts: 50, contacts: 4_500, leads: 300, users: 3, leadContactPairs: 5, convertedLeads: 4, seed: 11 });
+    await admin.seed({
+      accounts: 50,
+      contacts: 4_500,
+      leads: 300,
+      users: 3,
+      leadContactPairs: 5,
+      convertedLeads: 4,
+      seed: 11,
+    });
     conn = new Connection({ instanceUrl: sandbox.url, accessToken: token, version: '62.0' });
   });
   after(() => sandbox?.close());
 
-  const errorOf = async (p: PromiseLike<unknown>) => Promise.resolve(p).then(() => assert.fail('expected an error'), (e: { name: string; errorCode?: string; message: string }) => e);
+  const errorOf = async (p: PromiseLike<unknown>) =>
+    Promise.resolve(p).then(
+      () => assert.fail('expected an error'),
+      (e: { name: string; errorCode?: string; message: string }) => e,
+    );
 
   it('pages a query 2,000 records at a time through nextRecordsUrl and queryMore', async () => {
     const first = await conn.query<{ Id: string; Email: string }>('SELECT Id, Email FROM Contact ORDER BY Id');
@@ -40,13 +52,21 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
   });
 
   it('evaluates WHERE with datetimes, AND/OR, IN, LIKE, ORDER BY and LIMIT; COUNT()', async () => {
-    const all = (await conn.query<{ Id: string; SystemModstamp: string; Status: string }>('SELECT Id, SystemModstamp, Status FROM Lead ORDER BY SystemModstamp, Id')).records;
+    const all = (
+      await conn.query<{ Id: string; SystemModstamp: string; Status: string }>(
+        'SELECT Id, SystemModstamp, Status FROM Lead ORDER BY SystemModstamp, Id',
+      )
+    ).records;
     assert.match(all[0].SystemModstamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/);
     const mid = all[150].SystemModstamp;
-    const after = await conn.query<{ Id: string; SystemModstamp: string }>(`SELECT Id, SystemModstamp FROM Lead WHERE SystemModstamp > ${mid} ORDER BY SystemModstamp DESC LIMIT 5`);
+    const after = await conn.query<{ Id: string; SystemModstamp: string }>(
+      `SELECT Id, SystemModstamp FROM Lead WHERE SystemModstamp > ${mid} ORDER BY SystemModstamp DESC LIMIT 5`,
+    );
     assert.equal(after.records.length, Math.min(5, all.filter((l) => l.SystemModstamp > mid).length));
     for (const r of after.records) assert.ok(r.SystemModstamp > mid);
-    const statuses = await conn.query<{ Status: string }>("SELECT Status FROM Lead WHERE (Status = 'working - contacted' OR Status IN ('Closed - Converted')) AND IsConverted = true");
+    const statuses = await conn.query<{ Status: string }>(
+      "SELECT Status FROM Lead WHERE (Status = 'working - contacted' OR Status IN ('Closed - Converted')) AND IsConverted = true",
+    );
     // Only converted leads are IsConverted; equality on text ignores case.
     assert.equal(statuses.totalSize, 4);
     const like = await conn.query("SELECT Id FROM Lead WHERE Company LIKE 'Converted Co%'");
@@ -74,8 +94,14 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
     await admin.merge('Contact', a.Id, [b.Id]);
     const live = await conn.query(`SELECT Id FROM Contact WHERE Id = '${b.Id}'`);
     assert.equal(live.totalSize, 0);
-    const all = await conn.query<{ Id: string; IsDeleted: boolean; MasterRecordId: string }>(`SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '${b.Id}'`, { scanAll: true });
-    assert.deepEqual(all.records.map((r) => [r.IsDeleted, r.MasterRecordId]), [[true, a.Id]]);
+    const all = await conn.query<{ Id: string; IsDeleted: boolean; MasterRecordId: string }>(
+      `SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '${b.Id}'`,
+      { scanAll: true },
+    );
+    assert.deepEqual(
+      all.records.map((r) => [r.IsDeleted, r.MasterRecordId]),
+      [[true, a.Id]],
+    );
     const start = new Date(Date.now() - 60_000);
     // getDeleted covers whole seconds up to now: the merge shows once its second has passed.
     await new Promise((r) => setTimeout(r, 1_100));
@@ -97,14 +123,22 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
   });
 
   it('creates, updates and upserts through sObject Collections with per-record results', async () => {
-    const created = await conn.sobject('Lead').create([
-      { LastName: 'Good', Company: 'Acme', Email: 'good@acme.example' },
-      { LastName: 'Bad', Company: 'Acme', Status: 'Nonsense' },
-      { LastName: 'NoCompany' },
-    ], { allOrNone: false });
+    const created = await conn
+      .sobject('Lead')
+      .create(
+        [
+          { LastName: 'Good', Company: 'Acme', Email: 'good@acme.example' },
+          { LastName: 'Bad', Company: 'Acme', Status: 'Nonsense' },
+          { LastName: 'NoCompany' },
+        ],
+        { allOrNone: false },
+      );
     assert.equal(created[0].success, true);
     assert.match(String(created[0].id), /^00Q/);
-    const bad = created[1] as unknown as { success: false; errors: { statusCode: string; message: string; fields: string[] }[] };
+    const bad = created[1] as unknown as {
+      success: false;
+      errors: { statusCode: string; message: string; fields: string[] }[];
+    };
     assert.equal(bad.success, false);
     assert.equal(bad.errors[0].statusCode, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
     assert.deepEqual(bad.errors[0].fields, ['Status']);
@@ -115,24 +149,44 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
     assert.equal(updated[0].success, true);
     assert.equal((await admin.get('Lead', created[0].id!)).Title, 'CTO');
 
-    const upserted = await conn.sobject('Contact').upsert([{ Apollo_Id__c: 'ap-1', LastName: 'Upserted' }], 'Apollo_Id__c');
+    const upserted = await conn
+      .sobject('Contact')
+      .upsert([{ Apollo_Id__c: 'ap-1', LastName: 'Upserted' }], 'Apollo_Id__c');
     assert.equal((upserted[0] as { created?: boolean }).created, true);
-    const again = await conn.sobject('Contact').upsert([{ Apollo_Id__c: 'ap-1', LastName: 'Upserted Again' }], 'Apollo_Id__c');
+    const again = await conn
+      .sobject('Contact')
+      .upsert([{ Apollo_Id__c: 'ap-1', LastName: 'Upserted Again' }], 'Apollo_Id__c');
     assert.equal((again[0] as { created?: boolean }).created, false);
 
-    const tooMany = await errorOf(conn.sobject('Lead').create(Array.from({ length: 201 }, (_, i) => ({ LastName: `L${i}`, Company: 'C' })), { allOrNone: false }));
+    const tooMany = await errorOf(
+      conn.sobject('Lead').create(
+        Array.from({ length: 201 }, (_, i) => ({ LastName: `L${i}`, Company: 'C' })),
+        { allOrNone: false },
+      ),
+    );
     assert.equal(tooMany.name, 'EXCEEDED_ID_LIMIT');
   });
 
   it('refuses to update a converted lead and reports duplicates when the rule is on', async () => {
-    const converted = (await conn.query<{ Id: string; ConvertedContactId: string }>('SELECT Id, ConvertedContactId FROM Lead WHERE IsConverted = true LIMIT 1')).records[0];
+    const converted = (
+      await conn.query<{ Id: string; ConvertedContactId: string }>(
+        'SELECT Id, ConvertedContactId FROM Lead WHERE IsConverted = true LIMIT 1',
+      )
+    ).records[0];
     assert.match(converted.ConvertedContactId, /^003/);
     const r = await conn.sobject('Lead').update([{ Id: converted.Id, Title: 'x' }], { allOrNone: false });
-    assert.equal((r[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode, 'CANNOT_UPDATE_CONVERTED_LEAD');
+    assert.equal(
+      (r[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode,
+      'CANNOT_UPDATE_CONVERTED_LEAD',
+    );
     await admin.setLimits({ duplicateRule: true });
-    const email = (await conn.query<{ Email: string }>('SELECT Email FROM Contact WHERE Email != null LIMIT 1')).records[0].Email;
+    const email = (await conn.query<{ Email: string }>('SELECT Email FROM Contact WHERE Email != null LIMIT 1'))
+      .records[0].Email;
     const dup = await conn.sobject('Contact').create([{ LastName: 'Dup', Email: email }], { allOrNone: false });
-    assert.equal((dup[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode, 'DUPLICATES_DETECTED');
+    assert.equal(
+      (dup[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode,
+      'DUPLICATES_DETECTED',
+    );
     await admin.setLimits({ duplicateRule: false });
   });
 
@@ -184,7 +238,10 @@ describe('Salesforce sandbox fidelity (jsforce)', () => {
     assert.ok((await admin.stats()).serverErrors > before, 'SERVER_UNAVAILABLE was answered meanwhile');
     await admin.setFaults({ outageUntil: 0, lockRate: 1 });
     const locked = await conn.sobject('Lead').create([{ LastName: 'L', Company: 'C' }], { allOrNone: false });
-    assert.equal((locked[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
+    assert.equal(
+      (locked[0] as unknown as { errors: { statusCode: string }[] }).errors[0].statusCode,
+      'UNABLE_TO_LOCK_ROW',
+    );
     await admin.setFaults({ lockRate: 0 });
     await admin.revoke(token);
     assert.equal((await errorOf(conn.query('SELECT Id FROM Lead LIMIT 1'))).name, 'INVALID_SESSION_ID');

@@ -21,7 +21,13 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
     before(async () => {
       db = await open();
       await ensureWorkspace(db, 'w1', 'paid');
-      await upsertUser(db, { id: 'sync', workspaceId: 'w1', email: 'sync@w1.example', name: 'Sync', permissions: ['assign contact owner'] });
+      await upsertUser(db, {
+        id: 'sync',
+        workspaceId: 'w1',
+        email: 'sync@w1.example',
+        name: 'Sync',
+        permissions: ['assign contact owner'],
+      });
       await upsertUser(db, { id: 'rep', workspaceId: 'w1', email: 'rep@w1.example', name: 'Rep' });
       await linkCrmOwner(db, 'w1', 'hubspot', 'o1', 'rep');
     });
@@ -31,31 +37,86 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
     });
 
     const rec = (crmId: string, email: string, extra: Partial<PulledRecord> = {}): PulledRecord => ({
-      crmId, crmObject: 'contacts', columns: { email, first_name: 'A' }, custom: { src: 'x' }, crmOwnerId: null, parentCrmId: null, modifiedAt: 't1', ...extra,
+      crmId,
+      crmObject: 'contacts',
+      columns: { email, first_name: 'A' },
+      custom: { src: 'x' },
+      crmOwnerId: null,
+      parentCrmId: null,
+      modifiedAt: 't1',
+      ...extra,
     });
 
     it('migrates idempotently', async () => {
       await migrate(db); // openDb already migrated: a second run must change nothing
-      const { rows } = await db.query<{ n: number; v: number }>('SELECT count(*)::int AS n, max(version)::int AS v FROM schema_migrations');
+      const { rows } = await db.query<{ n: number; v: number }>(
+        'SELECT count(*)::int AS n, max(version)::int AS v FROM schema_migrations',
+      );
       assert.deepEqual(rows[0], { n: SCHEMA_VERSION, v: SCHEMA_VERSION });
     });
 
     it('opens a pull run once per run key; incremental runs start at the stream cursor', async () => {
-      const a = await beginPullRun(db, { runKey: 'k1', workspaceId: 'w1', crm: 'hubspot', kind: 'initial', objectKind: 'contact', stream: 'contacts', nowMs: 1_000_000 });
-      const again = await beginPullRun(db, { runKey: 'k1', workspaceId: 'w1', crm: 'hubspot', kind: 'initial', objectKind: 'contact', stream: 'contacts', nowMs: 2_000_000 });
+      const a = await beginPullRun(db, {
+        runKey: 'k1',
+        workspaceId: 'w1',
+        crm: 'hubspot',
+        kind: 'initial',
+        objectKind: 'contact',
+        stream: 'contacts',
+        nowMs: 1_000_000,
+      });
+      const again = await beginPullRun(db, {
+        runKey: 'k1',
+        workspaceId: 'w1',
+        crm: 'hubspot',
+        kind: 'initial',
+        objectKind: 'contact',
+        stream: 'contacts',
+        nowMs: 2_000_000,
+      });
       assert.equal(a.id, again.id);
       assert.equal(again.untilMs, 1_000_000);
       assert.equal(a.sinceMs, null, 'full pull');
 
-      const p1 = await applyPullPage(db, { runId: a.id, expectedCursor: null, records: [rec('1', 'a@x.com'), rec('2', 'B@x.com', { crmOwnerId: 'o1' })], nextCursor: 'c1', syncUserId: 'sync' });
+      const p1 = await applyPullPage(db, {
+        runId: a.id,
+        expectedCursor: null,
+        records: [rec('1', 'a@x.com'), rec('2', 'B@x.com', { crmOwnerId: 'o1' })],
+        nextCursor: 'c1',
+        syncUserId: 'sync',
+      });
       assert.deepEqual(p1, { seen: 2, created: 2, updated: 0, ownerChanges: 0, errors: 0 });
-      assert.equal(await applyPullPage(db, { runId: a.id, expectedCursor: null, records: [rec('1', 'a@x.com')], nextCursor: 'c1', syncUserId: 'sync' }), 'stale', 'a page applied twice is refused');
-      const p2 = await applyPullPage(db, { runId: a.id, expectedCursor: 'c1', records: [rec('3', 'b@X.com'), rec('1', 'a2@x.com', { modifiedAt: 't2' })], nextCursor: null, syncUserId: 'sync' });
+      assert.equal(
+        await applyPullPage(db, {
+          runId: a.id,
+          expectedCursor: null,
+          records: [rec('1', 'a@x.com')],
+          nextCursor: 'c1',
+          syncUserId: 'sync',
+        }),
+        'stale',
+        'a page applied twice is refused',
+      );
+      const p2 = await applyPullPage(db, {
+        runId: a.id,
+        expectedCursor: 'c1',
+        records: [rec('3', 'b@X.com'), rec('1', 'a2@x.com', { modifiedAt: 't2' })],
+        nextCursor: null,
+        syncUserId: 'sync',
+      });
       assert.deepEqual(p2, { seen: 2, created: 1, updated: 1, ownerChanges: 0, errors: 0 });
       const run = await getPullRun(db, a.id);
       assert.deepEqual([run.done, run.pages, run.seen, run.created, run.updated], [true, 2, 4, 3, 1]);
 
-      const inc = await beginPullRun(db, { runKey: 'k2', workspaceId: 'w1', crm: 'hubspot', kind: 'recurring', objectKind: 'contact', stream: 'contacts', nowMs: 3_000_000 });
+      const inc = await beginPullRun(db, {
+        runKey: 'k2',
+        workspaceId: 'w1',
+        crm: 'hubspot',
+        kind: 'recurring',
+        objectKind: 'contact',
+        stream: 'contacts',
+        nowMs: 3_000_000,
+      });
       assert.equal(inc.sinceMs, 1_000_000 - CURSOR_OVERLAP_MS);
     });
 
@@ -69,10 +130,48 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
       assert.equal((await findByCrmId(db, 'w1', 'hubspot', 'contact', '1'))?.fields.potential_duplicate, false);
 
       // A contact arrives before its account; the link is made when the account lands.
-      const acc = await beginPullRun(db, { runKey: 'k3', workspaceId: 'w1', crm: 'hubspot', kind: 'manual', objectKind: 'contact', stream: 'contacts', nowMs: 1 });
-      await applyPullPage(db, { runId: acc.id, expectedCursor: null, records: [rec('4', 'c@x.com', { parentCrmId: '900' })], nextCursor: null, syncUserId: 'sync' });
-      const accRun = await beginPullRun(db, { runKey: 'k4', workspaceId: 'w1', crm: 'hubspot', kind: 'manual', objectKind: 'account', stream: 'companies', nowMs: 1 });
-      await applyPullPage(db, { runId: accRun.id, expectedCursor: null, records: [{ crmId: '900', crmObject: 'companies', columns: { name: 'Acme', domain: 'acme.com' }, custom: {}, crmOwnerId: 'o1', parentCrmId: null, modifiedAt: 't' }], nextCursor: null, syncUserId: 'sync' });
+      const acc = await beginPullRun(db, {
+        runKey: 'k3',
+        workspaceId: 'w1',
+        crm: 'hubspot',
+        kind: 'manual',
+        objectKind: 'contact',
+        stream: 'contacts',
+        nowMs: 1,
+      });
+      await applyPullPage(db, {
+        runId: acc.id,
+        expectedCursor: null,
+        records: [rec('4', 'c@x.com', { parentCrmId: '900' })],
+        nextCursor: null,
+        syncUserId: 'sync',
+      });
+      const accRun = await beginPullRun(db, {
+        runKey: 'k4',
+        workspaceId: 'w1',
+        crm: 'hubspot',
+        kind: 'manual',
+        objectKind: 'account',
+        stream: 'companies',
+        nowMs: 1,
+      });
+      await applyPullPage(db, {
+        runId: accRun.id,
+        expectedCursor: null,
+        records: [
+          {
+            crmId: '900',
+            crmObject: 'companies',
+            columns: { name: 'Acme', domain: 'acme.com' },
+            custom: {},
+            crmOwnerId: 'o1',
+            parentCrmId: null,
+            modifiedAt: 't',
+          },
+        ],
+        nextCursor: null,
+        syncUserId: 'sync',
+      });
       const account = await findByCrmId(db, 'w1', 'hubspot', 'account', '900');
       assert.equal((await findByCrmId(db, 'w1', 'hubspot', 'contact', '4'))?.fields.account_id, account?.id);
       assert.equal(account?.ownerUserId, null, 'no "assign account owner" permission');
@@ -91,9 +190,11 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
 
     it("puts each due contact in its account's lane, so two lanes never push the same account", async () => {
       await ensureWorkspace(db, 'lanes', 'paid');
-      const accounts = (await db.query<{ id: string }>(
-        `INSERT INTO accounts (id, workspace_id, name) SELECT gen_random_uuid(), 'lanes', 'A' || n FROM generate_series(1, 12) n RETURNING id`,
-      )).rows.map((r) => r.id);
+      const accounts = (
+        await db.query<{ id: string }>(
+          `INSERT INTO accounts (id, workspace_id, name) SELECT gen_random_uuid(), 'lanes', 'A' || n FROM generate_series(1, 12) n RETURNING id`,
+        )
+      ).rows.map((r) => r.id);
       // 10 contacts per account, and 20 with no account.
       await db.query(
         `INSERT INTO contacts (id, workspace_id, last_name, account_id)
@@ -113,8 +214,11 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
         }
       }
       assert.equal(laneOf.size, 152, 'every due row is in some lane');
-      const { rows } = await db.query<{ id: string; account_id: string }>(`SELECT id, account_id FROM contacts WHERE workspace_id = 'lanes' AND account_id IS NOT NULL`);
-      for (const c of rows) assert.equal(laneOf.get(c.id), laneOf.get(c.account_id), "a contact shares its account's lane");
+      const { rows } = await db.query<{ id: string; account_id: string }>(
+        `SELECT id, account_id FROM contacts WHERE workspace_id = 'lanes' AND account_id IS NOT NULL`,
+      );
+      for (const c of rows)
+        assert.equal(laneOf.get(c.id), laneOf.get(c.account_id), "a contact shares its account's lane");
       assert.ok(new Set(laneOf.values()).size > 1, 'the rows spread over lanes');
     });
   });
@@ -124,14 +228,18 @@ storeSuite('PGlite', () => openDb());
 
 describe('planner statistics on PGlite (no autovacuum)', () => {
   const reltuples = async (db: Db, table: string) =>
-    Number((await db.query<{ n: number }>('SELECT reltuples::int AS n FROM pg_class WHERE relname = $1', [table])).rows[0].n);
+    Number(
+      (await db.query<{ n: number }>('SELECT reltuples::int AS n FROM pg_class WHERE relname = $1', [table])).rows[0].n,
+    );
 
   it('analyzes at open, then the tables that grew', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crm-sync-stats-'));
     try {
       let db = await openDb({ dataDir: dir });
       await ensureWorkspace(db, 'big', 'paid');
-      await db.query(`INSERT INTO contacts (id, workspace_id, email) SELECT gen_random_uuid(), 'big', 'p' || n || '@x.example' FROM generate_series(1, 5000) AS n`);
+      await db.query(
+        `INSERT INTO contacts (id, workspace_id, email) SELECT gen_random_uuid(), 'big', 'p' || n || '@x.example' FROM generate_series(1, 5000) AS n`,
+      );
       assert.ok((await reltuples(db, 'contacts')) < 1000, 'nothing has analyzed the new rows yet');
       await db.close();
 
@@ -140,7 +248,12 @@ describe('planner statistics on PGlite (no autovacuum)', () => {
       const ticking = keepStatistics(db, 50);
       await db.query(`INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id)
         SELECT workspace_id, 'hubspot', 'contact', 'contacts', 'c' || id, id FROM contacts`);
-      await waitFor('links analyzed', () => reltuples(db, 'crm_links'), (n) => n > 4000, 5_000);
+      await waitFor(
+        'links analyzed',
+        () => reltuples(db, 'crm_links'),
+        (n) => n > 4000,
+        5_000,
+      );
       await ticking.stop();
       await db.close();
     } finally {

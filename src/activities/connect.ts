@@ -13,19 +13,27 @@ export interface ConnectResult {
 
 /** Verifies the credentials behind the connection name and records who the sync user is. */
 export function connectActivity(deps: ActivityDeps) {
-  return async function connect(input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>): Promise<ConnectResult> {
+  return async function connect(
+    input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>,
+  ): Promise<ConnectResult> {
     return asActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const { crmAccountId } = await crm.verify();
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {
-        throw ApplicationFailure.nonRetryable(`sync user ${input.syncUserId} is not a user of workspace ${input.workspaceId}`, FAILURE_TYPE.SyncUserUnknown);
+        throw ApplicationFailure.nonRetryable(
+          `sync user ${input.syncUserId} is not a user of workspace ${input.workspaceId}`,
+          FAILURE_TYPE.SyncUserUnknown,
+        );
       }
       await recordConnection(deps.db, { ...input, crmAccountId });
       const owners = await crm.listOwners();
       const { linkedByEmail } = await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
-      deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, crmAccountId, owners: owners.length }, 'CRM connection verified');
+      deps.logger.info(
+        { workspaceId: input.workspaceId, crm: input.crm, crmAccountId, owners: owners.length },
+        'CRM connection verified',
+      );
       return { crmAccountId, owners: owners.length, ownersLinkedByEmail: linkedByEmail };
     });
   };
@@ -33,7 +41,11 @@ export function connectActivity(deps: ActivityDeps) {
 
 /** CRM owners change rarely but do change; each pull cycle refreshes them (one paged call). */
 export function refreshOwnersActivity(deps: ActivityDeps) {
-  return async function refreshOwners(input: { workspaceId: string; crm: IntegrationInput['crm']; connection: string }): Promise<{ owners: number }> {
+  return async function refreshOwners(input: {
+    workspaceId: string;
+    crm: IntegrationInput['crm'];
+    connection: string;
+  }): Promise<{ owners: number }> {
     return asActivity(async () => {
       const owners = await deps.connections.adapter(input.connection).listOwners();
       await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);

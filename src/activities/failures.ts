@@ -11,14 +11,23 @@ export function toActivityFailure(err: unknown): unknown {
   if (!isCrmError(err)) return err;
   switch (err.kind) {
     case 'rateLimited':
-      return ApplicationFailure.create({ type: FAILURE_TYPE.CrmRateLimited, message: err.message, nextRetryDelay: err.retryAfterMs ?? 10_000 });
+      return ApplicationFailure.create({
+        type: FAILURE_TYPE.CrmRateLimited,
+        message: err.message,
+        nextRetryDelay: err.retryAfterMs ?? 10_000,
+      });
     case 'transient':
       return ApplicationFailure.retryable(err.message, FAILURE_TYPE.CrmTransient);
     case 'auth':
       return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmAuth);
     case 'dailyLimit':
       // Not retried by the activity: the pull workflow pauses on a timer, visible in `status`.
-      return ApplicationFailure.create({ type: FAILURE_TYPE.CrmDailyLimit, message: err.message, nonRetryable: true, details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }] });
+      return ApplicationFailure.create({
+        type: FAILURE_TYPE.CrmDailyLimit,
+        message: err.message,
+        nonRetryable: true,
+        details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }],
+      });
     default:
       return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmInvalid);
   }

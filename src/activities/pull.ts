@@ -101,9 +101,18 @@ export function pullChunkActivity(deps: ActivityDeps) {
       let pages = 0;
       let run = await getPullRun(deps.db, input.runId);
       const stream = crm.streams.find((x) => x.name === run.stream);
-      const precedence = { yieldsTo: stream?.yieldsTo, supersedes: crm.streams.filter((x) => x.yieldsTo === run.stream).map((x) => x.name) };
+      const precedence = {
+        yieldsTo: stream?.yieldsTo,
+        supersedes: crm.streams.filter((x) => x.yieldsTo === run.stream).map((x) => x.name),
+      };
       const fetch = (cursor: string | null) =>
-        crm.fetchPage({ stream: run.stream, cursor, fields: inboundCrmFields(input.mapping), sinceMs: run.sinceMs, untilMs: run.untilMs });
+        crm.fetchPage({
+          stream: run.stream,
+          cursor,
+          fields: inboundCrmFields(input.mapping),
+          sinceMs: run.sinceMs,
+          untilMs: run.untilMs,
+        });
 
       let pending: Promise<PullPage> | null = run.done ? null : fetch(run.cursor);
       while (pending) {
@@ -132,12 +141,19 @@ export function pullChunkActivity(deps: ActivityDeps) {
         heartbeat({ pages });
         if (!more) break;
       }
-      if (activityInfo().attempt > 1) deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages }, 'pull chunk resumed');
+      if (activityInfo().attempt > 1)
+        deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages }, 'pull chunk resumed');
       const final = await getPullRun(deps.db, input.runId);
       return {
         done: final.done,
         pages,
-        run: { seen: final.seen, created: final.created, updated: final.updated, ownerChanges: final.ownerChanges, errors: final.errors },
+        run: {
+          seen: final.seen,
+          created: final.created,
+          updated: final.updated,
+          ownerChanges: final.ownerChanges,
+          errors: final.errors,
+        },
         potentialDuplicates: (await workspaceCounts(deps.db, final.workspaceId, final.crm)).potentialDuplicates,
       };
     });

@@ -60,11 +60,16 @@ export function pushBatchActivity(deps: ActivityDeps) {
     return asActivity(async () => {
       const key = batchKey();
       const committed = key ? await committedBatch(deps.db, key) : null;
-      if (committed) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...committed }, 'push batch already committed before a retry');
+      if (committed)
+        deps.logger.info(
+          { workspaceId: input.workspaceId, crm: input.crm, ...committed },
+          'push batch already committed before a retry',
+        );
       const counts = committed ?? (await pushDue(deps, input, key));
       const outbox = await outboxCounts(deps.db, input.workspaceId, input.crm);
       const r: PushBatchResult = { ...counts, due: outbox.due, deferred: outbox.deferred };
-      if (counts.handled && !committed) deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
+      if (counts.handled && !committed)
+        deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
       return r;
     });
   };
@@ -78,7 +83,14 @@ function batchKey(): string | null {
 
 async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
   const crm = deps.connections.adapter(input.connection);
-  const due = await loadDue(deps.db, input.workspaceId, input.crm, crm.pushBatchSize, input.lane ?? 0, input.lanes ?? 1);
+  const due = await loadDue(
+    deps.db,
+    input.workspaceId,
+    input.crm,
+    crm.pushBatchSize,
+    input.lane ?? 0,
+    input.lanes ?? 1,
+  );
   if (!due.length) return { handled: 0, ...noPushTotals() };
   const outcomes = await new PushBatch(deps, crm, input, due).run();
   const counts: BatchCounts = {
@@ -127,7 +139,9 @@ class PushBatch {
       else out.push({ kind: 'contact', localId: c.id, result: 'skipped', inOutbox: true });
     }
     // Rows whose record was deleted meanwhile have nothing to push.
-    for (const id of dueContacts.keys()) if (!contacts.some((c) => c.id === id)) out.push({ kind: 'contact', localId: id, result: 'skipped', inOutbox: true });
+    for (const id of dueContacts.keys())
+      if (!contacts.some((c) => c.id === id))
+        out.push({ kind: 'contact', localId: id, result: 'skipped', inOutbox: true });
 
     // Accounts: the due ones, plus the unlinked accounts of contacts being pushed (pushed whatever
     // the account settings say, seed 001).
@@ -137,11 +151,17 @@ class PushBatch {
     for (const a of accounts) {
       const d = dueAccounts.get(a.id);
       if (!d && a.crmId) continue; // a contact's account already in the CRM
-      const decision = decideAccountPush({ stage: a.columns.stage }, this.input.push, { linked: !!a.crmId, manual: d?.manual ?? false, forContact: forContacts.has(a.id) });
+      const decision = decideAccountPush({ stage: a.columns.stage }, this.input.push, {
+        linked: !!a.crmId,
+        manual: d?.manual ?? false,
+        forContact: forContacts.has(a.id),
+      });
       if (decision.push) toPushAccounts.push(a);
       else out.push({ kind: 'account', localId: a.id, result: 'skipped', inOutbox: !!d });
     }
-    for (const id of dueAccounts.keys()) if (!accounts.some((a) => a.id === id)) out.push({ kind: 'account', localId: id, result: 'skipped', inOutbox: true });
+    for (const id of dueAccounts.keys())
+      if (!accounts.some((a) => a.id === id))
+        out.push({ kind: 'account', localId: id, result: 'skipped', inOutbox: true });
 
     heartbeat('accounts');
     const accountResults = await this.pushAccounts(toPushAccounts, dueAccounts);
@@ -164,8 +184,15 @@ class PushBatch {
       }
       // Seed 001 FAQ: the related contact is skipped too, with its own entry.
       out.push({
-        kind: 'contact', localId: c.id, result: 'rejected', code: 'ACCOUNT_NOT_PUSHED', field: null, crmId: c.crmId, inOutbox: true,
-        message: `Contact not pushed: its account was not pushed (${failure})`, record: summary('contact', c),
+        kind: 'contact',
+        localId: c.id,
+        result: 'rejected',
+        code: 'ACCOUNT_NOT_PUSHED',
+        field: null,
+        crmId: c.crmId,
+        inOutbox: true,
+        message: `Contact not pushed: its account was not pushed (${failure})`,
+        record: summary('contact', c),
       });
     }
     out.push(...(await this.pushContacts(ready, accountCrmIds, accountNames)));
@@ -181,13 +208,29 @@ class PushBatch {
       const m = matched.get(a.id);
       if (m?.action === 'conflict') {
         out.push({
-          kind: 'account', localId: a.id, result: 'rejected', code: 'DOMAIN_CONFLICT', field: 'domain', crmId: null, inOutbox: due.has(a.id),
-          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.crm.displayName} (${m.crmIds.join(', ')})`, record: summary('account', a),
+          kind: 'account',
+          localId: a.id,
+          result: 'rejected',
+          code: 'DOMAIN_CONFLICT',
+          field: 'domain',
+          crmId: null,
+          inOutbox: due.has(a.id),
+          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.crm.displayName} (${m.crmIds.join(', ')})`,
+          record: summary('account', a),
         });
         continue;
       }
       if (m?.action === 'link') {
-        this.deps.logger.info({ workspaceId: this.input.workspaceId, crm: this.input.crm, localId: a.id, crmId: m.crmId, candidates: m.candidates }, 'account matched to an existing CRM account by domain');
+        this.deps.logger.info(
+          {
+            workspaceId: this.input.workspaceId,
+            crm: this.input.crm,
+            localId: a.id,
+            crmId: m.crmId,
+            candidates: m.candidates,
+          },
+          'account matched to an existing CRM account by domain',
+        );
       }
       outbound.push({
         localId: a.id,
@@ -206,7 +249,11 @@ class PushBatch {
     return out;
   }
 
-  private async pushContacts(rows: ContactRow[], accountCrmIds: Map<string, string>, accountNames: Map<string, string | null>): Promise<RecordedOutcome[]> {
+  private async pushContacts(
+    rows: ContactRow[],
+    accountCrmIds: Map<string, string>,
+    accountNames: Map<string, string | null>,
+  ): Promise<RecordedOutcome[]> {
     if (!rows.length) return [];
     const settings = this.input.push;
     const dueBy = new Map(this.due.map((d) => [d.localId, d]));
@@ -225,8 +272,8 @@ class PushBatch {
         onCreate: { [settings.source.field]: settings.source.value },
         ownerCrmId: await this.ownerFor(dueBy.get(c.id)?.requestedBy ?? null),
         email: withholdEmail ? null : c.columns.email?.trim().toLowerCase() || null,
-        accountCrmId: c.accountId ? accountCrmIds.get(c.accountId) ?? null : null,
-        accountName: c.accountId ? accountNames.get(c.accountId) ?? null : null,
+        accountCrmId: c.accountId ? (accountCrmIds.get(c.accountId) ?? null) : null,
+        accountName: c.accountId ? (accountNames.get(c.accountId) ?? null) : null,
       });
     }
     const results = await this.callPort(outbound, () => this.crm.pushContacts(outbound, settings.createPeopleAs));
@@ -247,12 +294,21 @@ class PushBatch {
     const domains = [...new Set(withDomain.map((a) => a.domainKey!))];
     const mirrored = await mirroredDomainMatches(this.deps.db, this.input.workspaceId, this.input.crm, domains);
     const live = await this.crm.findAccountsByDomain(domains);
-    const linked = await linkedLocalIds(this.deps.db, this.input.workspaceId, this.input.crm, 'account', live.map((m) => m.crmId));
+    const linked = await linkedLocalIds(
+      this.deps.db,
+      this.input.workspaceId,
+      this.input.crm,
+      'account',
+      live.map((m) => m.crmId),
+    );
     for (const a of withDomain) {
       const byId = new Map<string, { crmId: string; modifiedAt: string | null; linkedTo: string | null }>();
-      for (const m of mirrored) if (m.domain_key === a.domainKey) byId.set(m.crm_id, { crmId: m.crm_id, modifiedAt: m.crm_modified_at, linkedTo: m.local_id });
+      for (const m of mirrored)
+        if (m.domain_key === a.domainKey)
+          byId.set(m.crm_id, { crmId: m.crm_id, modifiedAt: m.crm_modified_at, linkedTo: m.local_id });
       for (const m of live) {
-        if (domainKey(m.domain) === a.domainKey) byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
+        if (domainKey(m.domain) === a.domainKey)
+          byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
       }
       result.set(a.id, matchAccount(a.id, [...byId.values()], this.crm.refusesDuplicateAccountDomains));
     }
@@ -266,12 +322,25 @@ class PushBatch {
       return await fn();
     } catch (err) {
       if (!isCrmError(err) || !['invalid', 'conflict', 'notFound'].includes(err.kind)) throw err;
-      return records.map((r) => ({ localId: r.localId, ok: false, cause: 'rejected', code: err.details.code ?? err.kind.toUpperCase(), message: err.message, field: null }));
+      return records.map((r) => ({
+        localId: r.localId,
+        ok: false,
+        cause: 'rejected',
+        code: err.details.code ?? err.kind.toUpperCase(),
+        message: err.message,
+        field: null,
+      }));
     }
   }
 
   /** CRM answers -> store outcomes; a CRM record already linked to ANOTHER workspace record is not linked twice. */
-  private async toRecorded(kind: ObjectKind, results: PushOutcome[], outbound: OutboundRecord[], rows: (AccountRow | ContactRow)[], inOutbox: (id: string) => boolean): Promise<RecordedOutcome[]> {
+  private async toRecorded(
+    kind: ObjectKind,
+    results: PushOutcome[],
+    outbound: OutboundRecord[],
+    rows: (AccountRow | ContactRow)[],
+    inOutbox: (id: string) => boolean,
+  ): Promise<RecordedOutcome[]> {
     const rowById = new Map(rows.map((r) => [r.id, r]));
     const ownerById = new Map(outbound.map((o) => [o.localId, o.ownerCrmId]));
     const okIds = results.filter((r) => r.ok).map((r) => (r as { crmId: string }).crmId);
@@ -282,13 +351,39 @@ class PushBatch {
         const other = linkedTo.get(r.crmId);
         if (other && other !== r.localId) {
           return {
-            kind, localId: r.localId, result: 'rejected', code: 'ALREADY_LINKED', field: kind === 'contact' ? 'email' : 'domain', crmId: r.crmId, inOutbox: inOutbox(r.localId),
-            message: `CRM record ${r.crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`, record: summary(kind, row),
+            kind,
+            localId: r.localId,
+            result: 'rejected',
+            code: 'ALREADY_LINKED',
+            field: kind === 'contact' ? 'email' : 'domain',
+            crmId: r.crmId,
+            inOutbox: inOutbox(r.localId),
+            message: `CRM record ${r.crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`,
+            record: summary(kind, row),
           };
         }
-        return { kind, localId: r.localId, result: 'linked', crmId: r.crmId, crmObject: r.crmObject, ownerCrmId: r.created ? ownerById.get(r.localId) ?? null : null, inOutbox: inOutbox(r.localId), created: r.created };
+        return {
+          kind,
+          localId: r.localId,
+          result: 'linked',
+          crmId: r.crmId,
+          crmObject: r.crmObject,
+          ownerCrmId: r.created ? (ownerById.get(r.localId) ?? null) : null,
+          inOutbox: inOutbox(r.localId),
+          created: r.created,
+        };
       }
-      return { kind, localId: r.localId, result: r.cause, code: r.code, message: r.message, field: r.field, crmId: row.crmId, inOutbox: inOutbox(r.localId), record: summary(kind, row) };
+      return {
+        kind,
+        localId: r.localId,
+        result: r.cause,
+        code: r.code,
+        message: r.message,
+        field: r.field,
+        crmId: row.crmId,
+        inOutbox: inOutbox(r.localId),
+        record: summary(kind, row),
+      };
     });
   }
 }
@@ -296,17 +391,32 @@ class PushBatch {
 /** What the error log keeps of the record: enough to recognise it, nothing more. */
 function summary(kind: ObjectKind, row: AccountRow | ContactRow): Record<string, unknown> {
   const c = row.columns;
-  return kind === 'contact' ? { email: c.email, name: [c.first_name, c.last_name].filter(Boolean).join(' ') || null } : { name: c.name, domain: c.domain };
+  return kind === 'contact'
+    ? { email: c.email, name: [c.first_name, c.last_name].filter(Boolean).join(' ') || null }
+    : { name: c.name, domain: c.domain };
 }
 
 export function enqueueManualPushActivity(deps: ActivityDeps) {
-  return async function enqueueManual(input: { workspaceId: string; crm: CrmName; kind: ObjectKind; ids?: string[]; allUnlinked?: boolean; requestedBy: string | null }): Promise<{ queued: number }> {
+  return async function enqueueManual(input: {
+    workspaceId: string;
+    crm: CrmName;
+    kind: ObjectKind;
+    ids?: string[];
+    allUnlinked?: boolean;
+    requestedBy: string | null;
+  }): Promise<{ queued: number }> {
     return { queued: await enqueueManualPush(deps.db, input) };
   };
 }
 
 export function requeueFailedActivity(deps: ActivityDeps) {
-  return async function requeueFailedPushes(input: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean }): Promise<{ queued: number }> {
+  return async function requeueFailedPushes(input: {
+    workspaceId: string;
+    crm: CrmName;
+    ids?: string[];
+    cause?: 'rejected';
+    manual: boolean;
+  }): Promise<{ queued: number }> {
     return { queued: await requeueFailed(deps.db, input) };
   };
 }
@@ -335,7 +445,9 @@ export function checkSourceFieldActivity(deps: ActivityDeps) {
         return { problem: `source field "${input.field}" does not exist on ${people.label}` };
       }
       if (info.options && info.restricted && !info.options.includes(input.value)) {
-        return { problem: `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: ${info.options.join(', ')})` };
+        return {
+          problem: `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: ${info.options.join(', ')})`,
+        };
       }
       return { problem: null };
     });

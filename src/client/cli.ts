@@ -4,7 +4,17 @@ import { loadConfig } from '../config';
 import { CRM_NAMES, type CrmName } from '../domain/types';
 import { openDb } from '../store/db';
 import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
-import { pullNowUpdate, pushRecordsUpdate, reauthorizeSignal, retryFailedUpdate, settingsQuery, startSyncNowUpdate, statusQuery, updateSettingsUpdate, type IntegrationStatus } from '../workflows/contract';
+import {
+  pullNowUpdate,
+  pushRecordsUpdate,
+  reauthorizeSignal,
+  retryFailedUpdate,
+  settingsQuery,
+  startSyncNowUpdate,
+  statusQuery,
+  updateSettingsUpdate,
+  type IntegrationStatus,
+} from '../workflows/contract';
 import { integrationHandle, refusalReason, startIntegration, temporalClient } from './integrations';
 import { writeAndNotify, type WriteOp } from './workspace-writes';
 
@@ -60,7 +70,12 @@ async function main(argv: string[]): Promise<number> {
     const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
     const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
     try {
-      return print(await writeAndNotify(db, client, command as WriteOp, workspaceId, JSON.parse(o.json), { id: rest[0], userId: o.user }));
+      return print(
+        await writeAndNotify(db, client, command as WriteOp, workspaceId, JSON.parse(o.json), {
+          id: rest[0],
+          userId: o.user,
+        }),
+      );
     } catch (err) {
       return fail((err as Error).message);
     } finally {
@@ -74,16 +89,23 @@ async function main(argv: string[]): Promise<number> {
     try {
       if (command === 'history') {
         for (const r of await pullHistory(db, workspaceId, crm, Number(o.limit))) {
-          console.log(`${r.startedAt.toISOString()}  ${r.kind.padEnd(9)} ${r.stream.padEnd(10)} seen=${r.seen} created=${r.created} updated=${r.updated} ${r.finishedAt ? `finished ${r.finishedAt.toISOString()}` : 'running'}`);
+          console.log(
+            `${r.startedAt.toISOString()}  ${r.kind.padEnd(9)} ${r.stream.padEnd(10)} seen=${r.seen} created=${r.created} updated=${r.updated} ${r.finishedAt ? `finished ${r.finishedAt.toISOString()}` : 'running'}`,
+          );
         }
       } else {
         for (const e of await errorLog(db, workspaceId, crm, { jobType: o['job-type'], limit: Number(o.limit) })) {
-          const repeat = e.attempts > 1 ? ` (attempt ${e.attempts}${e.sameAsBefore ? ', failed again the same way' : ''})` : '';
+          const repeat =
+            e.attempts > 1 ? ` (attempt ${e.attempts}${e.sameAsBefore ? ', failed again the same way' : ''})` : '';
           const state = e.resolvedAt ? ' [resolved]' : '';
-          console.log(`${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} ${e.localId ?? ''} crm=${e.crmId ?? '-'}${e.field ? ` field=${e.field}` : ''}  ${e.errorCode}: ${e.message}${repeat}${state}`);
+          console.log(
+            `${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} ${e.localId ?? ''} crm=${e.crmId ?? '-'}${e.field ? ` field=${e.field}` : ''}  ${e.errorCode}: ${e.message}${repeat}${state}`,
+          );
         }
         const counts = await workspaceCounts(db, workspaceId, crm);
-        console.log(`contacts=${counts.contacts} accounts=${counts.accounts} potential_duplicates=${counts.potentialDuplicates} errors=${JSON.stringify(counts.errorsByJob)}`);
+        console.log(
+          `contacts=${counts.contacts} accounts=${counts.accounts} potential_duplicates=${counts.potentialDuplicates} errors=${JSON.stringify(counts.errorsByJob)}`,
+        );
       }
     } finally {
       await db.close();
@@ -96,7 +118,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start': {
-        const h = await startIntegration(client, { workspaceId, crm, connection: o.connection, syncUserId: o['sync-user'], plan: o.plan });
+        const h = await startIntegration(client, {
+          workspaceId,
+          crm,
+          connection: o.connection,
+          syncUserId: o['sync-user'],
+          plan: o.plan,
+        });
         console.log(`started ${h.workflowId}`);
         return 0;
       }
@@ -112,8 +140,21 @@ async function main(argv: string[]): Promise<number> {
         return print(await handle.executeUpdate(updateSettingsUpdate, { args: [JSON.parse(o.set)] }));
       case 'push': {
         const kind = o.kind === 'account' ? 'account' : 'contact';
-        const ids = o.ids?.split(',').map((x) => x.trim()).filter(Boolean);
-        return print(await handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: kind, ...(o.all ? { all: true as const } : { ids }), ...(o.user ? { userId: o.user } : {}) }] }));
+        const ids = o.ids
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+        return print(
+          await handle.executeUpdate(pushRecordsUpdate, {
+            args: [
+              {
+                objectKind: kind,
+                ...(o.all ? { all: true as const } : { ids }),
+                ...(o.user ? { userId: o.user } : {}),
+              },
+            ],
+          }),
+        );
       }
       case 'errors':
         return print(await handle.executeUpdate(retryFailedUpdate, { args: [o.ids ? { ids: o.ids.split(',') } : {}] }));
@@ -140,9 +181,13 @@ async function watch(status: () => Promise<IntegrationStatus>): Promise<number> 
       const width = 40;
       const filled = Math.min(width, Math.round((p.done / p.total) * width));
       const paused = s.pausedUntil ? ` paused until ${s.pausedUntil} (daily API allowance)` : '';
-      process.stdout.write(`\rinitial pull [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${paused}   `);
+      process.stdout.write(
+        `\rinitial pull [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${paused}   `,
+      );
     } else {
-      process.stdout.write(`\r${s.phase}${s.windowEndsAt && s.phase === 'configuring' ? ` until ${s.windowEndsAt}` : ''}                                        `);
+      process.stdout.write(
+        `\r${s.phase}${s.windowEndsAt && s.phase === 'configuring' ? ` until ${s.windowEndsAt}` : ''}                                        `,
+      );
     }
     if (s.phase === 'syncing' || s.phase === 'disconnected' || s.phase === 'needsReauth') {
       process.stdout.write('\n');
@@ -162,4 +207,7 @@ function fail(message: string): number {
   return 1;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err) => process.exit(fail((err as Error).message)));
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => process.exit(fail((err as Error).message)),
+);

@@ -11,7 +11,14 @@ import { integrationHandle } from './integrations';
  */
 export type WriteOp = 'contacts add' | 'contacts update' | 'accounts add' | 'accounts update';
 
-export async function writeAndNotify(db: Db, client: Client | null, op: WriteOp, workspaceId: string, fields: unknown, opts: { id?: string; userId?: string | null } = {}): Promise<WriteResult> {
+export async function writeAndNotify(
+  db: Db,
+  client: Client | null,
+  op: WriteOp,
+  workspaceId: string,
+  fields: unknown,
+  opts: { id?: string; userId?: string | null } = {},
+): Promise<WriteResult> {
   const by = opts.userId ?? null;
   const result = await (op === 'contacts add'
     ? addContact(db, workspaceId, fields, by)
@@ -25,7 +32,13 @@ export async function writeAndNotify(db: Db, client: Client | null, op: WriteOp,
 }
 
 export async function notifyIntegrations(client: Client, workspaceId: string, crms: readonly string[]): Promise<void> {
-  await Promise.all(crms.map((crm) => integrationHandle(client, workspaceId, crm as never).signal(pushPendingSignal, {}).catch(() => undefined)));
+  await Promise.all(
+    crms.map((crm) =>
+      integrationHandle(client, workspaceId, crm as never)
+        .signal(pushPendingSignal, {})
+        .catch(() => undefined),
+    ),
+  );
 }
 
 function requireId(id: string | undefined): string {

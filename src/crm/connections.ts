@@ -52,7 +52,11 @@ export class CrmConnections {
       case 'hubspot':
         return new HubSpotAdapter(name, { accessToken: c.accessToken, baseUrl: c.baseUrl });
       case 'salesforce':
-        return new SalesforceAdapter(name, { accessToken: c.accessToken, instanceUrl: c.instanceUrl, apiReservePercent: c.apiReservePercent });
+        return new SalesforceAdapter(name, {
+          accessToken: c.accessToken,
+          instanceUrl: c.instanceUrl,
+          apiReservePercent: c.apiReservePercent,
+        });
     }
   }
 }

@@ -26,7 +26,17 @@ export function isCrmError(err: unknown): err is CrmError {
   return err instanceof CrmError;
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /** Errors below HTTP (refused connections, resets) are transient whatever the client wraps them in. */
 export function networkError(err: unknown): CrmError | undefined {

@@ -14,7 +14,13 @@ export const DEMO_ORG = '00DDEMO0001';
 /** What to paste into the UI's Start Workflow form for each demo integration. */
 export const DEMO_INPUTS = {
   hubspot: { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' },
-  salesforce: { workspaceId: 'globex', crm: 'salesforce', connection: 'globex-salesforce', syncUserId: 'sf-admin', plan: 'paid' },
+  salesforce: {
+    workspaceId: 'globex',
+    crm: 'salesforce',
+    connection: 'globex-salesforce',
+    syncUserId: 'sf-admin',
+    plan: 'paid',
+  },
 } as const;
 
 export interface DemoSetupOptions {
@@ -52,15 +58,33 @@ export async function setupDemo(o: DemoSetupOptions): Promise<{ seeded: string[]
     seeded.push('hubspot');
   }
   const { owners } = await new HubSpotSandboxAdmin(o.sandboxUrl, DEMO_PORTAL).owners();
-  await seedDemoWorkspace(o.db, hs.workspaceId, 'u-', owners.map((x) => x.email));
+  await seedDemoWorkspace(
+    o.db,
+    hs.workspaceId,
+    'u-',
+    owners.map((x) => x.email),
+  );
 
   if (o.salesforceUrl) {
     const sf = DEMO_INPUTS.salesforce;
     if (!(await SalesforceSandboxAdmin.orgs(o.salesforceUrl)).includes(DEMO_ORG) || !connections[sf.connection]) {
       const token = newToken(`${DEMO_ORG}!`);
       const admin = await SalesforceSandboxAdmin.createOrg(o.salesforceUrl, DEMO_ORG, token, { dailyMax: 100_000 });
-      await admin.seed({ accounts: 1_000, contacts: 4_000, leads: 1_500, leadContactPairs: 30, convertedLeads: 20, duplicates: 10, users: 6, seed: 9 });
-      connections[sf.connection] = { crm: 'salesforce', accessToken: token, instanceUrl: o.workerSalesforceUrl ?? o.salesforceUrl };
+      await admin.seed({
+        accounts: 1_000,
+        contacts: 4_000,
+        leads: 1_500,
+        leadContactPairs: 30,
+        convertedLeads: 20,
+        duplicates: 10,
+        users: 6,
+        seed: 9,
+      });
+      connections[sf.connection] = {
+        crm: 'salesforce',
+        accessToken: token,
+        instanceUrl: o.workerSalesforceUrl ?? o.salesforceUrl,
+      };
       seeded.push('salesforce');
     }
     const admin = new SalesforceSandboxAdmin(o.salesforceUrl, DEMO_ORG);

@@ -39,20 +39,34 @@ async function main(): Promise<void> {
   try {
     log.info('starting the Temporal dev server (the first run builds the CLI from source)');
     // The server's own warnings go to a file beside its state, not into the worker's JSON log stream.
-    const temporal = await startDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: resolve(DATA_DIR, 'temporal.db'), logFile: resolve(DATA_DIR, 'temporal.log') });
+    const temporal = await startDevServer({
+      port: PORTS.temporal,
+      uiPort: PORTS.ui,
+      dbFile: resolve(DATA_DIR, 'temporal.db'),
+      logFile: resolve(DATA_DIR, 'temporal.log'),
+    });
     stops.push(() => temporal.stop());
     const client = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(client, 'default');
     await client.close();
 
-    const sandbox = await startHubSpotSandbox({ port: PORTS.hubspot, dataFile: resolve(DATA_DIR, 'hubspot-sandbox.json') });
+    const sandbox = await startHubSpotSandbox({
+      port: PORTS.hubspot,
+      dataFile: resolve(DATA_DIR, 'hubspot-sandbox.json'),
+    });
     stops.push(() => sandbox.close());
-    const salesforce = await startSalesforceSandbox({ port: PORTS.salesforce, dataFile: resolve(DATA_DIR, 'salesforce-sandbox.json') });
+    const salesforce = await startSalesforceSandbox({
+      port: PORTS.salesforce,
+      dataFile: resolve(DATA_DIR, 'salesforce-sandbox.json'),
+    });
     stops.push(() => salesforce.close());
     const connectionsFile = resolve(DATA_DIR, 'connections.json');
     const db = await openDb({ dataDir: resolve(DATA_DIR, 'pglite') });
     const demo = await setupDemo({ sandboxUrl: sandbox.url, salesforceUrl: salesforce.url, connectionsFile, db });
-    log.info(demo, demo.seeded.length ? `sandboxes seeded with demo data: ${demo.seeded.join(', ')}` : 'demo data already in place');
+    log.info(
+      demo,
+      demo.seeded.length ? `sandboxes seeded with demo data: ${demo.seeded.join(', ')}` : 'demo data already in place',
+    );
     // PGlite serves one process; the worker and the CLI reach it through this socket.
     const dbServer = await servePglite(db, PORTS.db);
     stops.push(() => db.close());
@@ -95,7 +109,12 @@ async function main(): Promise<void> {
 }
 
 function startWorker(databaseUrl: string, connectionsFile: string, address: string, onCrash: () => void): ChildProcess {
-  const child = spawnNode('worker.js', { DATABASE_URL: databaseUrl, PG_POOL_MAX: '1', CRM_CONNECTIONS_FILE: connectionsFile, TEMPORAL_ADDRESS: address });
+  const child = spawnNode('worker.js', {
+    DATABASE_URL: databaseUrl,
+    PG_POOL_MAX: '1',
+    CRM_CONNECTIONS_FILE: connectionsFile,
+    TEMPORAL_ADDRESS: address,
+  });
   child.once('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') onCrash();
   });

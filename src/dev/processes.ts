@@ -11,14 +11,20 @@ export function spawnNode(
   stdio: SpawnOptions['stdio'] = ['ignore', 'inherit', 'inherit'],
   nodeArgs: string[] = [],
 ): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, resolve(__dirname, '..', entry)], { stdio, env: { ...process.env, ...env } });
+  return spawn(process.execPath, [...nodeArgs, resolve(__dirname, '..', entry)], {
+    stdio,
+    env: { ...process.env, ...env },
+  });
 }
 
 /**
  * A service entry point (sandbox, database) that prints `listening <url>` once it accepts
  * connections; resolves with the child and that URL.
  */
-export async function spawnService(entry: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+export async function spawnService(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawnNode(entry, env, ['ignore', 'pipe', 'inherit']);
   const url = await new Promise<string>((ok, fail) => {
     let buf = '';
@@ -33,7 +39,9 @@ export async function spawnService(entry: string, env: Record<string, string>): 
 }
 
 export function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */

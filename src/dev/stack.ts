@@ -58,10 +58,12 @@ export class DevStack {
   /** Starts the dev server (headless, its log in the stack's directory) with the search attributes registered. */
   static async start(opts: DevStackOptions): Promise<DevStack> {
     const dir = mkdtempSync(join(tmpdir(), `crm-sync-${opts.name}-`));
-    const temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') }).catch((err: unknown) => {
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
-    });
+    const temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') }).catch(
+      (err: unknown) => {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      },
+    );
     const stack = new DevStack(dir, temporal);
     try {
       const connection = await Connection.connect({ address: temporal.address });
@@ -106,12 +108,21 @@ export class DevStack {
    * A workspace and its admin `<workspaceId>-admin` (the sync user), plus whatever records `setup`
    * writes, in the database the worker will open. Returns the ids an integration input needs.
    */
-  async addWorkspace(workspaceId: string, opts: { permissions?: string[]; setup?: (db: Db) => Promise<void> } = {}): Promise<{ workspaceId: string; syncUserId: string }> {
+  async addWorkspace(
+    workspaceId: string,
+    opts: { permissions?: string[]; setup?: (db: Db) => Promise<void> } = {},
+  ): Promise<{ workspaceId: string; syncUserId: string }> {
     const syncUserId = `${workspaceId}-admin`;
     const db = await this.openDb();
     try {
       await ensureWorkspace(db, workspaceId, 'free');
-      await upsertUser(db, { id: syncUserId, workspaceId, email: `admin@${workspaceId}.example`, name: 'Admin', permissions: opts.permissions ?? [] });
+      await upsertUser(db, {
+        id: syncUserId,
+        workspaceId,
+        email: `admin@${workspaceId}.example`,
+        name: 'Admin',
+        permissions: opts.permissions ?? [],
+      });
       await opts.setup?.(db);
     } finally {
       await db.close();
@@ -132,7 +143,10 @@ export class DevStack {
    * its own. PGlite has one session: clients use a pool of one.
    */
   async serveDatabase(): Promise<{ child: ChildProcess; url: string }> {
-    const served = await this.startService('store/serve.js', { PGLITE_DATA_DIR: this.dataDir, PGLITE_PORT: String(await freePort()) });
+    const served = await this.startService('store/serve.js', {
+      PGLITE_DATA_DIR: this.dataDir,
+      PGLITE_PORT: String(await freePort()),
+    });
     this.databaseEnv = { DATABASE_URL: served.url, PG_POOL_MAX: '1' };
     return served;
   }
@@ -149,11 +163,18 @@ export class DevStack {
    * `killAndRestartWorker`.
    */
   startWorker(opts: WorkerProcessOptions = this.workerOptions): ChildProcess {
-    if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) throw new Error('a worker is already running');
+    if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null)
+      throw new Error('a worker is already running');
     this.workerOptions = opts;
     this.worker = spawnNode(
       'worker.js',
-      { TEMPORAL_ADDRESS: this.temporal.address, CRM_CONNECTIONS_FILE: this.connectionsFile, LOG_LEVEL: 'warn', ...this.databaseEnv, ...(opts.env ?? {}) },
+      {
+        TEMPORAL_ADDRESS: this.temporal.address,
+        CRM_CONNECTIONS_FILE: this.connectionsFile,
+        LOG_LEVEL: 'warn',
+        ...this.databaseEnv,
+        ...(opts.env ?? {}),
+      },
       opts.stdio,
       opts.nodeArgs ?? [],
     );
@@ -204,7 +225,8 @@ export class DevStack {
     for (const db of this.openDbs) await db.close().catch(() => undefined);
     for (const c of [...this.services].reverse()) await stopChild(c, 5_000).catch(() => undefined);
     for (const close of [...this.onStop].reverse()) await close().catch(() => undefined);
-    if (this.clientPromise) await (await this.clientPromise.catch(() => undefined))?.connection.close().catch(() => undefined);
+    if (this.clientPromise)
+      await (await this.clientPromise.catch(() => undefined))?.connection.close().catch(() => undefined);
     await this.temporal.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -8,7 +8,10 @@ const ROOT = resolve(__dirname, '../../..');
 
 /** The `temporal` CLI: $TEMPORAL_CLI, one on PATH, or built from source once into the cache. */
 export function temporalCli(): string {
-  return execFileSync('bash', [resolve(ROOT, 'scripts/install-temporal-cli.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync('bash', [resolve(ROOT, 'scripts/install-temporal-cli.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 export interface DevServer {
@@ -23,7 +26,12 @@ export interface DevServer {
  * Search attributes passed here only apply when the namespace is created; callers also run
  * ensureSearchAttributes (see src/client/search-attributes.ts).
  */
-export async function startDevServer(opts: { port: number; uiPort?: number; dbFile?: string; logFile?: string }): Promise<DevServer> {
+export async function startDevServer(opts: {
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  logFile?: string;
+}): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
@@ -50,7 +58,8 @@ export async function startDevServer(opts: { port: number; uiPort?: number; dbFi
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
     const ok = await new Promise<boolean>((r) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => (s.destroy(), r(true)));

@@ -22,13 +22,18 @@ export type AccountMatch =
   | { action: 'conflict'; crmIds: string[] }
   | { action: 'create' };
 
-export function matchAccount(localId: string, candidates: CandidateAccount[], refusesDuplicateDomains: boolean): AccountMatch {
+export function matchAccount(
+  localId: string,
+  candidates: CandidateAccount[],
+  refusesDuplicateDomains: boolean,
+): AccountMatch {
   const free = candidates.filter((c) => c.linkedTo === null || c.linkedTo === localId);
   if (free.length) {
     const best = [...free].sort((a, b) => stamp(b) - stamp(a) || compareIds(a.crmId, b.crmId))[0];
     return { action: 'link', crmId: best.crmId, candidates: free.length };
   }
-  if (candidates.length && refusesDuplicateDomains) return { action: 'conflict', crmIds: candidates.map((c) => c.crmId) };
+  if (candidates.length && refusesDuplicateDomains)
+    return { action: 'conflict', crmIds: candidates.map((c) => c.crmId) };
   return { action: 'create' };
 }
 

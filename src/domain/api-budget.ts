@@ -9,7 +9,8 @@ export const DEFAULT_RESERVE_PERCENT = 10;
 export const SLOW_DOWN_FROM = 0.8;
 export const MAX_SLOW_DOWN_MS = 2_000;
 
-export type BudgetDecision = { action: 'go' } | { action: 'slow'; delayMs: number } | { action: 'pause'; usable: number };
+export type BudgetDecision =
+  { action: 'go' } | { action: 'slow'; delayMs: number } | { action: 'pause'; usable: number };
 
 export function budgetDecision(used: number, limit: number, reservePercent = DEFAULT_RESERVE_PERCENT): BudgetDecision {
   const usable = Math.floor(limit * (1 - reservePercent / 100));

@@ -57,7 +57,8 @@ export function manualPushRefusal(c: CommandContext, kind: 'contact' | 'account'
 }
 
 export function startSyncNowRefusal(c: CommandContext): string | null {
-  if (c.phase === 'connecting' || c.phase === 'needsReauth') return `sync cannot start before the CRM connection is verified (phase ${c.phase})`;
+  if (c.phase === 'connecting' || c.phase === 'needsReauth')
+    return `sync cannot start before the CRM connection is verified (phase ${c.phase})`;
   if (c.phase === 'disconnected') return DISCONNECTED;
   return null;
 }

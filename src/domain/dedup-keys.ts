@@ -6,6 +6,11 @@ export function emailKey(email: string | null | undefined): string | null {
 
 export function domainKey(domain: string | null | undefined): string | null {
   if (!domain) return null;
-  const d = domain.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/^www\./, '').split(/[/?#]/)[0];
+  const d = domain
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/^www\./, '')
+    .split(/[/?#]/)[0];
   return d ? d : null;
 }

@@ -28,7 +28,14 @@ export type FailureType = (typeof FAILURE_TYPE)[keyof typeof FAILURE_TYPE];
  * What an activity that talks to the CRM must not retry, for a retry policy's
  * nonRetryableErrorTypes (spread it: the policy wants a mutable string[]).
  */
-export const NOT_RETRIED_BY_ACTIVITIES: readonly FailureType[] = Object.freeze([FAILURE_TYPE.CrmAuth, FAILURE_TYPE.CrmInvalid, FAILURE_TYPE.CrmDailyLimit]);
+export const NOT_RETRIED_BY_ACTIVITIES: readonly FailureType[] = Object.freeze([
+  FAILURE_TYPE.CrmAuth,
+  FAILURE_TYPE.CrmInvalid,
+  FAILURE_TYPE.CrmDailyLimit,
+]);
 
 /** The same for `connect`, which also refuses a sync user the workspace does not have. */
-export const NOT_RETRIED_BY_CONNECT: readonly FailureType[] = Object.freeze([...NOT_RETRIED_BY_ACTIVITIES, FAILURE_TYPE.SyncUserUnknown]);
+export const NOT_RETRIED_BY_CONNECT: readonly FailureType[] = Object.freeze([
+  ...NOT_RETRIED_BY_ACTIVITIES,
+  FAILURE_TYPE.SyncUserUnknown,
+]);

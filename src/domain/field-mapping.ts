@@ -114,11 +114,17 @@ export function applyInbound(mapping: ObjectMapping, properties: Record<string, 
  * workspace values are left out rather than sent as blanks, so a push never wipes what the CRM
  * knows and the workspace does not.
  */
-export function applyOutbound(mapping: ObjectMapping, columns: Record<string, unknown>, custom: Record<string, unknown>): Record<string, string> {
+export function applyOutbound(
+  mapping: ObjectMapping,
+  columns: Record<string, unknown>,
+  custom: Record<string, unknown>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of mapping) {
     if (m.direction === 'pull') continue;
-    const raw = m.localField.startsWith('custom.') ? custom[m.localField.slice('custom.'.length)] : columns[m.localField];
+    const raw = m.localField.startsWith('custom.')
+      ? custom[m.localField.slice('custom.'.length)]
+      : columns[m.localField];
     if (raw === null || raw === undefined || String(raw).trim() === '') continue;
     out[m.crmField] = String(raw).trim();
   }

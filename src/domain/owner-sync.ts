@@ -19,7 +19,11 @@ export interface OwnerContext {
  * mapped through the owner links, differs from the current one, and only if the sync user may assign
  * owners of that kind. An owner linked to no workspace user is reported, never guessed.
  */
-export function decideOwner(ctx: OwnerContext, crmOwnerId: string | null, currentOwnerUserId: string | null): OwnerDecision {
+export function decideOwner(
+  ctx: OwnerContext,
+  crmOwnerId: string | null,
+  currentOwnerUserId: string | null,
+): OwnerDecision {
   let wanted: string | null = null;
   if (crmOwnerId) {
     const linked = ctx.ownerLinks.get(crmOwnerId);

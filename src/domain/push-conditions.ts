@@ -32,11 +32,13 @@ export function decideContactPush(c: ContactFacts, settings: PushSettings, ctx: 
   if (ctx.linked || ctx.manual) return YES;
   if (!settings.contacts.enabled) return { push: false, reason: 'contact push is disabled' };
   const { stages, emailStatuses, customField } = settings.contacts.conditions;
-  if (stages && !inList(c.stage, stages)) return { push: false, reason: `stage ${c.stage ?? '(none)'} is not in ${stages.join(', ')}` };
+  if (stages && !inList(c.stage, stages))
+    return { push: false, reason: `stage ${c.stage ?? '(none)'} is not in ${stages.join(', ')}` };
   if (emailStatuses) {
     // "If push filters ... require a selected email status, contacts without an email address won't sync."
     if (!c.email) return { push: false, reason: 'no email, and push requires an email status' };
-    if (!inList(c.emailStatus, emailStatuses)) return { push: false, reason: `email status ${c.emailStatus ?? '(none)'} is not in ${emailStatuses.join(', ')}` };
+    if (!inList(c.emailStatus, emailStatuses))
+      return { push: false, reason: `email status ${c.emailStatus ?? '(none)'} is not in ${emailStatuses.join(', ')}` };
   }
   if (customField && String(c.custom[customField.field] ?? '') !== customField.value) {
     return { push: false, reason: `custom field ${customField.field} is not "${customField.value}"` };
@@ -48,11 +50,16 @@ export function decideContactPush(c: ContactFacts, settings: PushSettings, ctx: 
  * `forContact`: the account of a contact being pushed, which is not in the CRM yet. It is pushed
  * with the contact, overriding the account settings ("Apollo pushes the account, too").
  */
-export function decideAccountPush(a: AccountFacts, settings: PushSettings, ctx: PushContext & { forContact: boolean }): PushDecision {
+export function decideAccountPush(
+  a: AccountFacts,
+  settings: PushSettings,
+  ctx: PushContext & { forContact: boolean },
+): PushDecision {
   if (ctx.linked || ctx.manual || ctx.forContact) return YES;
   if (!settings.accounts.enabled) return { push: false, reason: 'account push is disabled' };
   const { stages } = settings.accounts.conditions;
-  if (stages && !inList(a.stage, stages)) return { push: false, reason: `stage ${a.stage ?? '(none)'} is not in ${stages.join(', ')}` };
+  if (stages && !inList(a.stage, stages))
+    return { push: false, reason: `stage ${a.stage ?? '(none)'} is not in ${stages.join(', ')}` };
   return YES;
 }
 

@@ -3,9 +3,15 @@ import { z } from 'zod';
 /** `pushRecords`: push a selection by hand, overriding the push conditions (seed 001). */
 export const pushRecordsSchema = z
   .object({
-    objectKind: z.enum(['contact', 'account'], { errorMap: () => ({ message: 'objectKind must be "contact" or "account"' }) }),
+    objectKind: z.enum(['contact', 'account'], {
+      errorMap: () => ({ message: 'objectKind must be "contact" or "account"' }),
+    }),
     /** Workspace ids; or `all: true` for every record of the kind not yet in the CRM. */
-    ids: z.array(z.string().uuid('ids must be workspace record ids')).min(1).max(10_000, 'at most 10,000 ids per request; use "all": true for more').optional(),
+    ids: z
+      .array(z.string().uuid('ids must be workspace record ids'))
+      .min(1)
+      .max(10_000, 'at most 10,000 ids per request; use "all": true for more')
+      .optional(),
     all: z.literal(true).optional(),
     /** The pushing user: created records get their linked CRM owner, else the sync user's. */
     userId: z.string().min(1).optional(),

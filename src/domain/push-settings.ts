@@ -18,7 +18,10 @@ export const contactConditions = z
     stages: stages.optional(),
     emailStatuses: z.array(z.enum(EMAIL_STATUSES)).min(1, 'emailStatuses must list at least one status').optional(),
     customField: z
-      .object({ field: z.string().regex(/^[A-Za-z0-9_]+$/, 'customField.field must be a workspace custom field name'), value: z.string() })
+      .object({
+        field: z.string().regex(/^[A-Za-z0-9_]+$/, 'customField.field must be a workspace custom field name'),
+        value: z.string(),
+      })
       .strict()
       .optional(),
   })
@@ -32,7 +35,12 @@ export const pushSettingsSchema = z
     contacts: z.object({ enabled: z.boolean(), conditions: contactConditions }).strict(),
     accounts: z.object({ enabled: z.boolean(), conditions: accountConditions }).strict(),
     /** Written on records the sync creates, e.g. HubSpot `apollo_source` = "Apollo". */
-    source: z.object({ field: z.string().min(1, 'source.field must name a CRM field'), value: z.string().min(1, 'source.value must not be empty') }).strict(),
+    source: z
+      .object({
+        field: z.string().min(1, 'source.field must name a CRM field'),
+        value: z.string().min(1, 'source.value must not be empty'),
+      })
+      .strict(),
     /** Salesforce: new people become Leads or Contacts. Changing it converts nothing already pushed. */
     createPeopleAs: z.enum(['Lead', 'Contact']),
     /** Off: a guessed email is left out of the pushed record; the record itself is still pushed. */
@@ -44,9 +52,18 @@ export type PushSettings = z.infer<typeof pushSettingsSchema>;
 /** A patch names what it changes; `conditions`, when given, replaces the conditions whole. */
 export const pushSettingsPatchSchema = z
   .object({
-    contacts: z.object({ enabled: z.boolean().optional(), conditions: contactConditions.optional() }).strict().optional(),
-    accounts: z.object({ enabled: z.boolean().optional(), conditions: accountConditions.optional() }).strict().optional(),
-    source: z.object({ field: z.string().min(1).optional(), value: z.string().min(1).optional() }).strict().optional(),
+    contacts: z
+      .object({ enabled: z.boolean().optional(), conditions: contactConditions.optional() })
+      .strict()
+      .optional(),
+    accounts: z
+      .object({ enabled: z.boolean().optional(), conditions: accountConditions.optional() })
+      .strict()
+      .optional(),
+    source: z
+      .object({ field: z.string().min(1).optional(), value: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     createPeopleAs: pushSettingsSchema.shape.createPeopleAs.optional(),
     pushGuessedEmails: z.boolean().optional(),
   })
@@ -69,12 +86,19 @@ export function defaultPushSettings(crm: CrmName): PushSettings {
 
 export function mergePushSettings(crm: CrmName, current: PushSettings, patch: PushSettingsPatch): PushSettings {
   const next: PushSettings = {
-    contacts: { enabled: patch.contacts?.enabled ?? current.contacts.enabled, conditions: patch.contacts?.conditions ?? current.contacts.conditions },
-    accounts: { enabled: patch.accounts?.enabled ?? current.accounts.enabled, conditions: patch.accounts?.conditions ?? current.accounts.conditions },
+    contacts: {
+      enabled: patch.contacts?.enabled ?? current.contacts.enabled,
+      conditions: patch.contacts?.conditions ?? current.contacts.conditions,
+    },
+    accounts: {
+      enabled: patch.accounts?.enabled ?? current.accounts.enabled,
+      conditions: patch.accounts?.conditions ?? current.accounts.conditions,
+    },
     source: { field: patch.source?.field ?? current.source.field, value: patch.source?.value ?? current.source.value },
     createPeopleAs: patch.createPeopleAs ?? current.createPeopleAs,
     pushGuessedEmails: patch.pushGuessedEmails ?? current.pushGuessedEmails,
   };
-  if (crm === 'hubspot' && next.createPeopleAs === 'Lead') throw new Error('push.createPeopleAs: HubSpot has no leads; new people are created as contacts');
+  if (crm === 'hubspot' && next.createPeopleAs === 'Lead')
+    throw new Error('push.createPeopleAs: HubSpot has no leads; new people are created as contacts');
   return next;
 }

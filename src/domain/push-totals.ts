@@ -11,7 +11,13 @@ export interface PushTotals {
   skipped: number;
 }
 
-export const PUSH_TOTAL_KEYS = ['linked', 'created', 'rejected', 'transient', 'skipped'] as const satisfies readonly (keyof PushTotals)[];
+export const PUSH_TOTAL_KEYS = [
+  'linked',
+  'created',
+  'rejected',
+  'transient',
+  'skipped',
+] as const satisfies readonly (keyof PushTotals)[];
 
 export function noPushTotals(): PushTotals {
   return { linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0 };

@@ -8,7 +8,11 @@ export const DEFAULT_PULL_INTERVAL_MINUTES: Record<CrmName, number> = { hubspot:
 
 export const settingsSchema = z
   .object({
-    pullIntervalMinutes: z.number().int().min(5, 'pullIntervalMinutes must be at least 5').max(1440, 'pullIntervalMinutes must be at most 1440'),
+    pullIntervalMinutes: z
+      .number()
+      .int()
+      .min(5, 'pullIntervalMinutes must be at least 5')
+      .max(1440, 'pullIntervalMinutes must be at most 1440'),
     fieldMapping: z.object({ contact: objectMapping, account: objectMapping }).strict(),
     push: pushSettingsSchema,
   })
@@ -19,21 +23,26 @@ export type IntegrationSettings = z.infer<typeof settingsSchema>;
 export const settingsPatchSchema = z
   .object({
     pullIntervalMinutes: settingsSchema.shape.pullIntervalMinutes.optional(),
-    fieldMapping: z.object({ contact: objectMapping.optional(), account: objectMapping.optional() }).strict().optional(),
+    fieldMapping: z
+      .object({ contact: objectMapping.optional(), account: objectMapping.optional() })
+      .strict()
+      .optional(),
     push: pushSettingsPatchSchema.optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 export function defaultSettings(crm: CrmName): IntegrationSettings {
-  return { pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm], fieldMapping: defaultFieldMapping(crm), push: defaultPushSettings(crm) };
+  return {
+    pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm],
+    fieldMapping: defaultFieldMapping(crm),
+    push: defaultPushSettings(crm),
+  };
 }
 
 /** One line that says what is wrong with a zod result, for rejected commands. */
 export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ');
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 /** Parses input at an edge, or throws an Error whose message is one line: "invalid <what>: <reasons>". */
@@ -59,7 +68,11 @@ export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, p
   } catch (err) {
     throw new Error(`invalid settings: ${(err as Error).message}`);
   }
-  return { pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes, fieldMapping: mapping, push };
+  return {
+    pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes,
+    fieldMapping: mapping,
+    push,
+  };
 }
 
 /** What a settings change means for records the CRM rejected: they are pushed again by themselves. */

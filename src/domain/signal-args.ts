@@ -23,7 +23,11 @@ export const pullProgressSchema = z
 export const noArgsSchema = z.object({}).passthrough();
 
 /** The parsed argument, or the sentence that says why the signal was dropped. */
-export function parseSignal<T>(name: string, schema: z.ZodType<T>, raw: unknown): { ok: true; value: T } | { ok: false; reason: string } {
+export function parseSignal<T>(
+  name: string,
+  schema: z.ZodType<T>,
+  raw: unknown,
+): { ok: true; value: T } | { ok: false; reason: string } {
   const r = schema.safeParse(raw ?? {});
   if (r.success) return { ok: true, value: r.data };
   return { ok: false, reason: `${name} signal ignored: ${describeZodError(r.error)}` };

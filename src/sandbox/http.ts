@@ -38,7 +38,10 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
 export function listParam(url: URL, name: string): string[] | undefined {
   const all = url.searchParams.getAll(name);
   if (!all.length) return undefined;
-  return all.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  return all
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function correlationId(): string {

@@ -21,7 +21,10 @@ export function saveJson(file: string, data: unknown): void {
 /** Saves shortly after the last change rather than on every request, and at once on flush(). */
 export class DebouncedSaver {
   private timer?: NodeJS.Timeout;
-  constructor(private readonly file: string | undefined, private readonly data: () => unknown) {}
+  constructor(
+    private readonly file: string | undefined,
+    private readonly data: () => unknown,
+  ) {}
 
   changed(): void {
     if (!this.file || this.timer) return;

@@ -225,8 +225,15 @@ export async function migrate(db: Db): Promise<void> {
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     await db.transaction(async (tx) => {
-      for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [m.version, m.name]);
+      for (const stmt of m.sql
+        .split(/;\s*\n/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(stmt);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        m.version,
+        m.name,
+      ]);
     });
   }
 }

@@ -24,7 +24,13 @@ interface LinkRow {
 }
 
 /** Returns the records still to write; re-points or removes links as the rule says. */
-export async function applyPrecedence(tx: Queryable, workspaceId: string, crm: CrmName, records: PulledRecord[], p: Precedence): Promise<PulledRecord[]> {
+export async function applyPrecedence(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  records: PulledRecord[],
+  p: Precedence,
+): Promise<PulledRecord[]> {
   if (!records.length) return records;
   if (p.supersedes.length) await takeOver(tx, workspaceId, crm, records, p.supersedes);
   return p.yieldsTo ? giveWay(tx, workspaceId, crm, records, p.yieldsTo) : records;
@@ -38,12 +44,21 @@ const linksOf = (tx: Queryable, workspaceId: string, crm: CrmName, where: string
   );
 
 /** A new winning record takes over the workspace record a losing record of the same email holds. */
-async function takeOver(tx: Queryable, workspaceId: string, crm: CrmName, records: PulledRecord[], losers: string[]): Promise<void> {
+async function takeOver(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  records: PulledRecord[],
+  losers: string[],
+): Promise<void> {
   const keys = [...new Set(records.map((r) => emailKey(r.columns.email)).filter((k): k is string => !!k))];
   if (!keys.length) return;
   const { rows: own } = await linksOf(tx, workspaceId, crm, 'l.crm_id = ANY($3)', [records.map((r) => r.crmId)]);
   const linked = new Set(own.map((r) => r.crm_id));
-  const { rows: candidates } = await linksOf(tx, workspaceId, crm, 'l.crm_object = ANY($3) AND c.email_key = ANY($4)', [losers, keys]);
+  const { rows: candidates } = await linksOf(tx, workspaceId, crm, 'l.crm_object = ANY($3) AND c.email_key = ANY($4)', [
+    losers,
+    keys,
+  ]);
   const byEmail = new Map<string, LinkRow[]>();
   for (const c of candidates) byEmail.set(c.email_key!, [...(byEmail.get(c.email_key!) ?? []), c]);
   for (const r of records) {
@@ -61,10 +76,22 @@ async function takeOver(tx: Queryable, workspaceId: string, crm: CrmName, record
 }
 
 /** A losing record is not written when its person is already held by a winning record. */
-async function giveWay(tx: Queryable, workspaceId: string, crm: CrmName, records: PulledRecord[], winner: string): Promise<PulledRecord[]> {
+async function giveWay(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  records: PulledRecord[],
+  winner: string,
+): Promise<PulledRecord[]> {
   const keys = [...new Set(records.map((r) => emailKey(r.columns.email)).filter((k): k is string => !!k))];
   const follows = [...new Set(records.map((r) => r.followsTo).filter((id): id is string => !!id))];
-  const { rows: winners } = await linksOf(tx, workspaceId, crm, 'l.crm_object = $3 AND (c.email_key = ANY($4) OR l.crm_id = ANY($5))', [winner, keys, follows]);
+  const { rows: winners } = await linksOf(
+    tx,
+    workspaceId,
+    crm,
+    'l.crm_object = $3 AND (c.email_key = ANY($4) OR l.crm_id = ANY($5))',
+    [winner, keys, follows],
+  );
   const byEmail = new Map(winners.filter((w) => w.email_key).map((w) => [w.email_key!, w.local_id]));
   const byId = new Map(winners.map((w) => [w.crm_id, w.local_id]));
   const { rows: own } = await linksOf(tx, workspaceId, crm, 'l.crm_id = ANY($3)', [records.map((r) => r.crmId)]);
@@ -78,7 +105,10 @@ async function giveWay(tx: Queryable, workspaceId: string, crm: CrmName, records
     if (target) {
       // The person is already held by the winning record: drop this record's own mirror of them.
       if (mine && mine !== target) {
-        await tx.query(`DELETE FROM crm_links WHERE workspace_id = $1 AND crm = $2 AND object_kind = 'contact' AND crm_id = $3`, [workspaceId, crm, r.crmId]);
+        await tx.query(
+          `DELETE FROM crm_links WHERE workspace_id = $1 AND crm = $2 AND object_kind = 'contact' AND crm_id = $3`,
+          [workspaceId, crm, r.crmId],
+        );
         await tx.query('DELETE FROM contacts WHERE id = $1 AND workspace_id = $2', [mine, workspaceId]);
       }
       continue;

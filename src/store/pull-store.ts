@@ -60,7 +60,15 @@ const TABLE: Record<ObjectKind, string> = { contact: 'contacts', account: 'accou
  */
 export async function beginPullRun(
   db: Db,
-  p: { runKey: string; workspaceId: string; crm: CrmName; kind: PullKind; objectKind: ObjectKind; stream: string; nowMs: number },
+  p: {
+    runKey: string;
+    workspaceId: string;
+    crm: CrmName;
+    kind: PullKind;
+    objectKind: ObjectKind;
+    stream: string;
+    nowMs: number;
+  },
 ): Promise<PullRun> {
   return db.transaction(async (tx) => {
     const existing = await findRun(tx, 'run_key = $1', [p.runKey]);
@@ -125,21 +133,37 @@ async function findRun(db: Queryable, where: string, params: unknown[]): Promise
  */
 export async function applyPullPage(
   db: Db,
-  p: { runId: string; expectedCursor: string | null; records: PulledRecord[]; nextCursor: string | null; syncUserId: string; precedence?: Precedence },
+  p: {
+    runId: string;
+    expectedCursor: string | null;
+    records: PulledRecord[];
+    nextCursor: string | null;
+    syncUserId: string;
+    precedence?: Precedence;
+  },
 ): Promise<PageCounts | 'stale'> {
   return db.transaction(async (tx) => {
-    const { rows: locked } = await tx.query<{ cursor: string | null; done: boolean; workspace_id: string; crm: string; object_kind: ObjectKind }>(
-      'SELECT cursor, done, workspace_id, crm, object_kind FROM pull_runs WHERE id = $1 FOR UPDATE',
-      [p.runId],
-    );
+    const { rows: locked } = await tx.query<{
+      cursor: string | null;
+      done: boolean;
+      workspace_id: string;
+      crm: string;
+      object_kind: ObjectKind;
+    }>('SELECT cursor, done, workspace_id, crm, object_kind FROM pull_runs WHERE id = $1 FOR UPDATE', [p.runId]);
     const run = locked[0];
     if (!run) throw new Error(`no pull run ${p.runId}`);
     if (run.done || run.cursor !== p.expectedCursor) return 'stale';
 
     const crm = run.crm as CrmName;
-    const toWrite = p.precedence && run.object_kind === 'contact' ? await applyPrecedence(tx, run.workspace_id, crm, p.records, p.precedence) : p.records;
+    const toWrite =
+      p.precedence && run.object_kind === 'contact'
+        ? await applyPrecedence(tx, run.workspace_id, crm, p.records, p.precedence)
+        : p.records;
     // Records that gave way to another CRM record of the same person were still seen.
-    const counts = { ...(await writeRecords(tx, run.workspace_id, crm, run.object_kind, toWrite, p.syncUserId)), seen: p.records.length };
+    const counts = {
+      ...(await writeRecords(tx, run.workspace_id, crm, run.object_kind, toWrite, p.syncUserId)),
+      seen: p.records.length,
+    };
     const done = p.nextCursor === null;
     const { rows: after } = await tx.query<{ pages: number }>(
       `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,
@@ -286,7 +310,12 @@ async function writeRecords(
     );
   }
   await resolveAccounts(tx, workspaceId, crm, kind, [...byId.keys()]);
-  await flagDuplicates(tx, workspaceId, kind, rows.map((r) => r.id as string));
+  await flagDuplicates(
+    tx,
+    workspaceId,
+    kind,
+    rows.map((r) => r.id as string),
+  );
   return counts;
 }
 
@@ -295,7 +324,9 @@ async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, ki
     'SELECT crm_owner_id, user_id FROM user_crm_owner_links WHERE workspace_id = $1 AND crm = $2',
     [workspaceId, crm],
   );
-  const { rows: users } = await tx.query<{ permissions: string[] }>('SELECT permissions FROM users WHERE id = $1', [syncUserId]);
+  const { rows: users } = await tx.query<{ permissions: string[] }>('SELECT permissions FROM users WHERE id = $1', [
+    syncUserId,
+  ]);
   const ctx: OwnerContext = {
     kind,
     ownerLinks: new Map(links.map((l) => [l.crm_owner_id, l.user_id])),
@@ -305,7 +336,13 @@ async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, ki
 }
 
 /** Contacts point at their account through the CRM association; either side may arrive first. */
-async function resolveAccounts(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, crmIds: string[]): Promise<void> {
+async function resolveAccounts(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: ObjectKind,
+  crmIds: string[],
+): Promise<void> {
   const pageSide = kind === 'contact' ? 'lc' : 'la';
   await tx.query(
     `UPDATE contacts c SET account_id = la.local_id

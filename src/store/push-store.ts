@@ -21,8 +21,21 @@ export interface DueRow {
  * along with it: two lanes must never upsert the same new company at once, which the CRM may answer
  * with a conflict. An account with many contacts makes its lane busier; that is the price.
  */
-export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, limit: number, lane = 0, lanes = 1): Promise<DueRow[]> {
-  const { rows } = await db.query<{ object_kind: ObjectKind; local_id: string; manual: boolean; requested_by: string | null; attempts: number }>(
+export async function loadDue(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  limit: number,
+  lane = 0,
+  lanes = 1,
+): Promise<DueRow[]> {
+  const { rows } = await db.query<{
+    object_kind: ObjectKind;
+    local_id: string;
+    manual: boolean;
+    requested_by: string | null;
+    attempts: number;
+  }>(
     `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts FROM push_outbox o
        LEFT JOIN contacts c ON o.object_kind = 'contact' AND c.id = o.local_id
       WHERE o.workspace_id = $1 AND o.crm = $2 AND o.not_before <= now()
@@ -30,13 +43,23 @@ export async function loadDue(db: Queryable, workspaceId: string, crm: CrmName, 
       ORDER BY o.object_kind = 'contact', o.enqueued_at, o.local_id LIMIT $3`,
     [workspaceId, crm, limit, lane, lanes],
   );
-  return rows.map((r) => ({ kind: r.object_kind, localId: r.local_id, manual: r.manual, requestedBy: r.requested_by, attempts: Number(r.attempts) }));
+  return rows.map((r) => ({
+    kind: r.object_kind,
+    localId: r.local_id,
+    manual: r.manual,
+    requestedBy: r.requested_by,
+    attempts: Number(r.attempts),
+  }));
 }
 
 /** The id whose last byte picks a row's lane: the contact's account, else the record itself. */
 const LANE_KEY = 'COALESCE(c.account_id, o.local_id)';
 
-export async function outboxCounts(db: Queryable, workspaceId: string, crm: CrmName): Promise<{ due: number; deferred: number; nextDueAt: Date | null }> {
+export async function outboxCounts(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+): Promise<{ due: number; deferred: number; nextDueAt: Date | null }> {
   const { rows } = await db.query<{ due: number; deferred: number; next_due: Date | null }>(
     `SELECT count(*) FILTER (WHERE not_before <= now()) AS due, count(*) FILTER (WHERE not_before > now()) AS deferred,
             min(not_before) FILTER (WHERE not_before > now()) AS next_due
@@ -59,14 +82,28 @@ export interface ContactRow extends AccountRow {
   accountId: string | null;
 }
 
-export async function loadAccounts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<AccountRow[]> {
+export async function loadAccounts(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  ids: string[],
+): Promise<AccountRow[]> {
   const rows = await loadWithLinks(db, 'account', workspaceId, crm, ids);
   return rows.map((r) => ({ ...row(r, LOCAL_FIELDS.account), domainKey: (r.domain_key as string | null) ?? null }));
 }
 
-export async function loadContacts(db: Queryable, workspaceId: string, crm: CrmName, ids: string[]): Promise<ContactRow[]> {
+export async function loadContacts(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  ids: string[],
+): Promise<ContactRow[]> {
   const rows = await loadWithLinks(db, 'contact', workspaceId, crm, ids);
-  return rows.map((r) => ({ ...row(r, LOCAL_FIELDS.contact), domainKey: null, accountId: (r.account_id as string | null) ?? null }));
+  return rows.map((r) => ({
+    ...row(r, LOCAL_FIELDS.contact),
+    domainKey: null,
+    accountId: (r.account_id as string | null) ?? null,
+  }));
 }
 
 /** Workspace records with their link to this CRM, if they have one. */
@@ -92,7 +129,12 @@ function row(r: Record<string, unknown>, columns: readonly string[]) {
 
 /** CRM accounts of this domain the workspace already mirrors, and the workspace account each is linked to. */
 export async function mirroredDomainMatches(db: Queryable, workspaceId: string, crm: CrmName, domainKeys: string[]) {
-  const { rows } = await db.query<{ domain_key: string; crm_id: string; local_id: string; crm_modified_at: string | null }>(
+  const { rows } = await db.query<{
+    domain_key: string;
+    crm_id: string;
+    local_id: string;
+    crm_modified_at: string | null;
+  }>(
     `SELECT a.domain_key, l.crm_id, l.local_id, l.crm_modified_at FROM accounts a
        JOIN crm_links l ON l.workspace_id = a.workspace_id AND l.crm = $2 AND l.object_kind = 'account' AND l.local_id = a.id
       WHERE a.workspace_id = $1 AND a.domain_key = ANY($3)`,
@@ -102,7 +144,13 @@ export async function mirroredDomainMatches(db: Queryable, workspaceId: string, 
 }
 
 /** Which workspace record each of these CRM ids is linked to. */
-export async function linkedLocalIds(db: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, crmIds: string[]): Promise<Map<string, string>> {
+export async function linkedLocalIds(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: ObjectKind,
+  crmIds: string[],
+): Promise<Map<string, string>> {
   const { rows } = await db.query<{ crm_id: string; local_id: string }>(
     'SELECT crm_id, local_id FROM crm_links WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND crm_id = ANY($4)',
     [workspaceId, crm, kind, crmIds],
@@ -120,7 +168,16 @@ export async function ownerIdsByUser(db: Queryable, workspaceId: string, crm: Cr
 }
 
 export type RecordedOutcome =
-  | { kind: ObjectKind; localId: string; result: 'linked'; crmId: string; crmObject: string; ownerCrmId: string | null; created: boolean; inOutbox: boolean }
+  | {
+      kind: ObjectKind;
+      localId: string;
+      result: 'linked';
+      crmId: string;
+      crmObject: string;
+      ownerCrmId: string | null;
+      created: boolean;
+      inOutbox: boolean;
+    }
   | { kind: ObjectKind; localId: string; result: 'skipped'; inOutbox: boolean }
   | {
       kind: ObjectKind;
@@ -140,7 +197,13 @@ export type RecordedOutcome =
  * commits does a record leave the outbox, so a crash before it means the batch is pushed again
  * (idempotently) rather than lost.
  */
-export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, outcomes: RecordedOutcome[], batch?: { key: string; counts: BatchCounts }): Promise<void> {
+export async function recordOutcomes(
+  db: Db,
+  workspaceId: string,
+  crm: CrmName,
+  outcomes: RecordedOutcome[],
+  batch?: { key: string; counts: BatchCounts },
+): Promise<void> {
   if (!outcomes.length) return;
   await db.transaction(async (tx) => {
     if (batch) await recordBatch(tx, workspaceId, crm, batch.key, batch.counts);
@@ -152,7 +215,14 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
         `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id)
          SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text)
          ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object`,
-        [workspaceId, crm, kind, JSON.stringify(mine.map((o) => ({ local_id: o.localId, crm_id: o.crmId, crm_object: o.crmObject, owner: o.ownerCrmId })))],
+        [
+          workspaceId,
+          crm,
+          kind,
+          JSON.stringify(
+            mine.map((o) => ({ local_id: o.localId, crm_id: o.crmId, crm_object: o.crmObject, owner: o.ownerCrmId })),
+          ),
+        ],
       );
       await tx.query(
         `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND object_kind = $3
@@ -160,7 +230,10 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
         [workspaceId, crm, kind, mine.map((o) => o.localId)],
       );
     }
-    const failed = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'rejected' | 'transient' }> => o.result === 'rejected' || o.result === 'transient');
+    const failed = outcomes.filter(
+      (o): o is Extract<RecordedOutcome, { result: 'rejected' | 'transient' }> =>
+        o.result === 'rejected' || o.result === 'transient',
+    );
     if (failed.length) {
       await tx.query(
         `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message, field, record, cause)
@@ -171,7 +244,22 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
                same_as_before = (error_log.error_code = EXCLUDED.error_code AND error_log.message = EXCLUDED.message),
                error_code = EXCLUDED.error_code, message = EXCLUDED.message, field = EXCLUDED.field, record = EXCLUDED.record,
                cause = EXCLUDED.cause, crm_id = EXCLUDED.crm_id, occurred_at = now()`,
-        [workspaceId, crm, JSON.stringify(failed.map((o) => ({ kind: o.kind, local_id: o.localId, crm_id: o.crmId, code: o.code, message: o.message, field: o.field, record: o.record, cause: o.result })))],
+        [
+          workspaceId,
+          crm,
+          JSON.stringify(
+            failed.map((o) => ({
+              kind: o.kind,
+              local_id: o.localId,
+              crm_id: o.crmId,
+              code: o.code,
+              message: o.message,
+              field: o.field,
+              record: o.record,
+              cause: o.result,
+            })),
+          ),
+        ],
       );
     }
     // Transient failures stay in the outbox, due again after a backoff; everything else leaves it.
@@ -189,7 +277,10 @@ export async function recordOutcomes(db: Db, workspaceId: string, crm: CrmName, 
     for (const kind of ['account', 'contact'] as const) {
       const ids = done.filter((o) => o.kind === kind).map((o) => o.localId);
       if (ids.length) {
-        await tx.query('DELETE FROM push_outbox WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = ANY($4::uuid[])', [workspaceId, crm, kind, ids]);
+        await tx.query(
+          'DELETE FROM push_outbox WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = ANY($4::uuid[])',
+          [workspaceId, crm, kind, ids],
+        );
       }
     }
   });
@@ -213,20 +304,36 @@ export async function committedBatch(db: Queryable, key: string): Promise<BatchC
   return Object.fromEntries(BATCH_COUNT_COLUMNS.map((c) => [c, Number(rows[0][c])])) as unknown as BatchCounts;
 }
 
-async function recordBatch(tx: Queryable, workspaceId: string, crm: CrmName, key: string, counts: BatchCounts): Promise<void> {
+async function recordBatch(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  key: string,
+  counts: BatchCounts,
+): Promise<void> {
   await tx.query(
     `INSERT INTO push_batches (batch_key, workspace_id, crm, ${BATCH_COUNT_COLUMNS.join(', ')})
      VALUES ($1, $2, $3, ${BATCH_COUNT_COLUMNS.map((_, i) => `$${i + 4}`).join(', ')})`,
     [key, workspaceId, crm, ...BATCH_COUNT_COLUMNS.map((c) => counts[c])],
   );
   // A retry comes within minutes; a month of rows is kept as push history and the rest dropped.
-  await tx.query(`DELETE FROM push_batches WHERE workspace_id = $1 AND crm = $2 AND finished_at < now() - interval '30 days'`, [workspaceId, crm]);
+  await tx.query(
+    `DELETE FROM push_batches WHERE workspace_id = $1 AND crm = $2 AND finished_at < now() - interval '30 days'`,
+    [workspaceId, crm],
+  );
 }
 
 /** Manual push of a selection: `ids`, or every record of the kind not yet linked to this CRM. */
 export async function enqueueManualPush(
   db: Db,
-  p: { workspaceId: string; crm: CrmName; kind: ObjectKind; ids?: string[]; allUnlinked?: boolean; requestedBy: string | null },
+  p: {
+    workspaceId: string;
+    crm: CrmName;
+    kind: ObjectKind;
+    ids?: string[];
+    allUnlinked?: boolean;
+    requestedBy: string | null;
+  },
 ): Promise<number> {
   return db.transaction(async (tx) => {
     const table = p.kind === 'contact' ? 'contacts' : 'accounts';
@@ -236,9 +343,18 @@ export async function enqueueManualPush(
              SELECT 1 FROM crm_links l WHERE l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $3 AND l.local_id = t.id)`,
           [p.workspaceId, p.crm, p.kind],
         )
-      : await tx.query<{ id: string }>(`SELECT id FROM ${table} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`, [p.workspaceId, p.ids ?? []]);
+      : await tx.query<{ id: string }>(`SELECT id FROM ${table} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`, [
+          p.workspaceId,
+          p.ids ?? [],
+        ]);
     if (!rows.length) return 0;
-    await enqueuePush(tx, p.workspaceId, p.kind, rows.map((r) => r.id), { manual: true, requestedBy: p.requestedBy, crm: p.crm });
+    await enqueuePush(
+      tx,
+      p.workspaceId,
+      p.kind,
+      rows.map((r) => r.id),
+      { manual: true, requestedBy: p.requestedBy, crm: p.crm },
+    );
     return rows.length;
   });
 }
@@ -248,7 +364,10 @@ export async function enqueueManualPush(
  * (after a settings change) only the CRM's rejections. An operator's retry is manual (pushed
  * whatever the conditions); one caused by a settings change is judged by the new settings.
  */
-export async function requeueFailed(db: Db, p: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean }): Promise<number> {
+export async function requeueFailed(
+  db: Db,
+  p: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean },
+): Promise<number> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ object_kind: ObjectKind; local_id: string }>(
       `SELECT object_kind, local_id FROM error_log WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL

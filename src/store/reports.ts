@@ -15,7 +15,12 @@ export interface PullHistoryRow {
   updated: number;
 }
 
-export async function pullHistory(db: Queryable, workspaceId: string, crm: CrmName, limit = 100): Promise<PullHistoryRow[]> {
+export async function pullHistory(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  limit = 100,
+): Promise<PullHistoryRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT id, kind, object_kind, stream, started_at, finished_at, seen, created, updated FROM pull_runs
       WHERE workspace_id = $1 AND crm = $2 ORDER BY started_at DESC, stream LIMIT $3`,

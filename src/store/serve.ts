@@ -6,7 +6,11 @@ import { openDb, pgliteOf, type Db } from './db';
  * worker and the CLI, in their own processes, reach it with DATABASE_URL as they would PostgreSQL.
  * PGlite has one session: clients must use a pool of one (PG_POOL_MAX=1), see src/store/db.ts.
  */
-export async function servePglite(db: Db, port: number, host = '127.0.0.1'): Promise<{ url: string; stop(): Promise<void> }> {
+export async function servePglite(
+  db: Db,
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ url: string; stop(): Promise<void> }> {
   const pglite = pgliteOf(db);
   if (!pglite) throw new Error('servePglite needs an embedded (PGlite) database');
   const server = new PGLiteSocketServer({ db: pglite, host, port, maxConnections: 8 });
@@ -25,7 +29,11 @@ async function main(): Promise<void> {
   const db = await openDb({ dataDir });
   const served = await servePglite(db, Number(process.env.PGLITE_PORT ?? 5433));
   process.stdout.write(`listening ${served.url}\n`);
-  const stop = () => void served.stop().then(() => db.close()).then(() => process.exit(0));
+  const stop = () =>
+    void served
+      .stop()
+      .then(() => db.close())
+      .then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -26,7 +26,12 @@ export async function upsertUser(db: Queryable, u: UserInput): Promise<void> {
   );
 }
 
-export async function setPermission(db: Queryable, userId: string, permission: string, granted: boolean): Promise<void> {
+export async function setPermission(
+  db: Queryable,
+  userId: string,
+  permission: string,
+  granted: boolean,
+): Promise<void> {
   const { affectedRows } = await db.query(
     granted
       ? `UPDATE users SET permissions = array_append(array_remove(permissions, $2), $2) WHERE id = $1`
@@ -36,7 +41,13 @@ export async function setPermission(db: Queryable, userId: string, permission: s
   if (!affectedRows) throw new Error(`no user ${userId}`);
 }
 
-export async function linkCrmOwner(db: Queryable, workspaceId: string, crm: CrmName, crmOwnerId: string, userId: string): Promise<void> {
+export async function linkCrmOwner(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  crmOwnerId: string,
+  userId: string,
+): Promise<void> {
   await db.query(
     `INSERT INTO user_crm_owner_links (workspace_id, crm, crm_owner_id, user_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (workspace_id, crm, crm_owner_id) DO UPDATE SET user_id = EXCLUDED.user_id`,
@@ -44,7 +55,10 @@ export async function linkCrmOwner(db: Queryable, workspaceId: string, crm: CrmN
   );
 }
 
-export async function getUser(db: Queryable, userId: string): Promise<{ id: string; workspace_id: string; permissions: string[] } | undefined> {
+export async function getUser(
+  db: Queryable,
+  userId: string,
+): Promise<{ id: string; workspace_id: string; permissions: string[] } | undefined> {
   const { rows } = await db.query<{ id: string; workspace_id: string; permissions: string[] }>(
     'SELECT id, workspace_id, permissions FROM users WHERE id = $1',
     [userId],

@@ -12,7 +12,10 @@ import type { Db, Queryable } from './db';
  */
 
 const text = z.string().trim().min(1).max(500).nullable();
-const custom = z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'custom field names are letters, digits and "_"'), z.string().max(2000).nullable());
+const custom = z.record(
+  z.string().regex(/^[A-Za-z0-9_]+$/, 'custom field names are letters, digits and "_"'),
+  z.string().max(2000).nullable(),
+);
 
 export const contactFields = z
   .object({
@@ -33,7 +36,12 @@ export type ContactFields = z.infer<typeof contactFields>;
 export const accountFields = z
   .object({
     name: text,
-    domain: z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must look like example.com').nullable(),
+    domain: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must look like example.com')
+      .nullable(),
     phone: text,
     industry: text,
     stage: text,
@@ -53,7 +61,12 @@ export interface WriteResult {
 
 const TABLE: Record<ObjectKind, string> = { contact: 'contacts', account: 'accounts' };
 
-export async function addContact(db: Db, workspaceId: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
+export async function addContact(
+  db: Db,
+  workspaceId: string,
+  input: unknown,
+  byUserId: string | null = null,
+): Promise<WriteResult> {
   const fields = parseOrThrow(contactFields, input, 'contact');
   return db.transaction(async (tx) => {
     // One person, one workspace record: adding an email the workspace already has updates that record
@@ -69,24 +82,48 @@ export async function addContact(db: Db, workspaceId: string, input: unknown, by
   });
 }
 
-export async function updateContact(db: Db, workspaceId: string, id: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
+export async function updateContact(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  input: unknown,
+  byUserId: string | null = null,
+): Promise<WriteResult> {
   const fields = parseOrThrow(contactFields, input, 'contact');
-  return db.transaction(async (tx) => write(tx, 'contact', workspaceId, await existing(tx, 'contact', workspaceId, id), fields, false, byUserId));
+  return db.transaction(async (tx) =>
+    write(tx, 'contact', workspaceId, await existing(tx, 'contact', workspaceId, id), fields, false, byUserId),
+  );
 }
 
-export async function addAccount(db: Db, workspaceId: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
+export async function addAccount(
+  db: Db,
+  workspaceId: string,
+  input: unknown,
+  byUserId: string | null = null,
+): Promise<WriteResult> {
   const fields = parseOrThrow(accountFields, input, 'account');
   return db.transaction(async (tx) => write(tx, 'account', workspaceId, randomUUID(), fields, true, byUserId));
 }
 
-export async function updateAccount(db: Db, workspaceId: string, id: string, input: unknown, byUserId: string | null = null): Promise<WriteResult> {
+export async function updateAccount(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  input: unknown,
+  byUserId: string | null = null,
+): Promise<WriteResult> {
   const fields = parseOrThrow(accountFields, input, 'account');
-  return db.transaction(async (tx) => write(tx, 'account', workspaceId, await existing(tx, 'account', workspaceId, id), fields, false, byUserId));
+  return db.transaction(async (tx) =>
+    write(tx, 'account', workspaceId, await existing(tx, 'account', workspaceId, id), fields, false, byUserId),
+  );
 }
 
 async function existing(tx: Queryable, kind: ObjectKind, workspaceId: string, id: string): Promise<string> {
   if (!z.string().uuid().safeParse(id).success) throw new Error(`invalid ${kind} id "${id}"`);
-  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${TABLE[kind]} WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${TABLE[kind]} WHERE workspace_id = $1 AND id = $2`, [
+    workspaceId,
+    id,
+  ]);
   if (!rows[0]) throw new Error(`no ${kind} ${id} in workspace ${workspaceId}`);
   return rows[0].id;
 }
@@ -100,11 +137,17 @@ async function write(
   create: boolean,
   byUserId: string | null,
 ): Promise<WriteResult> {
-  const { custom: customValues, ...columns } = fields as Record<string, unknown> & { custom?: Record<string, string | null> };
+  const { custom: customValues, ...columns } = fields as Record<string, unknown> & {
+    custom?: Record<string, string | null>;
+  };
   const table = TABLE[kind];
   if (kind === 'contact' && columns.account_id) {
-    const { rows } = await tx.query('SELECT 1 FROM accounts WHERE workspace_id = $1 AND id = $2', [workspaceId, columns.account_id]);
-    if (!rows.length) throw new Error(`invalid contact: no account ${String(columns.account_id)} in workspace ${workspaceId}`);
+    const { rows } = await tx.query('SELECT 1 FROM accounts WHERE workspace_id = $1 AND id = $2', [
+      workspaceId,
+      columns.account_id,
+    ]);
+    if (!rows.length)
+      throw new Error(`invalid contact: no account ${String(columns.account_id)} in workspace ${workspaceId}`);
   }
   const names = Object.keys(columns);
   if (create) {

@@ -102,13 +102,17 @@ export const pullProgressSignal = defineSignal<[PullProgress]>('pullProgress');
 export const DESCRIPTIONS = {
   status: 'Phase, configuration-window end, initial pull progress, last and next pull, error counts.',
   settings: 'The integration settings now in force (pull interval, field mapping).',
-  updateSettings: 'Change settings, e.g. {"pullIntervalMinutes": 30} or a fieldMapping; invalid input is rejected with the reason.',
-  pullNow: 'Re-pull every record from the CRM now. Refused during the configuration window and the initial pull. Argument: {}.',
+  updateSettings:
+    'Change settings, e.g. {"pullIntervalMinutes": 30} or a fieldMapping; invalid input is rejected with the reason.',
+  pullNow:
+    'Re-pull every record from the CRM now. Refused during the configuration window and the initial pull. Argument: {}.',
   startSyncNow: 'End the configuration window early and start the initial pull. Argument: {}.',
   reauthorize: 'Credentials were fixed: verify the connection again and resume. Optional {"connection": "<name>"}.',
   disconnect: 'Stop syncing and end this integration. Argument: {}.',
-  pushRecords: 'Push records now, overriding the push conditions: {"objectKind":"contact","ids":["<uuid>"]} or {"objectKind":"account","all":true}; optional "userId" (whose CRM owner). Refused before the initial pull finishes or when push is disabled.',
-  retryFailed: 'Push again the records whose push failed (all, or {"ids":[...]}), e.g. after fixing the mapping or the data. Argument: {}.',
+  pushRecords:
+    'Push records now, overriding the push conditions: {"objectKind":"contact","ids":["<uuid>"]} or {"objectKind":"account","all":true}; optional "userId" (whose CRM owner). Refused before the initial pull finishes or when push is disabled.',
+  retryFailed:
+    'Push again the records whose push failed (all, or {"ids":[...]}), e.g. after fixing the mapping or the data. Argument: {}.',
   pushPending: 'The workspace wrote records: push them now. Argument: {}.',
   pullProgress: 'Internal: progress reports from the child pull workflow.',
 } as const;

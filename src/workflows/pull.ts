@@ -1,4 +1,11 @@
-import { continueAsNew, getExternalWorkflowHandle, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { FieldMapping } from '../domain/field-mapping';
 import { FAILURE_TYPE, NOT_RETRIED_BY_ACTIVITIES } from '../domain/failure-types';
 import type { CrmName, PullKind } from '../domain/types';
@@ -42,9 +49,17 @@ function sum(runs: CarriedRun[]): RunCounts {
 /** Chunks per run of this workflow before it continues as new: about 6 events each, so < 1,000 events. */
 export const MAX_CHUNKS_PER_EXECUTION = 150;
 
-const retry = { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] };
+const retry = {
+  initialInterval: '1s',
+  maximumInterval: '5 minutes',
+  nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
+};
 // One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
-const { refreshOwners } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry, summary: 'refresh CRM owners' });
+const { refreshOwners } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry,
+  summary: 'refresh CRM owners',
+});
 const { beginPull } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // It heartbeats per stream it counts, so a dead worker's attempt is retried within 30 s.
@@ -79,7 +94,12 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
         if (failureType(err) !== FAILURE_TYPE.CrmDailyLimit) throw err;
         const waitMs = dailyLimitWaitMs(err);
         const seen = runs ? sum(runs).seen : 0;
-        await report({ seen, total, pausedUntil: new Date(Date.now() + waitMs).toISOString(), pauseReason: failureMessage(err) });
+        await report({
+          seen,
+          total,
+          pausedUntil: new Date(Date.now() + waitMs).toISOString(),
+          pauseReason: failureMessage(err),
+        });
         await sleep(waitMs, { summary: 'wait for the daily API allowance' });
         await report({ seen, total, pausedUntil: null, pauseReason: null });
       }
@@ -87,8 +107,18 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   }
 
   if (!runs) {
-    const owners = () => pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
-    const open = () => pausable(() => beginPull({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection, kind: input.kind, runKey: workflowInfo().workflowId }));
+    const owners = () =>
+      pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
+    const open = () =>
+      pausable(() =>
+        beginPull({
+          workspaceId: input.workspaceId,
+          crm: input.crm,
+          connection: input.connection,
+          kind: input.kind,
+          runKey: workflowInfo().workflowId,
+        }),
+      );
     let began: Awaited<ReturnType<typeof open>>;
     // Independent: owners are refreshed while the runs are opened and counted. Pulls started by
     // an older worker did one after the other, and replay that way.
@@ -109,7 +139,14 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs: allRuns, potentialDuplicates } });
       }
-      const r = await pausable(() => pullChunk({ runId: run.runId, connection: input.connection, syncUserId: input.syncUserId, mapping: input.fieldMapping[run.objectKind] }));
+      const r = await pausable(() =>
+        pullChunk({
+          runId: run.runId,
+          connection: input.connection,
+          syncUserId: input.syncUserId,
+          mapping: input.fieldMapping[run.objectKind],
+        }),
+      );
       chunks++;
       run.done = r.done;
       run.counts = r.run;

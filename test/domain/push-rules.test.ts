@@ -9,20 +9,38 @@ import { applySettingsPatch, defaultSettings, pushRulesChanged } from '../../src
 /** The pure push rules of seed 001, one by one. */
 describe('push rules', () => {
   const base = defaultPushSettings('hubspot');
-  const withConditions = (c: PushSettings['contacts']['conditions']): PushSettings => ({ ...base, contacts: { enabled: true, conditions: c } });
+  const withConditions = (c: PushSettings['contacts']['conditions']): PushSettings => ({
+    ...base,
+    contacts: { enabled: true, conditions: c },
+  });
   const contact = { email: 'a@b.example', stage: 'Lead', emailStatus: 'verified', custom: { tier: 'gold' } };
   const net = { linked: false, manual: false };
 
   it('conditions all hold, or the contact stays out, with the reason', () => {
-    const s = withConditions({ stages: ['lead'], emailStatuses: ['verified'], customField: { field: 'tier', value: 'gold' } });
+    const s = withConditions({
+      stages: ['lead'],
+      emailStatuses: ['verified'],
+      customField: { field: 'tier', value: 'gold' },
+    });
     assert.deepEqual(decideContactPush(contact, s, net), { push: true });
-    assert.match((decideContactPush({ ...contact, stage: 'customer' }, s, net) as { reason: string }).reason, /stage customer is not in lead/);
-    assert.match((decideContactPush({ ...contact, custom: {} }, s, net) as { reason: string }).reason, /custom field tier/);
+    assert.match(
+      (decideContactPush({ ...contact, stage: 'customer' }, s, net) as { reason: string }).reason,
+      /stage customer is not in lead/,
+    );
+    assert.match(
+      (decideContactPush({ ...contact, custom: {} }, s, net) as { reason: string }).reason,
+      /custom field tier/,
+    );
   });
 
   it('an email-status condition keeps contacts without an email out; without one they may go', () => {
-    assert.deepEqual(decideContactPush({ ...contact, email: null }, withConditions({ emailStatuses: ['verified'] }), net), { push: false, reason: 'no email, and push requires an email status' });
-    assert.deepEqual(decideContactPush({ ...contact, email: null }, withConditions({ stages: ['lead'] }), net), { push: true });
+    assert.deepEqual(
+      decideContactPush({ ...contact, email: null }, withConditions({ emailStatuses: ['verified'] }), net),
+      { push: false, reason: 'no email, and push requires an email status' },
+    );
+    assert.deepEqual(decideContactPush({ ...contact, email: null }, withConditions({ stages: ['lead'] }), net), {
+      push: true,
+    });
   });
 
   it('linked records and manual pushes override everything; disabled push stops only net-new', () => {
@@ -45,23 +63,41 @@ describe('push rules', () => {
       { crmId: '30', modifiedAt: '2026-06-01T00:00:00Z', linkedTo: 'other' },
     ];
     assert.deepEqual(matchAccount('me', candidates, true), { action: 'link', crmId: '10', candidates: 2 });
-    assert.deepEqual(matchAccount('me', [...candidates].reverse(), true), { action: 'link', crmId: '10', candidates: 2 }, 'order does not matter');
+    assert.deepEqual(
+      matchAccount('me', [...candidates].reverse(), true),
+      { action: 'link', crmId: '10', candidates: 2 },
+      'order does not matter',
+    );
     assert.deepEqual(matchAccount('me', [candidates[2]], true), { action: 'conflict', crmIds: ['30'] });
     assert.deepEqual(matchAccount('me', [candidates[2]], false), { action: 'create' });
     assert.deepEqual(matchAccount('me', [], true), { action: 'create' });
   });
 
   it('outbound mapping sends push and both fields only, never blanks', () => {
-    const props = applyOutbound(defaultFieldMapping('hubspot').contact, { email: 'a@b.example', first_name: ' Ann ', last_name: '', stage: 'lead' }, {});
-    assert.deepEqual(props, { email: 'a@b.example', firstname: 'Ann' }, 'lifecyclestage is pull-only; empty last name left out');
+    const props = applyOutbound(
+      defaultFieldMapping('hubspot').contact,
+      { email: 'a@b.example', first_name: ' Ann ', last_name: '', stage: 'lead' },
+      {},
+    );
+    assert.deepEqual(
+      props,
+      { email: 'a@b.example', firstname: 'Ann' },
+      'lifecyclestage is pull-only; empty last name left out',
+    );
   });
 
   it('settings: HubSpot refuses Leads; a push or mapping change is noticed', () => {
-    assert.throws(() => applySettingsPatch('hubspot', defaultSettings('hubspot'), { push: { createPeopleAs: 'Lead' } }), /^Error: invalid settings: push\.createPeopleAs: HubSpot has no leads/);
+    assert.throws(
+      () => applySettingsPatch('hubspot', defaultSettings('hubspot'), { push: { createPeopleAs: 'Lead' } }),
+      /^Error: invalid settings: push\.createPeopleAs: HubSpot has no leads/,
+    );
     const before = defaultSettings('salesforce');
     const after = applySettingsPatch('salesforce', before, { push: { contacts: { conditions: { stages: ['MQL'] } } } });
     assert.deepEqual(after.push.contacts, { enabled: true, conditions: { stages: ['MQL'] } });
     assert.equal(pushRulesChanged(before, after), true);
-    assert.equal(pushRulesChanged(before, applySettingsPatch('salesforce', before, { pullIntervalMinutes: 60 })), false);
+    assert.equal(
+      pushRulesChanged(before, applySettingsPatch('salesforce', before, { pullIntervalMinutes: 60 })),
+      false,
+    );
   });
 });

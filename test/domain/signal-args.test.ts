@@ -6,8 +6,14 @@ describe('signal arguments', () => {
   it('accepts what the contract describes, including no argument at all', () => {
     assert.deepEqual(parseSignal('reauthorize', reauthorizeArgsSchema, undefined), { ok: true, value: {} });
     assert.deepEqual(parseSignal('reauthorize', reauthorizeArgsSchema, null), { ok: true, value: {} });
-    assert.deepEqual(parseSignal('reauthorize', reauthorizeArgsSchema, { connection: 'acme-2' }), { ok: true, value: { connection: 'acme-2' } });
-    assert.deepEqual(parseSignal('pullProgress', pullProgressSchema, { seen: 3, total: null }), { ok: true, value: { seen: 3, total: null } });
+    assert.deepEqual(parseSignal('reauthorize', reauthorizeArgsSchema, { connection: 'acme-2' }), {
+      ok: true,
+      value: { connection: 'acme-2' },
+    });
+    assert.deepEqual(parseSignal('pullProgress', pullProgressSchema, { seen: 3, total: null }), {
+      ok: true,
+      value: { seen: 3, total: null },
+    });
   });
 
   it('drops anything else with one sentence naming the signal', () => {

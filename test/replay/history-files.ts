@@ -28,7 +28,10 @@ export function readHistoryFiles(dir: string): { name: string; file: HistoryFile
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.json$/, ''), file: JSON.parse(readFileSync(join(dir, f), 'utf8')) as HistoryFile }));
+    .map((f) => ({
+      name: f.replace(/\.json$/, ''),
+      file: JSON.parse(readFileSync(join(dir, f), 'utf8')) as HistoryFile,
+    }));
 }
 
 /** The replay worker's input: proto instances, so no JSON conversion runs. */

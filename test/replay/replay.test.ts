@@ -16,7 +16,16 @@ describe('replay of committed histories', () => {
 
   it('has a history for every lifecycle path', () => {
     const names = files.map((f) => f.name);
-    for (const path of ['window-refusals', 'start-sync-now', 'initial-pull', 'recurring-continue-as-new', 'push-lanes', 'reauthorize', 'daily-limit-pause', 'disconnect-in-window']) {
+    for (const path of [
+      'window-refusals',
+      'start-sync-now',
+      'initial-pull',
+      'recurring-continue-as-new',
+      'push-lanes',
+      'reauthorize',
+      'daily-limit-pause',
+      'disconnect-in-window',
+    ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }
   });
@@ -25,7 +34,10 @@ describe('replay of committed histories', () => {
     it(`${name} (${file.histories.length} histories; ${file.recordedWith || 'recorded by the current code'})`, async () => {
       const bundle = await workflowBundle();
       let replayed = 0;
-      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: name }, replayable(file))) {
+      for await (const result of Worker.runReplayHistories(
+        { workflowBundle: bundle, replayName: name },
+        replayable(file),
+      )) {
         assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
         replayed++;
       }

@@ -52,8 +52,16 @@ export interface IntegrationOptions {
   timeoutMs?: number;
 }
 
-export async function startHarness(opts: { chunkBudgetMs?: number; interceptors?: WorkerDeps['interceptors'] } = {}): Promise<Harness> {
-  const [env, sandbox, salesforce, db, bundle] = await Promise.all([timeSkippingEnv(), startHubSpotSandbox(), startSalesforceSandbox(), openDb(), workflowBundle()]);
+export async function startHarness(
+  opts: { chunkBudgetMs?: number; interceptors?: WorkerDeps['interceptors'] } = {},
+): Promise<Harness> {
+  const [env, sandbox, salesforce, db, bundle] = await Promise.all([
+    timeSkippingEnv(),
+    startHubSpotSandbox(),
+    startSalesforceSandbox(),
+    openDb(),
+    workflowBundle(),
+  ]);
   const connections: Record<string, ConnectionConfig> = {};
   const logs: string[] = [];
   const worker = await createWorker({
@@ -79,7 +87,15 @@ export async function startHarness(opts: { chunkBudgetMs?: number; interceptors?
       const handle = await env.client.workflow.start(integrationWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: integrationWorkflowId(tenant.workspaceId, tenant.crm),
-        args: [{ workspaceId: tenant.workspaceId, crm: tenant.crm, connection: tenant.connection, syncUserId: tenant.syncUserId, plan: o.plan ?? 'free' }],
+        args: [
+          {
+            workspaceId: tenant.workspaceId,
+            crm: tenant.crm,
+            connection: tenant.connection,
+            syncUserId: tenant.syncUserId,
+            plan: o.plan ?? 'free',
+          },
+        ],
       });
       const x = workspaceIntegration(h, tenant, handle);
       if (o.until) await x.waitForPhase(o.until, o.timeoutMs);
@@ -95,5 +111,11 @@ export async function startHarness(opts: { chunkBudgetMs?: number; interceptors?
 }
 
 export { newSalesforceTenant, newTenant, type HubSpotTenant, type SalesforceTenant, type Tenant } from './tenants';
-export { operate, type CrmLink, type Integration, type IntegrationControls, type IntegrationHandle } from './integration';
+export {
+  operate,
+  type CrmLink,
+  type Integration,
+  type IntegrationControls,
+  type IntegrationHandle,
+} from './integration';
 export { refusal, waitFor } from './wait';

@@ -30,18 +30,22 @@ type ArgOf<D> = D extends UpdateDefinition<unknown, [infer A], string> ? A : nev
  */
 export function operate(handle: IntegrationHandle) {
   const status = () => handle.query(statusQuery);
-  const waitForStatus = (what: string, ok: (s: IntegrationStatus) => boolean, timeoutMs?: number) => waitFor(what, status, ok, timeoutMs);
+  const waitForStatus = (what: string, ok: (s: IntegrationStatus) => boolean, timeoutMs?: number) =>
+    waitFor(what, status, ok, timeoutMs);
   return {
     handle,
     status,
     settings: () => handle.query(settingsQuery),
     waitForStatus,
     waitForPhase: (phase: Phase, timeoutMs?: number) => waitForStatus(phase, (s) => s.phase === phase, timeoutMs),
-    updateSettings: (patch: ArgOf<typeof updateSettingsUpdate>) => handle.executeUpdate(updateSettingsUpdate, { args: [patch] }),
+    updateSettings: (patch: ArgOf<typeof updateSettingsUpdate>) =>
+      handle.executeUpdate(updateSettingsUpdate, { args: [patch] }),
     pullNow: () => handle.executeUpdate(pullNowUpdate, { args: [{}] }),
     startSyncNow: () => handle.executeUpdate(startSyncNowUpdate, { args: [{}] }),
-    pushRecords: (request: ArgOf<typeof pushRecordsUpdate>) => handle.executeUpdate(pushRecordsUpdate, { args: [request] }),
-    retryFailed: (request: ArgOf<typeof retryFailedUpdate> = {}) => handle.executeUpdate(retryFailedUpdate, { args: [request] }),
+    pushRecords: (request: ArgOf<typeof pushRecordsUpdate>) =>
+      handle.executeUpdate(pushRecordsUpdate, { args: [request] }),
+    retryFailed: (request: ArgOf<typeof retryFailedUpdate> = {}) =>
+      handle.executeUpdate(retryFailedUpdate, { args: [request] }),
     reauthorize: (args: ReauthorizeArgs = {}) => handle.signal(reauthorizeSignal, args),
     /** Ends the integration the way an operator does; resolves with the workflow's result once it has ended. */
     async disconnect() {
@@ -85,7 +89,8 @@ export function workspaceIntegration<T extends Tenant>(h: Harness, tenant: T, ha
       const drained = await waitFor(
         'push drained',
         async () => ({ status: await controls.status(), outbox: await outboxCounts(h.db, workspaceId, crm) }),
-        ({ status: s, outbox }) => !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null && outbox.due === 0,
+        ({ status: s, outbox }) =>
+          !s.push.pushing && s.push.due === 0 && s.push.lastBatchAt !== null && outbox.due === 0,
         timeoutMs,
       );
       return drained.status;
@@ -94,7 +99,8 @@ export function workspaceIntegration<T extends Tenant>(h: Harness, tenant: T, ha
     workspaceId,
     crm,
     /** A workspace write as the product makes it: record + outbox row in one transaction, then the nudge. */
-    write: (op: WriteOp, fields: unknown, opts: { id?: string; userId?: string } = {}) => writeAndNotify(h.db, h.env.client, op, workspaceId, fields, opts),
+    write: (op: WriteOp, fields: unknown, opts: { id?: string; userId?: string } = {}) =>
+      writeAndNotify(h.db, h.env.client, op, workspaceId, fields, opts),
     errorLog: (opts?: Parameters<typeof errorLog>[3]) => errorLog(h.db, workspaceId, crm, opts),
     /** Push errors the operator has not seen resolved yet. */
     pushErrors: async () => (await errorLog(h.db, workspaceId, crm, { jobType: 'push' })).filter((e) => !e.resolvedAt),

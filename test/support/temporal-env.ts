@@ -37,13 +37,20 @@ const gentleKeepalive: ConnectionPlugin = {
   name: 'gentle-keepalive',
   configureConnection: (options) => ({
     ...options,
-    channelArgs: { ...(options.channelArgs ?? {}), 'grpc.keepalive_time_ms': 600_000, 'grpc.keepalive_permit_without_calls': 0 },
+    channelArgs: {
+      ...(options.channelArgs ?? {}),
+      'grpc.keepalive_time_ms': 600_000,
+      'grpc.keepalive_permit_without_calls': 0,
+    },
   }),
 };
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds; each test process does it once. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
+  });
   return bundle;
 }

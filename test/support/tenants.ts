@@ -39,7 +39,13 @@ export type Tenant = HubSpotTenant | SalesforceTenant;
 async function addWorkspace(h: Harness, workspaceId: string, permissions: string[]): Promise<string> {
   await ensureWorkspace(h.db, workspaceId, 'paid');
   const syncUserId = `${workspaceId}-admin`;
-  await upsertUser(h.db, { id: syncUserId, workspaceId, email: `admin@${workspaceId}.example`, name: 'Admin', permissions });
+  await upsertUser(h.db, {
+    id: syncUserId,
+    workspaceId,
+    email: `admin@${workspaceId}.example`,
+    name: 'Admin',
+    permissions,
+  });
   return syncUserId;
 }
 
@@ -47,7 +53,13 @@ let portalSeq = 1;
 /** A fresh HubSpot portal (20 contacts, 5 companies, 3 owners unless told) + workspace + connection. */
 export async function newTenant(
   h: Harness,
-  o: { contacts?: number; companies?: number; owners?: number; permissions?: string[]; rateLimit?: { tenSecondMax?: number } } = {},
+  o: {
+    contacts?: number;
+    companies?: number;
+    owners?: number;
+    permissions?: string[];
+    rateLimit?: { tenSecondMax?: number };
+  } = {},
 ): Promise<HubSpotTenant> {
   const n = portalSeq++;
   const workspaceId = `ws${n}-${process.pid}`;
@@ -58,7 +70,15 @@ export async function newTenant(
   const syncUserId = await addWorkspace(h, workspaceId, o.permissions ?? []);
   const connection = `${workspaceId}-hubspot`;
   h.connections[connection] = { crm: 'hubspot', accessToken: token, baseUrl: h.sandbox.url };
-  return { crm: 'hubspot', workspaceId, token, admin, portal: h.sandbox.indexes.get(portalId)!, connection, syncUserId };
+  return {
+    crm: 'hubspot',
+    workspaceId,
+    token,
+    admin,
+    portal: h.sandbox.indexes.get(portalId)!,
+    connection,
+    syncUserId,
+  };
 }
 
 let orgSeq = 1;
@@ -68,7 +88,12 @@ let orgSeq = 1;
  */
 export async function newSalesforceTenant(
   h: Harness,
-  o: { seed?: Partial<SfSeedSpec>; permissions?: string[]; limits?: Partial<OrgLimits>; apiReservePercent?: number } = {},
+  o: {
+    seed?: Partial<SfSeedSpec>;
+    permissions?: string[];
+    limits?: Partial<OrgLimits>;
+    apiReservePercent?: number;
+  } = {},
 ): Promise<SalesforceTenant> {
   const n = orgSeq++;
   const workspaceId = `sf${n}-${process.pid}`;
@@ -78,6 +103,11 @@ export async function newSalesforceTenant(
   await admin.seed({ accounts: 5, contacts: 20, leads: 10, users: 3, seed: n, ...(o.seed ?? {}) });
   const syncUserId = await addWorkspace(h, workspaceId, o.permissions ?? []);
   const connection = `${workspaceId}-salesforce`;
-  h.connections[connection] = { crm: 'salesforce', accessToken: token, instanceUrl: h.salesforce.url, ...(o.apiReservePercent !== undefined ? { apiReservePercent: o.apiReservePercent } : {}) };
+  h.connections[connection] = {
+    crm: 'salesforce',
+    accessToken: token,
+    instanceUrl: h.salesforce.url,
+    ...(o.apiReservePercent !== undefined ? { apiReservePercent: o.apiReservePercent } : {}),
+  };
   return { crm: 'salesforce', workspaceId, token, admin, org: h.salesforce.orgs.get(orgId)!, connection, syncUserId };
 }

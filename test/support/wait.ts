@@ -1,7 +1,12 @@
 import { refusalReason } from '../../src/client/integrations';
 
 /** Polls `fn` until `ok` holds; a throwing `fn` (the workflow has not started yet) counts as not yet. */
-export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {

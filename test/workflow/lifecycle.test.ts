@@ -30,7 +30,11 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await s?.stop();
   });
 
-  const UUIDS = ['5e0c1f4a-0000-4000-8000-000000000001', '5e0c1f4a-0000-4000-8000-000000000002', '5e0c1f4a-0000-4000-8000-000000000003'];
+  const UUIDS = [
+    '5e0c1f4a-0000-4000-8000-000000000001',
+    '5e0c1f4a-0000-4000-8000-000000000002',
+    '5e0c1f4a-0000-4000-8000-000000000003',
+  ];
 
   async function disconnect(x: StubIntegration, history: string) {
     await x.handle.signal(disconnectSignal, {});
@@ -42,17 +46,30 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     const x = await s.start({ plan: 'paid' });
     const configuring = await x.waitForPhase('configuring');
     assert.equal(Date.parse(configuring.windowEndsAt!) - Date.parse(configuring.connectedAt!), 6 * 3600_000);
-    assert.equal(await refusal(x.handle.executeUpdate(pullNowUpdate, { args: [{}] })), `manual pull is not available during the configuration window, which ends at ${configuring.windowEndsAt}`);
+    assert.equal(
+      await refusal(x.handle.executeUpdate(pullNowUpdate, { args: [{}] })),
+      `manual pull is not available during the configuration window, which ends at ${configuring.windowEndsAt}`,
+    );
     assert.equal(
       await refusal(x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: [UUIDS[0]] }] })),
       'manual push is not available until the initial pull finishes (0 of ? records)',
     );
-    assert.equal(await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 1 }] })), 'invalid settings: pullIntervalMinutes: pullIntervalMinutes must be at least 5');
     assert.equal(
-      await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { source: { field: 'apollo_source', value: 'Not A Source' } } }] })),
+      await refusal(x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 1 }] })),
+      'invalid settings: pullIntervalMinutes: pullIntervalMinutes must be at least 5',
+    );
+    assert.equal(
+      await refusal(
+        x.handle.executeUpdate(updateSettingsUpdate, {
+          args: [{ push: { source: { field: 'apollo_source', value: 'Not A Source' } } }],
+        }),
+      ),
       'invalid settings: source value "Not A Source" is not an allowed value of picklist apollo_source (allowed: Apollo, Web)',
     );
-    assert.equal((await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 20 }] })).pullIntervalMinutes, 20);
+    assert.equal(
+      (await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 20 }] })).pullIntervalMinutes,
+      20,
+    );
     assert.equal(x.crm.calls.filter((c) => c.name === 'beginPull').length, 0, 'nothing pulled inside the window');
 
     await s.env.sleep('359m');
@@ -61,7 +78,11 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     const syncing = await x.waitForPhase('syncing');
     assert.deepEqual(syncing.initialPull, { done: 25, total: 25, finished: true });
     assert.equal(syncing.lastPull?.kind, 'initial');
-    assert.equal(Date.parse(syncing.nextPullAt!) - Date.parse(syncing.lastPull!.finishedAt!), 20 * 60_000, 'the interval set in the window');
+    assert.equal(
+      Date.parse(syncing.nextPullAt!) - Date.parse(syncing.lastPull!.finishedAt!),
+      20 * 60_000,
+      'the interval set in the window',
+    );
     assert.deepEqual(await x.handle.executeUpdate(pullNowUpdate, { args: [{}] }), { accepted: true, kind: 'manual' });
     await x.waitForStatus('manual pull', (st) => st.lastPull?.kind === 'manual');
     await disconnect(x, 'window-refusals');
@@ -78,7 +99,14 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
   });
 
   it('initial pull: progress in status, the child continues as new past 150 chunks, then syncing', async () => {
-    const x = await s.start({ stub: { streams: [{ name: 'companies', objectKind: 'account', records: 40 }, { name: 'contacts', objectKind: 'contact', records: 1_560 }] } });
+    const x = await s.start({
+      stub: {
+        streams: [
+          { name: 'companies', objectKind: 'account', records: 40 },
+          { name: 'contacts', objectKind: 'contact', records: 1_560 },
+        ],
+      },
+    });
     const st = await x.waitForPhase('syncing');
     assert.deepEqual(st.initialPull, { done: 1_600, total: 1_600, finished: true });
     assert.equal(st.lastPull?.seen, 1_600);
@@ -95,9 +123,17 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await s.env.sleep('7m'); // off the 5-minute push sweeps, so no batch is in flight
     const longer = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 60 }] });
     assert.equal(longer.pullIntervalMinutes, 60);
-    assert.equal(Date.parse((await x.status()).nextPullAt!), initialEnd + 60 * 60_000, 'one new interval after the last slot');
+    assert.equal(
+      Date.parse((await x.status()).nextPullAt!),
+      initialEnd + 60 * 60_000,
+      'one new interval after the last slot',
+    );
     await s.env.sleep('21m');
-    assert.equal(x.crm.calls.filter((c) => c.name === 'beginPull' && c.kind === 'recurring').length, 0, 'no pull at the old 15-minute slot');
+    assert.equal(
+      x.crm.calls.filter((c) => c.name === 'beginPull' && c.kind === 'recurring').length,
+      0,
+      'no pull at the old 15-minute slot',
+    );
     // Shorter than the time already waited: the pull runs now.
     await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ pullIntervalMinutes: 10 }] });
     const now = await x.waitForStatus('a pull at once', (v) => v.lastPull?.kind === 'recurring');
@@ -114,14 +150,20 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     assert.equal(st.push.due, 0);
     const lanes = new Set(x.crm.calls.filter((c) => c.name === 'pushBatch').map((c) => `${c.lane}/${c.lanes}`));
     assert.deepEqual([...lanes].sort(), ['0/2', '1/2']);
-    assert.deepEqual(await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: UUIDS }] }), { queued: 3 });
+    assert.deepEqual(
+      await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'contact', ids: UUIDS }] }),
+      { queued: 3 },
+    );
     st = await x.waitForStatus('453 pushed', (v) => v.push.totals.linked === 453);
     assert.deepEqual(await x.handle.executeUpdate(retryFailedUpdate, { args: [{}] }), { queued: 0 });
     assert.ok(x.crm.calls.some((c) => c.name === 'requeueFailedPushes'));
     // Changing the push rules re-queues rejected records by themselves.
     const { pushGuessedEmails } = (await x.handle.query(settingsQuery)).push;
     await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ push: { pushGuessedEmails: !pushGuessedEmails } }] });
-    await x.waitForStatus('requeue after a rules change', () => x.crm.calls.filter((c) => c.name === 'requeueFailedPushes').length === 2);
+    await x.waitForStatus(
+      'requeue after a rules change',
+      () => x.crm.calls.filter((c) => c.name === 'requeueFailedPushes').length === 2,
+    );
     await disconnect(x, 'push-lanes');
   });
 
@@ -129,8 +171,14 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     const x = await s.start({ stub: { authorized: false } });
     const waiting = await x.waitForPhase('needsReauth');
     assert.match(waiting.needsReauthReason!, /401 INVALID_AUTHENTICATION/);
-    assert.match(await refusal(x.handle.executeUpdate(startSyncNowUpdate, { args: [{}] })), /^sync cannot start before the CRM connection is verified \(phase needsReauth\)$/);
-    assert.match(await refusal(x.handle.executeUpdate(pullNowUpdate, { args: [{}] })), /^manual pull needs a verified CRM connection \(phase needsReauth: HubSpot account details failed/);
+    assert.match(
+      await refusal(x.handle.executeUpdate(startSyncNowUpdate, { args: [{}] })),
+      /^sync cannot start before the CRM connection is verified \(phase needsReauth\)$/,
+    );
+    assert.match(
+      await refusal(x.handle.executeUpdate(pullNowUpdate, { args: [{}] })),
+      /^manual pull needs a verified CRM connection \(phase needsReauth: HubSpot account details failed/,
+    );
     await s.env.sleep('3h');
     assert.equal(x.crm.calls.filter((c) => c.name === 'connect').length, 1, 'one attempt, no retry storm');
     x.crm.authorized = true;
@@ -166,7 +214,10 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     assert.equal(pushPaused.push.failure, 'daily API allowance spent (reserve kept)');
     assert.equal(pushPaused.push.totals.linked, 0);
     await s.env.sleep(DAILY_LIMIT_WAIT_MS);
-    const resumed = await x.waitForStatus('pushed after the pause', (v) => v.push.totals.linked === 250 && v.pausedUntil === null);
+    const resumed = await x.waitForStatus(
+      'pushed after the pause',
+      (v) => v.push.totals.linked === 250 && v.pausedUntil === null,
+    );
     assert.equal(resumed.push.failure, null);
     await disconnect(x, 'daily-limit-pause');
   });
@@ -176,17 +227,30 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await x.waitForPhase('syncing');
     const send = (name: string, arg: unknown) => s.client.workflow.getHandle(x.handle.workflowId).signal(name, arg);
     await send('pullProgress', null);
-    await x.waitForStatus('pullProgress dropped', (v) => v.lastIgnoredSignal?.startsWith('pullProgress signal ignored: ') === true);
+    await x.waitForStatus(
+      'pullProgress dropped',
+      (v) => v.lastIgnoredSignal?.startsWith('pullProgress signal ignored: ') === true,
+    );
     await send('pullProgress', { seen: 'many', total: null });
     await send('reauthorize', 5);
-    const st = await x.waitForStatus('reauthorize dropped', (v) => v.lastIgnoredSignal?.startsWith('reauthorize signal ignored: ') === true);
+    const st = await x.waitForStatus(
+      'reauthorize dropped',
+      (v) => v.lastIgnoredSignal?.startsWith('reauthorize signal ignored: ') === true,
+    );
     assert.equal(st.phase, 'syncing');
     assert.deepEqual(st.initialPull, { done: 25, total: 25, finished: true }, 'progress untouched by the bad reports');
     await send('reauthorize', { connection: '' });
-    assert.equal((await x.waitForStatus('empty connection dropped', (v) => /connection must name/.test(v.lastIgnoredSignal ?? ''))).phase, 'syncing');
+    assert.equal(
+      (await x.waitForStatus('empty connection dropped', (v) => /connection must name/.test(v.lastIgnoredSignal ?? '')))
+        .phase,
+      'syncing',
+    );
     await s.env.sleep('16m');
     await x.waitForStatus('still pulling', (v) => v.lastPull?.kind === 'recurring');
-    assert.ok(x.crm.calls.filter((c) => c.name === 'connect').every((c) => c.connection === `${x.workspaceId}-conn`), 'connection unchanged');
+    assert.ok(
+      x.crm.calls.filter((c) => c.name === 'connect').every((c) => c.connection === `${x.workspaceId}-conn`),
+      'connection unchanged',
+    );
     await disconnect(x, 'malformed-signals');
   });
 

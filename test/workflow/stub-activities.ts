@@ -45,7 +45,10 @@ export function newStubCrm(o: Partial<StubCrm> = {}): StubCrm {
 export const DAILY_LIMIT_WAIT_MS = 3_600_000;
 
 function authFailure(): ApplicationFailure {
-  return ApplicationFailure.nonRetryable('HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked', FAILURE_TYPE.CrmAuth);
+  return ApplicationFailure.nonRetryable(
+    'HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked',
+    FAILURE_TYPE.CrmAuth,
+  );
 }
 
 function dailyLimitFailure(): ApplicationFailure {
@@ -87,7 +90,12 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       const began: BeganRun[] = crm.streams.map((s) => {
         const runId = `run-${++runSeq}`;
         runs.set(runId, { workspaceId: input.workspaceId, stream: s.name, done: 0, total: s.records });
-        return { runId, stream: s.name, objectKind: s.objectKind, total: input.kind === 'recurring' ? null : s.records };
+        return {
+          runId,
+          stream: s.name,
+          objectKind: s.objectKind,
+          total: input.kind === 'recurring' ? null : s.records,
+        };
       });
       return { runs: began };
     },
@@ -112,7 +120,8 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       const crm = crmOf(input.workspaceId);
       crm.calls.push({ name: 'pushBatch', lane: input.lane, lanes: input.lanes });
       // Like the real one, a batch with nothing due makes no CRM call.
-      if (crm.outbox === 0) return { handled: 0, linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0, due: 0, deferred: 0 };
+      if (crm.outbox === 0)
+        return { handled: 0, linked: 0, created: 0, rejected: 0, transient: 0, skipped: 0, due: 0, deferred: 0 };
       if (!crm.authorized) throw authFailure();
       if (crm.dailyLimitFailures.push > 0) {
         crm.dailyLimitFailures.push--;
@@ -120,7 +129,16 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       }
       const handled = Math.min(crm.outbox, crm.pushBatchSize);
       crm.outbox -= handled;
-      const r: PushBatchResult = { handled, linked: handled, created: handled, rejected: 0, transient: 0, skipped: 0, due: crm.outbox, deferred: 0 };
+      const r: PushBatchResult = {
+        handled,
+        linked: handled,
+        created: handled,
+        rejected: 0,
+        transient: 0,
+        skipped: 0,
+        due: crm.outbox,
+        deferred: 0,
+      };
       return r;
     },
     async enqueueManualPush(input) {
@@ -135,7 +153,12 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       return { queued: 0 };
     },
     async checkSourceField(input) {
-      return { problem: input.value === 'Not A Source' ? `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: Apollo, Web)` : null };
+      return {
+        problem:
+          input.value === 'Not A Source'
+            ? `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: Apollo, Web)`
+            : null,
+      };
     },
   } satisfies Activities;
   return activities;

@@ -22,7 +22,12 @@ export interface StubEnv {
   env: TestWorkflowEnvironment;
   client: Client;
   world: Map<string, StubCrm>;
-  start(o?: { plan?: 'free' | 'paid'; crm?: CrmName; stub?: Partial<StubCrm>; settings?: Record<string, unknown> }): Promise<StubIntegration>;
+  start(o?: {
+    plan?: 'free' | 'paid';
+    crm?: CrmName;
+    stub?: Partial<StubCrm>;
+    settings?: Record<string, unknown>;
+  }): Promise<StubIntegration>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +66,16 @@ export async function startStubEnv(): Promise<StubEnv> {
       const handle = await env.client.workflow.start(integrationWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: integrationWorkflowId(workspaceId, crmName),
-        args: [{ workspaceId, crm: crmName, connection: `${workspaceId}-conn`, syncUserId: 'u-admin', plan: o.plan ?? 'free', ...(o.settings ? { settings: o.settings } : {}) }],
+        args: [
+          {
+            workspaceId,
+            crm: crmName,
+            connection: `${workspaceId}-conn`,
+            syncUserId: 'u-admin',
+            plan: o.plan ?? 'free',
+            ...(o.settings ? { settings: o.settings } : {}),
+          },
+        ],
       });
       return { ...operate(handle), handle, workspaceId, crm };
     },
@@ -82,7 +96,12 @@ export const HISTORIES_DIR = join(ROOT, 'test/histories');
  * With RECORD_HISTORIES=1, writes the histories of an integration, every run it continued as, and
  * (up to `maxChildren`) its pull children, as one file the replay test replays.
  */
-export async function recordHistories(client: Client, handle: { workflowId: string; firstExecutionRunId: string }, name: string, maxChildren = 2): Promise<void> {
+export async function recordHistories(
+  client: Client,
+  handle: { workflowId: string; firstExecutionRunId: string },
+  name: string,
+  maxChildren = 2,
+): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const out: HistoryFile['histories'] = [];
   let children = 0;
@@ -101,5 +120,8 @@ export async function recordHistories(client: Client, handle: { workflowId: stri
   };
   await visit(handle.workflowId, handle.firstExecutionRunId);
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeHistoryFile(join(HISTORIES_DIR, `${name}.json`), { recordedWith: process.env.RECORD_HISTORIES_NOTE ?? null, histories: out });
+  writeHistoryFile(join(HISTORIES_DIR, `${name}.json`), {
+    recordedWith: process.env.RECORD_HISTORIES_NOTE ?? null,
+    histories: out,
+  });
 }

@@ -1,6 +1,16 @@
 import { Client } from '@hubspot/api-client';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
-import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PersonObject, PullPage, PullStream, PushOutcome } from '../port';
+import type {
+  CrmPort,
+  DomainMatch,
+  FieldInfo,
+  OutboundRecord,
+  PageRequest,
+  PersonObject,
+  PullPage,
+  PullStream,
+  PushOutcome,
+} from '../port';
 import { CrmError } from '../errors';
 import { RollingWindowPacer } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
@@ -93,7 +103,11 @@ export class HubSpotAdapter implements CrmPort {
           after,
         });
         for (const o of res.results) {
-          matches.push({ crmId: o.id, domain: String(o.properties.domain ?? ''), modifiedAt: o.properties.hs_lastmodifieddate ?? o.updatedAt.toISOString() });
+          matches.push({
+            crmId: o.id,
+            domain: String(o.properties.domain ?? ''),
+            modifiedAt: o.properties.hs_lastmodifieddate ?? o.updatedAt.toISOString(),
+          });
         }
         after = res.paging?.next?.after;
       } while (after);
@@ -121,9 +135,15 @@ export class HubSpotAdapter implements CrmPort {
     const owners: CrmOwner[] = [];
     let after: string | undefined;
     do {
-      const page = await this.call('owners list', () => this.client.crm.owners.ownersApi.getPage(undefined, after, 100, false));
+      const page = await this.call('owners list', () =>
+        this.client.crm.owners.ownersApi.getPage(undefined, after, 100, false),
+      );
       for (const o of page.results) {
-        owners.push({ crmOwnerId: o.id, email: o.email ?? null, name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id) });
+        owners.push({
+          crmOwnerId: o.id,
+          email: o.email ?? null,
+          name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id),
+        });
       }
       after = page.paging?.next?.after;
     } while (after);
@@ -148,7 +168,11 @@ export class HubSpotAdapter implements CrmPort {
     const after = cursor?.mode === 'list' ? cursor.after : undefined;
     const api = type === 'contacts' ? this.client.crm.contacts.basicApi : this.client.crm.companies.basicApi;
     const associations = type === 'contacts' ? ['companies'] : undefined;
-    const info = await this.call(`${type} list`, () => api.getPageWithHttpInfo(LIST_LIMIT, after, properties, undefined, associations, false), true);
+    const info = await this.call(
+      `${type} list`,
+      () => api.getPageWithHttpInfo(LIST_LIMIT, after, properties, undefined, associations, false),
+      true,
+    );
     const next = info.data.paging?.next?.after;
     return {
       records: info.data.results.map((o) => this.normalise(type, o as HsObject)),
@@ -160,13 +184,18 @@ export class HubSpotAdapter implements CrmPort {
   private async searchPage(type: HsType, req: PageRequest, properties: string[]): Promise<PullPage> {
     const c = decodeCursor(req.cursor);
     const state = c?.mode === 'search' ? c : { mode: 'search' as const, since: req.sinceMs!, skip: [] as string[] };
-    if (state.afterId !== undefined) return this.instantPage(type, req, properties, { ...state, afterId: state.afterId });
+    if (state.afterId !== undefined)
+      return this.instantPage(type, req, properties, { ...state, afterId: state.afterId });
     const prop = MODIFIED[type];
     const res = await this.search(type, {
-      filterGroups: [{ filters: [
-        { propertyName: prop, operator: 'GTE', value: String(state.since) },
-        { propertyName: prop, operator: 'LTE', value: String(req.untilMs) },
-      ] }],
+      filterGroups: [
+        {
+          filters: [
+            { propertyName: prop, operator: 'GTE', value: String(state.since) },
+            { propertyName: prop, operator: 'LTE', value: String(req.untilMs) },
+          ],
+        },
+      ],
       sorts: [{ propertyName: prop, direction: 'ASCENDING' }],
       properties,
       limit: SEARCH_LIMIT,
@@ -176,21 +205,36 @@ export class HubSpotAdapter implements CrmPort {
 
     const stamp = (o: HsObject) => Date.parse(o.properties[prop] ?? '') || o.updatedAt.getTime();
     const last = stamp(res.results[res.results.length - 1]);
-    const next: HubSpotCursor = last > state.since
-      ? { mode: 'search', since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id) }
-      // A whole page shares one instant: walk that instant by id rather than loop on it.
-      : { mode: 'search', since: state.since, skip: [...new Set([...state.skip, ...res.results.map((o) => o.id)])], afterId: '0' };
+    const next: HubSpotCursor =
+      last > state.since
+        ? { mode: 'search', since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id) }
+        : // A whole page shares one instant: walk that instant by id rather than loop on it.
+          {
+            mode: 'search',
+            since: state.since,
+            skip: [...new Set([...state.skip, ...res.results.map((o) => o.id)])],
+            afterId: '0',
+          };
     return { records, nextCursor: encodeCursor(next) };
   }
 
   /** One page of the records modified at exactly `since`, in id order after `afterId`. */
-  private async instantPage(type: HsType, req: PageRequest, properties: string[], state: { since: number; skip: string[]; afterId: string }): Promise<PullPage> {
+  private async instantPage(
+    type: HsType,
+    req: PageRequest,
+    properties: string[],
+    state: { since: number; skip: string[]; afterId: string },
+  ): Promise<PullPage> {
     const prop = MODIFIED[type];
     const res = await this.search(type, {
-      filterGroups: [{ filters: [
-        { propertyName: prop, operator: 'EQ', value: String(state.since) },
-        { propertyName: 'hs_object_id', operator: 'GT', value: state.afterId },
-      ] }],
+      filterGroups: [
+        {
+          filters: [
+            { propertyName: prop, operator: 'EQ', value: String(state.since) },
+            { propertyName: 'hs_object_id', operator: 'GT', value: state.afterId },
+          ],
+        },
+      ],
       sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
       properties,
       limit: SEARCH_LIMIT,
@@ -198,18 +242,27 @@ export class HubSpotAdapter implements CrmPort {
     const records = await this.fresh(type, res.results, state.skip);
     const next: HubSpotCursor = res.paging?.next?.after
       ? { mode: 'search', since: state.since, skip: state.skip, afterId: res.results[res.results.length - 1].id }
-      // The instant is done: go on strictly after it (the filters take whole milliseconds).
-      : { mode: 'search', since: state.since + 1, skip: [] };
-    return { records, nextCursor: state.since + 1 > req.untilMs && !res.paging?.next?.after ? null : encodeCursor(next) };
+      : // The instant is done: go on strictly after it (the filters take whole milliseconds).
+        { mode: 'search', since: state.since + 1, skip: [] };
+    return {
+      records,
+      nextCursor: state.since + 1 > req.untilMs && !res.paging?.next?.after ? null : encodeCursor(next),
+    };
   }
 
   /** Normalises a search page, dropping the ids an earlier page already wrote. */
   private fresh(type: HsType, results: HsObject[], skip: string[]): Promise<CrmRecord[]> {
     const seen = new Set(skip);
-    return this.withCompanies(type, results.filter((o) => !seen.has(o.id)).map((o) => this.normalise(type, o)));
+    return this.withCompanies(
+      type,
+      results.filter((o) => !seen.has(o.id)).map((o) => this.normalise(type, o)),
+    );
   }
 
-  private async search(type: HsType, body: Record<string, unknown>): Promise<{ total: number; results: HsObject[]; paging?: { next?: { after: string } } }> {
+  private async search(
+    type: HsType,
+    body: Record<string, unknown>,
+  ): Promise<{ total: number; results: HsObject[]; paging?: { next?: { after: string } } }> {
     const api = type === 'contacts' ? this.client.crm.contacts.searchApi : this.client.crm.companies.searchApi;
     await this.pace.search.acquire();
     return this.call(`${type} search`, () => api.doSearch(body as never) as never, false);
@@ -219,7 +272,9 @@ export class HubSpotAdapter implements CrmPort {
   private async withCompanies(type: HsType, records: CrmRecord[]): Promise<CrmRecord[]> {
     if (type !== 'contacts' || !records.length) return records;
     const res = await this.call('contact-company associations', () =>
-      this.client.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: records.map((r) => ({ id: r.crmId })) }),
+      this.client.crm.associations.v4.batchApi.getPage('contacts', 'companies', {
+        inputs: records.map((r) => ({ id: r.crmId })),
+      }),
     );
     const byId = new Map(res.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
     return records.map((r) => ({ ...r, accountCrmIds: byId.get(r.crmId) ?? [] }));
@@ -231,8 +286,10 @@ export class HubSpotAdapter implements CrmPort {
       crmObject: type,
       properties: o.properties,
       ownerId: o.properties.hubspot_owner_id || null,
-      accountCrmIds: o.associations?.companies?.results?.filter((a) => a.type === 'contact_to_company').map((a) => a.id)
-        ?? o.associations?.companies?.results?.map((a) => a.id) ?? [],
+      accountCrmIds:
+        o.associations?.companies?.results?.filter((a) => a.type === 'contact_to_company').map((a) => a.id) ??
+        o.associations?.companies?.results?.map((a) => a.id) ??
+        [],
       modifiedAt: o.properties[MODIFIED[type]] ?? o.updatedAt.toISOString(),
     };
   }
@@ -254,7 +311,8 @@ export class HubSpotAdapter implements CrmPort {
       return result;
     } catch (err) {
       const e = hubspotError(err, what);
-      if (e.kind === 'rateLimited' && e.retryAfterMs) (paced ? this.pace.general : this.pace.search).backOff(e.retryAfterMs);
+      if (e.kind === 'rateLimited' && e.retryAfterMs)
+        (paced ? this.pace.general : this.pace.search).backOff(e.retryAfterMs);
       this.learn((err as { headers?: Record<string, string> })?.headers);
       throw e;
     }

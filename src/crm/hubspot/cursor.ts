@@ -8,8 +8,7 @@
  * would then skip the record that slid into its place).
  */
 export type HubSpotCursor =
-  | { mode: 'list'; after: string }
-  | { mode: 'search'; since: number; skip: string[]; afterId?: string };
+  { mode: 'list'; after: string } | { mode: 'search'; since: number; skip: string[]; afterId?: string };
 
 export function encodeCursor(c: HubSpotCursor): string {
   return JSON.stringify(c);

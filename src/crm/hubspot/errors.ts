@@ -5,7 +5,12 @@ export function hubspotError(err: unknown, what: string): CrmError {
   if (err instanceof CrmError) return err;
   const net = networkError(err);
   if (net) return net;
-  const e = err as { code?: number; body?: Record<string, unknown>; headers?: Record<string, string>; message?: string };
+  const e = err as {
+    code?: number;
+    body?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    message?: string;
+  };
   const status = typeof e?.code === 'number' ? e.code : undefined;
   if (status === undefined) {
     // e.g. "Cannot parse content. No Content-Type defined." from a proxy's HTML error page.
@@ -14,7 +19,8 @@ export function hubspotError(err: unknown, what: string): CrmError {
   const body = (e.body ?? {}) as { message?: string; category?: string; policyName?: string; errorType?: string };
   const message = `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${oneLine(body.message ?? 'no message')}`;
   const code = body.policyName ?? body.category;
-  if (status === 429) return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
+  if (status === 429)
+    return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
   if (status === 401 || status === 403) return new CrmError('auth', message, { status, code });
   if (status === 404) return new CrmError('notFound', message, { status, code });
   if (status === 409) return new CrmError('conflict', message, { status, code });
@@ -31,7 +37,9 @@ function retryAfter(policy: string | undefined, headers: Record<string, string> 
     const now = new Date();
     return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime();
   }
-  const interval = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-hubspot-ratelimit-interval-milliseconds')?.[1];
+  const interval =
+    headers &&
+    Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-hubspot-ratelimit-interval-milliseconds')?.[1];
   return interval ? Number(interval) : 10_000;
 }
 

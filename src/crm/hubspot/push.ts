@@ -27,7 +27,11 @@ interface BatchResult {
 const ensured = new Set<string>();
 
 export class HubSpotWriter {
-  constructor(private readonly client: Client, private readonly call: Call, private readonly connectionKey: string) {}
+  constructor(
+    private readonly client: Client,
+    private readonly call: Call,
+    private readonly connectionKey: string,
+  ) {}
 
   async pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
     await this.ensureProperty('companies', ACCOUNT_KEY);
@@ -36,7 +40,12 @@ export class HubSpotWriter {
     const linked = records.filter((r) => r.crmId);
     const fresh = records.filter((r) => !r.crmId);
     await this.update('companies', linked, out);
-    await this.upsert('companies', ACCOUNT_KEY, fresh.map((r) => ({ r, key: r.localId })), out);
+    await this.upsert(
+      'companies',
+      ACCOUNT_KEY,
+      fresh.map((r) => ({ r, key: r.localId })),
+      out,
+    );
     return records.map((r) => out.get(r.localId)!);
   }
 
@@ -60,15 +69,27 @@ export class HubSpotWriter {
     }
     await this.update('contacts', [...toUpdate, ...matched], out);
     // Keyed on email: a retry after a crash finds the contact the first attempt created.
-    await this.upsert('contacts', 'email', toCreate.map((r) => ({ r, key: r.email! })), out);
-    await this.upsert('contacts', CONTACT_KEY, withoutEmail.map((r) => ({ r, key: r.localId })), out);
+    await this.upsert(
+      'contacts',
+      'email',
+      toCreate.map((r) => ({ r, key: r.email! })),
+      out,
+    );
+    await this.upsert(
+      'contacts',
+      CONTACT_KEY,
+      withoutEmail.map((r) => ({ r, key: r.localId })),
+      out,
+    );
     await this.associate(records, out);
     return records.map((r) => out.get(r.localId)!);
   }
 
   async describeField(type: HsType, name: string): Promise<FieldInfo | null> {
     try {
-      const p = await this.call(`${type} property ${name}`, () => this.client.crm.properties.coreApi.getByName(type, name));
+      const p = await this.call(`${type} property ${name}`, () =>
+        this.client.crm.properties.coreApi.getByName(type, name),
+      );
       const options = p.type === 'enumeration' ? (p.options ?? []).map((o) => o.value) : null;
       return { type: p.type, options, restricted: p.type === 'enumeration' };
     } catch (err) {
@@ -111,7 +132,12 @@ export class HubSpotWriter {
     const found = new Map<string, string>();
     if (!emails.length) return found;
     const res = await this.call('contacts batch read by email', () =>
-      this.client.crm.contacts.batchApi.read({ inputs: emails.map((id) => ({ id })), idProperty: 'email', properties: ['email'], propertiesWithHistory: [] }),
+      this.client.crm.contacts.batchApi.read({
+        inputs: emails.map((id) => ({ id })),
+        idProperty: 'email',
+        properties: ['email'],
+        propertiesWithHistory: [],
+      }),
     );
     for (const o of res.results) if (o.properties.email) found.set(o.properties.email.toLowerCase(), o.id);
     return found;
@@ -125,17 +151,33 @@ export class HubSpotWriter {
     this.collect(type, records, res, out, () => false);
   }
 
-  private async upsert(type: HsType, idProperty: string, items: { r: OutboundRecord; key: string }[], out: Map<string, PushOutcome>): Promise<void> {
+  private async upsert(
+    type: HsType,
+    idProperty: string,
+    items: { r: OutboundRecord; key: string }[],
+    out: Map<string, PushOutcome>,
+  ): Promise<void> {
     if (!items.length) return;
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
     const inputs = items.map(({ r, key }) => ({
       id: key,
       idProperty,
       objectWriteTraceId: r.localId,
-      properties: { ...r.onCreate, ...(r.ownerCrmId ? { hubspot_owner_id: r.ownerCrmId } : {}), ...r.properties, [type === 'contacts' ? CONTACT_KEY : ACCOUNT_KEY]: r.localId },
+      properties: {
+        ...r.onCreate,
+        ...(r.ownerCrmId ? { hubspot_owner_id: r.ownerCrmId } : {}),
+        ...r.properties,
+        [type === 'contacts' ? CONTACT_KEY : ACCOUNT_KEY]: r.localId,
+      },
     }));
     const res = (await this.call(`${type} batch upsert`, () => api.upsert({ inputs }))) as BatchResult;
-    this.collect(type, items.map((i) => i.r), res, out, (o) => !!o._new);
+    this.collect(
+      type,
+      items.map((i) => i.r),
+      res,
+      out,
+      (o) => !!o._new,
+    );
   }
 
   /** New and re-linked contacts join their company; HubSpot ignores an association it already has. */
@@ -145,19 +187,43 @@ export class HubSpotWriter {
       .filter(({ r, o }) => r.accountCrmId && o?.ok)
       .map(({ r, o }) => ({ _from: { id: (o as { crmId: string }).crmId }, to: { id: r.accountCrmId! } }));
     if (!pairs.length) return;
-    await this.call('contact-company associations', () => this.client.crm.associations.v4.batchApi.createDefault('contacts', 'companies', { inputs: pairs }));
+    await this.call('contact-company associations', () =>
+      this.client.crm.associations.v4.batchApi.createDefault('contacts', 'companies', { inputs: pairs }),
+    );
   }
 
   /** Matches results and per-input errors back to records by objectWriteTraceId (= local id). */
-  private collect(type: HsType, records: OutboundRecord[], res: BatchResult, out: Map<string, PushOutcome>, created: (o: BatchResult['results'][number]) => boolean): void {
+  private collect(
+    type: HsType,
+    records: OutboundRecord[],
+    res: BatchResult,
+    out: Map<string, PushOutcome>,
+    created: (o: BatchResult['results'][number]) => boolean,
+  ): void {
     for (const o of res.results) {
-      if (o.objectWriteTraceId) out.set(o.objectWriteTraceId, { localId: o.objectWriteTraceId, ok: true, crmId: o.id, crmObject: type, created: created(o) });
+      if (o.objectWriteTraceId)
+        out.set(o.objectWriteTraceId, {
+          localId: o.objectWriteTraceId,
+          ok: true,
+          crmId: o.id,
+          crmObject: type,
+          created: created(o),
+        });
     }
     for (const e of res.errors ?? []) {
-      for (const localId of e.context?.objectWriteTraceId ?? []) out.set(localId, recordError(localId, e.category, e.message));
+      for (const localId of e.context?.objectWriteTraceId ?? [])
+        out.set(localId, recordError(localId, e.category, e.message));
     }
     for (const r of records) {
-      if (!out.has(r.localId)) out.set(r.localId, { localId: r.localId, ok: false, cause: 'transient', code: 'NO_RESULT', message: `HubSpot returned no result for this ${type} record`, field: null });
+      if (!out.has(r.localId))
+        out.set(r.localId, {
+          localId: r.localId,
+          ok: false,
+          cause: 'transient',
+          code: 'NO_RESULT',
+          message: `HubSpot returned no result for this ${type} record`,
+          field: null,
+        });
     }
   }
 }

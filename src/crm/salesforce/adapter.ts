@@ -2,7 +2,17 @@ import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
-import type { CrmPort, DomainMatch, FieldInfo, OutboundRecord, PageRequest, PersonObject, PullPage, PullStream, PushOutcome } from '../port';
+import type {
+  CrmPort,
+  DomainMatch,
+  FieldInfo,
+  OutboundRecord,
+  PageRequest,
+  PersonObject,
+  PullPage,
+  PullStream,
+  PushOutcome,
+} from '../port';
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
 import { SalesforceWriter } from './push';
@@ -54,9 +64,16 @@ export class SalesforceAdapter implements CrmPort {
   /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
   private probe?: Promise<void>;
 
-  constructor(private readonly connectionName: string, creds: SalesforceCredentials) {
+  constructor(
+    private readonly connectionName: string,
+    creds: SalesforceCredentials,
+  ) {
     // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
-    this.conn = new Connection({ instanceUrl: creds.instanceUrl, accessToken: creds.accessToken, version: API_VERSION });
+    this.conn = new Connection({
+      instanceUrl: creds.instanceUrl,
+      accessToken: creds.accessToken,
+      version: API_VERSION,
+    });
     this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
     this.writer = new SalesforceWriter(this.conn, (what, fn) => this.call(what, fn));
   }
@@ -83,7 +100,10 @@ export class SalesforceAdapter implements CrmPort {
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {
-    return this.writer.describeField(object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object, field);
+    return this.writer.describeField(
+      object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object,
+      field,
+    );
   }
 
   async verify(): Promise<{ crmAccountId: string }> {
@@ -92,12 +112,18 @@ export class SalesforceAdapter implements CrmPort {
   }
 
   async listOwners(): Promise<CrmOwner[]> {
-    const rows = await this.queryAll<{ Id: string; Email: string | null; Name: string | null }>('SELECT Id, Email, Name FROM User WHERE IsActive = true ORDER BY Id', 'users');
+    const rows = await this.queryAll<{ Id: string; Email: string | null; Name: string | null }>(
+      'SELECT Id, Email, Name FROM User WHERE IsActive = true ORDER BY Id',
+      'users',
+    );
     return rows.map((u) => ({ crmOwnerId: u.Id, email: u.Email, name: u.Name ?? u.Email ?? u.Id }));
   }
 
   async countRecords(stream: string): Promise<number | null> {
-    const res = await this.call(`${stream} count`, () => this.conn.query(`SELECT COUNT() FROM ${this.stream(stream)}`) as unknown as Promise<{ totalSize: number }>).catch((err: CrmError) => {
+    const res = await this.call(
+      `${stream} count`,
+      () => this.conn.query(`SELECT COUNT() FROM ${this.stream(stream)}`) as unknown as Promise<{ totalSize: number }>,
+    ).catch((err: CrmError) => {
       // Counting a very large org can time out too; progress then simply has no total.
       if (err.details.code === 'QUERY_TIMEOUT') return null;
       throw err;
@@ -114,15 +140,30 @@ export class SalesforceAdapter implements CrmPort {
     const last = rows[rows.length - 1];
     let next: SalesforceCursor;
     if (result.done) next = { slices: cursor.slices.slice(1) };
-    else next = { slices: cursor.slices, locator: locatorOf(result.nextRecordsUrl!), after: [last.SystemModstamp, last.Id] };
-    return { records: rows.map((r) => this.normalise(stream, r)), nextCursor: next.slices.length ? encodeCursor(next) : null };
+    else
+      next = {
+        slices: cursor.slices,
+        locator: locatorOf(result.nextRecordsUrl!),
+        after: [last.SystemModstamp, last.Id],
+      };
+    return {
+      records: rows.map((r) => this.normalise(stream, r)),
+      nextCursor: next.slices.length ? encodeCursor(next) : null,
+    };
   }
 
   /** The next batch of the first slice: queryMore if a locator is open, else a query, split on timeouts. */
-  private async nextBatch(stream: SfStream, fields: string[], cursor: SalesforceCursor): Promise<{ records: SfRow[]; done: boolean; nextRecordsUrl?: string }> {
+  private async nextBatch(
+    stream: SfStream,
+    fields: string[],
+    cursor: SalesforceCursor,
+  ): Promise<{ records: SfRow[]; done: boolean; nextRecordsUrl?: string }> {
     if (cursor.locator) {
       try {
-        return await this.call(`${stream} queryMore`, () => this.conn.queryMore<SfRow>(cursor.locator!) as unknown as Promise<QueryPage>);
+        return await this.call(
+          `${stream} queryMore`,
+          () => this.conn.queryMore<SfRow>(cursor.locator!) as unknown as Promise<QueryPage>,
+        );
       } catch (err) {
         if ((err as CrmError).details?.code !== 'INVALID_QUERY_LOCATOR') throw err;
         // The cursor expired: query the slice again from just after the last record we returned.
@@ -131,10 +172,17 @@ export class SalesforceAdapter implements CrmPort {
     for (;;) {
       const [from, to] = cursor.slices[0];
       try {
-        return await this.call(`${stream} query`, () => this.conn.query<SfRow>(sliceSoql(stream, fields, from, to, cursor.after)) as unknown as Promise<QueryPage>);
+        return await this.call(
+          `${stream} query`,
+          () =>
+            this.conn.query<SfRow>(sliceSoql(stream, fields, from, to, cursor.after)) as unknown as Promise<QueryPage>,
+        );
       } catch (err) {
         if ((err as CrmError).details?.code !== 'QUERY_TIMEOUT') throw err;
-        if (to - from <= MIN_SLICE_MS) throw new CrmError('transient', `Salesforce ${stream} query times out even for one second of changes`, { code: 'QUERY_TIMEOUT' });
+        if (to - from <= MIN_SLICE_MS)
+          throw new CrmError('transient', `Salesforce ${stream} query times out even for one second of changes`, {
+            code: 'QUERY_TIMEOUT',
+          });
         // Adaptive slicing: halve the range (the `after` position stays valid for the first half).
         const mid = from + Math.floor((to - from) / 2);
         cursor.slices = [[from, mid], [mid, to], ...cursor.slices.slice(1)];
@@ -145,7 +193,8 @@ export class SalesforceAdapter implements CrmPort {
 
   private normalise(stream: SfStream, r: SfRow): CrmRecord {
     const properties: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(r)) if (k !== 'attributes') properties[k] = v === null || v === undefined ? null : String(v);
+    for (const [k, v] of Object.entries(r))
+      if (k !== 'attributes') properties[k] = v === null || v === undefined ? null : String(v);
     return {
       crmId: r.Id,
       crmObject: stream,
@@ -153,24 +202,33 @@ export class SalesforceAdapter implements CrmPort {
       ownerId: (r.OwnerId as string | null) ?? null,
       accountCrmIds: r.AccountId ? [String(r.AccountId)] : [],
       modifiedAt: r.SystemModstamp,
-      ...(stream === 'Lead' ? { followsTo: r.IsConverted === true ? ((r.ConvertedContactId as string | null) ?? null) : null } : {}),
+      ...(stream === 'Lead'
+        ? { followsTo: r.IsConverted === true ? ((r.ConvertedContactId as string | null) ?? null) : null }
+        : {}),
     };
   }
 
   private async queryAll<T>(soql: string, what: string): Promise<T[]> {
     const out: T[] = [];
-    let page = await this.call(what, () => this.conn.query<T & Record<string, unknown>>(soql) as unknown as Promise<QueryPage<T>>);
+    let page = await this.call(
+      what,
+      () => this.conn.query<T & Record<string, unknown>>(soql) as unknown as Promise<QueryPage<T>>,
+    );
     out.push(...page.records);
     while (!page.done && page.nextRecordsUrl) {
       const url = page.nextRecordsUrl;
-      page = await this.call(what, () => this.conn.queryMore<T & Record<string, unknown>>(url) as unknown as Promise<QueryPage<T>>);
+      page = await this.call(
+        what,
+        () => this.conn.queryMore<T & Record<string, unknown>>(url) as unknown as Promise<QueryPage<T>>,
+      );
       out.push(...page.records);
     }
     return out;
   }
 
   private stream(name: string): SfStream {
-    if (name !== 'Account' && name !== 'Contact' && name !== 'Lead') throw new Error(`Salesforce has no pull stream "${name}"`);
+    if (name !== 'Account' && name !== 'Contact' && name !== 'Lead')
+      throw new Error(`Salesforce has no pull stream "${name}"`);
     return name;
   }
 
@@ -199,7 +257,11 @@ export class SalesforceAdapter implements CrmPort {
       // The allowance may have renewed since we last looked: one /limits call tells, shared by
       // every call this adapter has in flight (beginPull counts its streams concurrently).
       this.probe ??= this.conn.limits().then(
-        (limits) => void usageByConnection.set(this.connectionName, { used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining, limit: limits.DailyApiRequests.Max }),
+        (limits) =>
+          void usageByConnection.set(this.connectionName, {
+            used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining,
+            limit: limits.DailyApiRequests.Max,
+          }),
         (err: unknown) => {
           throw salesforceError(err, 'limits');
         },
@@ -236,7 +298,13 @@ function soqlDatetime(ms: number): string {
 }
 
 /** One slice, in (SystemModstamp, Id) order, optionally resuming after a known record. */
-export function sliceSoql(stream: SfStream, fields: string[], fromMs: number, toMs: number, after?: [string, string]): string {
+export function sliceSoql(
+  stream: SfStream,
+  fields: string[],
+  fromMs: number,
+  toMs: number,
+  after?: [string, string],
+): string {
   let where = `SystemModstamp >= ${soqlDatetime(fromMs)} AND SystemModstamp < ${soqlDatetime(toMs)}`;
   if (after) {
     const ts = soqlDatetime(Date.parse(after[0].replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));

@@ -18,7 +18,8 @@ export function salesforceError(err: unknown, what: string): CrmError {
       return new CrmError('auth', message, { code });
     case 'REQUEST_LIMIT_EXCEEDED':
       // ConcurrentRequests clears in seconds; TotalRequests (the daily allowance) does not.
-      if (/concurrent/i.test(e?.message ?? '')) return new CrmError('rateLimited', message, { code, retryAfterMs: 20_000 });
+      if (/concurrent/i.test(e?.message ?? ''))
+        return new CrmError('rateLimited', message, { code, retryAfterMs: 20_000 });
       return new CrmError('dailyLimit', message, { code, retryAfterMs: DAILY_LIMIT_RECHECK_MS });
     case 'MALFORMED_QUERY':
     case 'INVALID_FIELD':

@@ -21,12 +21,35 @@ interface SaveResult {
 }
 
 export class SalesforceWriter {
-  constructor(private readonly conn: Connection, private readonly call: Call) {}
+  constructor(
+    private readonly conn: Connection,
+    private readonly call: Call,
+  ) {}
 
   async pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
     const out = new Map<string, PushOutcome>();
-    await this.save('update', 'Account', records.filter((r) => r.crmId).map((r) => ({ r, body: { Id: r.crmId, ...r.properties } })), out);
-    await this.save('upsert', 'Account', records.filter((r) => !r.crmId).map((r) => ({ r, body: { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}), ...r.properties, [EXTERNAL_ID]: r.localId } })), out);
+    await this.save(
+      'update',
+      'Account',
+      records.filter((r) => r.crmId).map((r) => ({ r, body: { Id: r.crmId, ...r.properties } })),
+      out,
+    );
+    await this.save(
+      'upsert',
+      'Account',
+      records
+        .filter((r) => !r.crmId)
+        .map((r) => ({
+          r,
+          body: {
+            ...r.onCreate,
+            ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}),
+            ...r.properties,
+            [EXTERNAL_ID]: r.localId,
+          },
+        })),
+      out,
+    );
     return records.map((r) => out.get(r.localId)!);
   }
 
@@ -41,10 +64,20 @@ export class SalesforceWriter {
     });
     for (const object of ['Contact', 'Lead'] as const) {
       const updates = targets.filter((t) => t.id && t.object === object);
-      await this.save('update', object, updates.map(({ r, id }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) } })), out);
+      await this.save(
+        'update',
+        object,
+        updates.map(({ r, id }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) } })),
+        out,
+      );
     }
     const creates = targets.filter((t) => !t.id);
-    await this.save('upsert', createAs, creates.map(({ r }) => ({ r, body: { ...this.personFields(createAs, r, true), [EXTERNAL_ID]: r.localId } })), out);
+    await this.save(
+      'upsert',
+      createAs,
+      creates.map(({ r }) => ({ r, body: { ...this.personFields(createAs, r, true), [EXTERNAL_ID]: r.localId } })),
+      out,
+    );
     return records.map((r) => out.get(r.localId)!);
   }
 
@@ -72,13 +105,19 @@ export class SalesforceWriter {
     const d = await this.call(`${object} describe`, () => this.conn.sobject(object).describe());
     const f = d.fields.find((x) => x.name.toLowerCase() === field.toLowerCase());
     if (!f) return null;
-    const options = f.type === 'picklist' || f.type === 'multipicklist' ? (f.picklistValues ?? []).filter((p) => p.active).map((p) => p.value) : null;
+    const options =
+      f.type === 'picklist' || f.type === 'multipicklist'
+        ? (f.picklistValues ?? []).filter((p) => p.active).map((p) => p.value)
+        : null;
     return { type: f.type, options, restricted: !!f.restrictedPicklist };
   }
 
   /** Leads carry their company as text and are never associated with an account (seed 003). */
   private personFields(object: 'Lead' | 'Contact', r: OutboundRecord, create: boolean): Record<string, string> {
-    const fields: Record<string, string> = { ...(create ? { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}) } : {}), ...r.properties };
+    const fields: Record<string, string> = {
+      ...(create ? { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}) } : {}),
+      ...r.properties,
+    };
     if (object === 'Contact' && r.accountCrmId) fields.AccountId = r.accountCrmId;
     if (object === 'Lead' && create && r.accountName) fields.Company = r.accountName;
     return fields;
@@ -91,10 +130,17 @@ export class SalesforceWriter {
     const list = [...new Set(emails.map((e) => e.toLowerCase()))].map(quote).join(', ');
     // Independent reads: one round trip of latency, not two.
     const [leads, contacts] = await Promise.all([
-      this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`, 'leads by email'),
-      this.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email'),
+      this.query<{ Id: string; Email: string }>(
+        `SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
+        'leads by email',
+      ),
+      this.query<{ Id: string; Email: string }>(
+        `SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`,
+        'contacts by email',
+      ),
     ]);
-    for (const l of leads) if (!found.has(l.Email.toLowerCase())) found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead' });
+    for (const l of leads)
+      if (!found.has(l.Email.toLowerCase())) found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead' });
     const seen = new Set<string>();
     for (const c of contacts) {
       const k = c.Email.toLowerCase();
@@ -107,28 +153,49 @@ export class SalesforceWriter {
 
   private async query<T>(soql: string, what: string): Promise<T[]> {
     const out: T[] = [];
-    let page = await this.call(what, () => this.conn.query(soql) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>);
+    let page = await this.call(
+      what,
+      () => this.conn.query(soql) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>,
+    );
     out.push(...page.records);
     while (!page.done && page.nextRecordsUrl) {
       const url = page.nextRecordsUrl;
-      page = await this.call(what, () => this.conn.queryMore(url) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>);
+      page = await this.call(
+        what,
+        () => this.conn.queryMore(url) as unknown as Promise<{ records: T[]; done: boolean; nextRecordsUrl?: string }>,
+      );
       out.push(...page.records);
     }
     return out;
   }
 
-  private async save(op: 'update' | 'upsert', object: 'Account' | 'Lead' | 'Contact', items: { r: OutboundRecord; body: Record<string, unknown> }[], out: Map<string, PushOutcome>): Promise<void> {
+  private async save(
+    op: 'update' | 'upsert',
+    object: 'Account' | 'Lead' | 'Contact',
+    items: { r: OutboundRecord; body: Record<string, unknown> }[],
+    out: Map<string, PushOutcome>,
+  ): Promise<void> {
     if (!items.length) return;
     const bodies = items.map((i) => i.body);
     const sobject = this.conn.sobject(object);
-    const results = (await this.call(`${object} ${op}`, () =>
-      (op === 'update' ? sobject.update(bodies as never, { allOrNone: false }) : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
+    const results = (await this.call(
+      `${object} ${op}`,
+      () =>
+        (op === 'update'
+          ? sobject.update(bodies as never, { allOrNone: false })
+          : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
     )) as SaveResult[];
     items.forEach(({ r, body }, i) => {
       const res = results[i];
       if (res?.success) {
         const id = res.id ?? String(body.Id);
-        out.set(r.localId, { localId: r.localId, ok: true, crmId: id, crmObject: object, created: op === 'upsert' && res.created !== false });
+        out.set(r.localId, {
+          localId: r.localId,
+          ok: true,
+          crmId: id,
+          crmObject: object,
+          created: op === 'upsert' && res.created !== false,
+        });
         return;
       }
       const e = res?.errors?.[0];

@@ -4,9 +4,17 @@ import type { Faults, HsObjectType, HsRecord, RateLimitConfig } from './state';
 
 /** Typed calls to the sandbox's admin endpoints, for tests, the bench and the dev launcher. */
 export class HubSpotSandboxAdmin {
-  constructor(readonly baseUrl: string, readonly portalId: number) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly portalId: number,
+  ) {}
 
-  static async createPortal(baseUrl: string, portalId: number, token: string, rateLimit: Partial<RateLimitConfig> = {}) {
+  static async createPortal(
+    baseUrl: string,
+    portalId: number,
+    token: string,
+    rateLimit: Partial<RateLimitConfig> = {},
+  ) {
     await adminCall(baseUrl, 'POST', '/_admin/portals', { portalId, token, rateLimit });
     return new HubSpotSandboxAdmin(baseUrl, portalId);
   }
@@ -32,7 +40,10 @@ export class HubSpotSandboxAdmin {
     return this.call('POST', '/tokens', { token });
   }
   stats() {
-    return this.call<{ requests: number; throttled: number; serverErrors: number; byRoute: Record<string, number> }>('GET', '/stats');
+    return this.call<{ requests: number; throttled: number; serverErrors: number; byRoute: Record<string, number> }>(
+      'GET',
+      '/stats',
+    );
   }
   owners() {
     return this.call<{ owners: { id: string; email: string }[] }>('GET', '/owners');
@@ -57,4 +68,3 @@ export class HubSpotSandboxAdmin {
     return adminCall<T>(this.baseUrl, method, `/_admin/portals/${this.portalId}${path}`, body);
   }
 }
-

@@ -23,7 +23,8 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
   if (path === '/_admin/portals' && method === 'GET') {
     return { status: 200, body: { portals: [...sb.indexes.keys()] } };
   }
-  if (!(m = /^\/_admin\/portals\/(\d+)(\/.*)?$/.exec(path))) return { status: 404, body: { message: 'no such admin route' } };
+  if (!(m = /^\/_admin\/portals\/(\d+)(\/.*)?$/.exec(path)))
+    return { status: 404, body: { message: 'no such admin route' } };
   const idx = sb.indexes.get(Number(m[1]));
   if (!idx) return { status: 404, body: { message: `no portal ${m[1]}` } };
   const rest = m[2] ?? '';
@@ -40,7 +41,10 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     return { status: 200, body: portal.faults };
   }
   if (rest === '/rate-limit' && method === 'PUT') {
-    Object.assign(portal.rateLimit, pickNumbers<RateLimitConfig>(body, ['tenSecondMax', 'windowMs', 'searchPerSecond', 'dailyMax']));
+    Object.assign(
+      portal.rateLimit,
+      pickNumbers<RateLimitConfig>(body, ['tenSecondMax', 'windowMs', 'searchPerSecond', 'dailyMax']),
+    );
     sb.changed();
     return { status: 200, body: portal.rateLimit };
   }
@@ -61,7 +65,16 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
   if (rest === '/owners' && method === 'POST') {
     const now = new Date().toISOString();
     const id = String(70000 + portal.owners.length);
-    portal.owners.push({ id, email: String(body?.email), firstName: String(body?.firstName ?? ''), lastName: String(body?.lastName ?? ''), userId: 9000 + portal.owners.length, createdAt: now, updatedAt: now, archived: false });
+    portal.owners.push({
+      id,
+      email: String(body?.email),
+      firstName: String(body?.firstName ?? ''),
+      lastName: String(body?.lastName ?? ''),
+      userId: 9000 + portal.owners.length,
+      createdAt: now,
+      updatedAt: now,
+      archived: false,
+    });
     sb.changed();
     return { status: 201, body: { id } };
   }
@@ -70,7 +83,10 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${type}`);
     if (!m[2] && method === 'GET') {
       const live = portal.objects[type].filter((r) => !r.archived);
-      return { status: 200, body: { count: live.length, ids: url.searchParams.get('ids') === 'true' ? live.map((r) => r.id) : undefined } };
+      return {
+        status: 200,
+        body: { count: live.length, ids: url.searchParams.get('ids') === 'true' ? live.map((r) => r.id) : undefined },
+      };
     }
     if (!m[2] && method === 'POST') {
       const rec = idx.create(type, body?.properties ?? {}, body?.companyIds);

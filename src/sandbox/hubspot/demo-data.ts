@@ -13,7 +13,13 @@ export interface SeedSpec {
   importedAt?: string;
 }
 
-const INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL', 'MARKETING_AND_ADVERTISING'];
+const INDUSTRIES = [
+  'COMPUTER_SOFTWARE',
+  'FINANCIAL_SERVICES',
+  'HOSPITAL_HEALTH_CARE',
+  'RETAIL',
+  'MARKETING_AND_ADVERTISING',
+];
 const STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
 
 /** Fills a portal with plausible, deterministic records: owners, companies, contacts, a few duplicates. */
@@ -41,13 +47,18 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
   const companyIds: string[] = [];
   for (let i = 0; i < spec.companies; i++) {
     const name = `${pick(WORDS)} ${pick(WORDS)} ${i}`;
-    const rec = idx.create('companies', {
-      name,
-      domain: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`,
-      industry: pick(INDUSTRIES),
-      phone: `+1 555 ${String(1000 + (i % 9000)).padStart(4, '0')}`,
-      hubspot_owner_id: pick(ownerIds),
-    }, undefined, at);
+    const rec = idx.create(
+      'companies',
+      {
+        name,
+        domain: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`,
+        industry: pick(INDUSTRIES),
+        phone: `+1 555 ${String(1000 + (i % 9000)).padStart(4, '0')}`,
+        hubspot_owner_id: pick(ownerIds),
+      },
+      undefined,
+      at,
+    );
     companyIds.push(rec.id);
   }
   const dupCount = spec.duplicates ?? 0;
@@ -61,14 +72,33 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
     emails.push(email);
     idx.create(
       'contacts',
-      { email, firstname: first, lastname: last, jobtitle: pick(TITLES), phone: null, lifecyclestage: pick(STAGES), hubspot_owner_id: pick(ownerIds) },
+      {
+        email,
+        firstname: first,
+        lastname: last,
+        jobtitle: pick(TITLES),
+        phone: null,
+        lifecyclestage: pick(STAGES),
+        hubspot_owner_id: pick(ownerIds),
+      },
       company ? [company] : [],
       at,
     );
   }
   for (let i = 0; i < dupCount && emails.length; i++) {
     const email = emails[Math.floor(rand() * emails.length)].toUpperCase();
-    idx.create('contacts', { email, firstname: 'Duplicate', lastname: `Entry ${i}`, lifecyclestage: 'lead', hubspot_owner_id: pick(ownerIds) }, [], at);
+    idx.create(
+      'contacts',
+      {
+        email,
+        firstname: 'Duplicate',
+        lastname: `Entry ${i}`,
+        lifecyclestage: 'lead',
+        hubspot_owner_id: pick(ownerIds),
+      },
+      [],
+      at,
+    );
   }
   return { owners: ownerIds.length, companies: spec.companies, contacts: spec.contacts + dupCount };
 }

@@ -15,12 +15,46 @@ export interface HsProperty {
   readOnly?: boolean;
 }
 
-const str = (name: string, label: string, extra: Partial<HsProperty> = {}): HsProperty => ({ name, label, type: 'string', fieldType: 'text', ...extra });
-const enumeration = (name: string, label: string, options: string[]): HsProperty => ({ name, label, type: 'enumeration', fieldType: 'select', options });
-const readOnly = (name: string, type: HsProperty['type'] = 'datetime'): HsProperty => ({ name, label: name, type, fieldType: 'text', readOnly: true });
+const str = (name: string, label: string, extra: Partial<HsProperty> = {}): HsProperty => ({
+  name,
+  label,
+  type: 'string',
+  fieldType: 'text',
+  ...extra,
+});
+const enumeration = (name: string, label: string, options: string[]): HsProperty => ({
+  name,
+  label,
+  type: 'enumeration',
+  fieldType: 'select',
+  options,
+});
+const readOnly = (name: string, type: HsProperty['type'] = 'datetime'): HsProperty => ({
+  name,
+  label: name,
+  type,
+  fieldType: 'text',
+  readOnly: true,
+});
 
-export const LIFECYCLE_STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'];
-export const INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL', 'MARKETING_AND_ADVERTISING', 'INFORMATION_TECHNOLOGY_AND_SERVICES'];
+export const LIFECYCLE_STAGES = [
+  'subscriber',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+  'evangelist',
+  'other',
+];
+export const INDUSTRIES = [
+  'COMPUTER_SOFTWARE',
+  'FINANCIAL_SERVICES',
+  'HOSPITAL_HEALTH_CARE',
+  'RETAIL',
+  'MARKETING_AND_ADVERTISING',
+  'INFORMATION_TECHNOLOGY_AND_SERVICES',
+];
 
 const BUILT_IN: Record<HsObjectType, HsProperty[]> = {
   contacts: [
@@ -88,15 +122,28 @@ export interface PropertyProblem {
 }
 
 /** What HubSpot would refuse in one write's properties; empty when it would take them. */
-export function propertyProblems(portal: Portal, type: HsObjectType, properties: Record<string, unknown>): PropertyProblem[] {
+export function propertyProblems(
+  portal: Portal,
+  type: HsObjectType,
+  properties: Record<string, unknown>,
+): PropertyProblem[] {
   const problems: PropertyProblem[] = [];
   for (const [name, raw] of Object.entries(properties)) {
     const def = findProperty(portal, type, name);
     const value = raw === null || raw === undefined ? '' : String(raw);
     if (!def) problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
-    else if (def.readOnly) problems.push({ name, error: 'READ_ONLY_VALUE', message: `${name} is a read only property; its value cannot be set.` });
+    else if (def.readOnly)
+      problems.push({
+        name,
+        error: 'READ_ONLY_VALUE',
+        message: `${name} is a read only property; its value cannot be set.`,
+      });
     else if (def.type === 'enumeration' && value !== '' && !def.options!.includes(value)) {
-      problems.push({ name, error: 'INVALID_OPTION', message: `${value} was not one of the allowed options: [${def.options!.join(', ')}]` });
+      problems.push({
+        name,
+        error: 'INVALID_OPTION',
+        message: `${value} was not one of the allowed options: [${def.options!.join(', ')}]`,
+      });
     } else if (name === 'email' && value !== '' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
       problems.push({ name, error: 'INVALID_EMAIL', message: `Email address ${value} is invalid` });
     }
@@ -106,6 +153,16 @@ export function propertyProblems(portal: Portal, type: HsObjectType, properties:
 
 /** HubSpot's 400 body: the list of problems as a JSON string inside `message` (wire facts A5). */
 export function validationBody(problems: PropertyProblem[]) {
-  const list = problems.map((p) => ({ isValid: false, message: p.message, error: p.error, name: p.name, localizedErrorMessage: p.message }));
-  return { status: 'error', message: `Property values were not valid: ${JSON.stringify(list)}`, category: 'VALIDATION_ERROR' };
+  const list = problems.map((p) => ({
+    isValid: false,
+    message: p.message,
+    error: p.error,
+    name: p.name,
+    localizedErrorMessage: p.message,
+  }));
+  return {
+    status: 'error',
+    message: `Property values were not valid: ${JSON.stringify(list)}`,
+    category: 'VALIDATION_ERROR',
+  };
 }

@@ -38,13 +38,17 @@ export class RateLimiter {
       'X-HubSpot-RateLimit-Max': cfg.tenSecondMax,
       'X-HubSpot-RateLimit-Remaining': Math.max(0, cfg.tenSecondMax - w.length - 1),
     };
-    if (w.length >= cfg.tenSecondMax) return this.reject('TEN_SECONDLY_ROLLING', { ...headers, 'X-HubSpot-RateLimit-Remaining': 0 });
+    if (w.length >= cfg.tenSecondMax)
+      return this.reject('TEN_SECONDLY_ROLLING', { ...headers, 'X-HubSpot-RateLimit-Remaining': 0 });
     w.push(now);
     d.count++;
     return { ok: true, headers };
   }
 
-  private reject(policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY', headers: Record<string, string | number>): LimitVerdict {
+  private reject(
+    policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY',
+    headers: Record<string, string | number>,
+  ): LimitVerdict {
     this.throttled++;
     return { ok: false, policy, headers };
   }
@@ -60,12 +64,28 @@ function prune(map: Map<string, number[]>, token: string, now: number, windowMs:
 }
 
 /** The 429 bodies HubSpot sends, per policy (wire facts A4). */
-export function rateLimitBody(policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY', correlationId: string, portalId: number) {
+export function rateLimitBody(
+  policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY',
+  correlationId: string,
+  portalId: number,
+) {
   if (policy === 'SECONDLY') {
-    return { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId, policyName: 'SECONDLY' };
+    return {
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId,
+      policyName: 'SECONDLY',
+    };
   }
   if (policy === 'DAILY') {
-    return { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId, policyName: 'DAILY' };
+    return {
+      status: 'error',
+      message: 'You have reached your daily limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId,
+      policyName: 'DAILY',
+    };
   }
   return {
     status: 'error',

@@ -20,19 +20,40 @@ export interface SearchRequest {
 
 export const SEARCH_MAX_LIMIT = 200;
 export const SEARCH_MAX_RESULTS = 10_000;
-const DATE_PROPERTIES = new Set(['createdate', 'lastmodifieddate', 'hs_lastmodifieddate', 'hubspot_owner_assigneddate']);
-const OPERATORS = new Set(['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
+const DATE_PROPERTIES = new Set([
+  'createdate',
+  'lastmodifieddate',
+  'hs_lastmodifieddate',
+  'hubspot_owner_assigneddate',
+]);
+const OPERATORS = new Set([
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+]);
 
 export class SearchError extends Error {}
 
 /** Checks the limits HubSpot enforces; throws SearchError with HubSpot-like wording. */
 export function validateSearch(req: SearchRequest): void {
   const groups = req.filterGroups ?? [];
-  if (groups.length > 5) throw new SearchError('There was a problem with the request. Maximum of 5 filterGroups allowed.');
+  if (groups.length > 5)
+    throw new SearchError('There was a problem with the request. Maximum of 5 filterGroups allowed.');
   let total = 0;
   for (const g of groups) {
     const n = g.filters?.length ?? 0;
-    if (n > 10) throw new SearchError('There was a problem with the request. Maximum of 10 filters per filterGroup allowed.');
+    if (n > 10)
+      throw new SearchError('There was a problem with the request. Maximum of 10 filters per filterGroup allowed.');
     total += n;
     for (const f of g.filters ?? []) {
       if (!OPERATORS.has(f.operator)) throw new SearchError(`Invalid filter operator: ${f.operator}`);
@@ -58,29 +79,52 @@ function matches(rec: HsRecord, f: Filter): boolean {
   const v = comparable(f.propertyName, raw);
   const x = comparable(f.propertyName, f.value);
   switch (f.operator) {
-    case 'HAS_PROPERTY': return v !== null;
-    case 'NOT_HAS_PROPERTY': return v === null;
-    case 'EQ': return v !== null && v === x;
-    case 'NEQ': return v !== x;
-    case 'LT': return v !== null && x !== null && v < x;
-    case 'LTE': return v !== null && x !== null && v <= x;
-    case 'GT': return v !== null && x !== null && v > x;
-    case 'GTE': return v !== null && x !== null && v >= x;
+    case 'HAS_PROPERTY':
+      return v !== null;
+    case 'NOT_HAS_PROPERTY':
+      return v === null;
+    case 'EQ':
+      return v !== null && v === x;
+    case 'NEQ':
+      return v !== x;
+    case 'LT':
+      return v !== null && x !== null && v < x;
+    case 'LTE':
+      return v !== null && x !== null && v <= x;
+    case 'GT':
+      return v !== null && x !== null && v > x;
+    case 'GTE':
+      return v !== null && x !== null && v >= x;
     case 'BETWEEN': {
       const hi = comparable(f.propertyName, f.highValue);
       return v !== null && x !== null && hi !== null && v >= x && v <= hi;
     }
-    case 'IN': return (f.values ?? []).some((y) => comparable(f.propertyName, y) === v);
-    case 'NOT_IN': return !(f.values ?? []).some((y) => comparable(f.propertyName, y) === v);
-    case 'CONTAINS_TOKEN': return typeof v === 'string' && String(x).split(/\s+/).every((t) => v.includes(t.replace(/\*/g, '')));
-    case 'NOT_CONTAINS_TOKEN': return !(typeof v === 'string' && v.includes(String(x)));
-    default: return false;
+    case 'IN':
+      return (f.values ?? []).some((y) => comparable(f.propertyName, y) === v);
+    case 'NOT_IN':
+      return !(f.values ?? []).some((y) => comparable(f.propertyName, y) === v);
+    case 'CONTAINS_TOKEN':
+      return (
+        typeof v === 'string' &&
+        String(x)
+          .split(/\s+/)
+          .every((t) => v.includes(t.replace(/\*/g, '')))
+      );
+    case 'NOT_CONTAINS_TOKEN':
+      return !(typeof v === 'string' && v.includes(String(x)));
+    default:
+      return false;
   }
 }
 
-export function runSearch(records: HsRecord[], req: SearchRequest): { total: number; page: HsRecord[]; nextAfter?: string } {
+export function runSearch(
+  records: HsRecord[],
+  req: SearchRequest,
+): { total: number; page: HsRecord[]; nextAfter?: string } {
   const groups = (req.filterGroups ?? []).filter((g) => g.filters?.length);
-  let hits = records.filter((r) => !r.archived && (groups.length === 0 || groups.some((g) => g.filters!.every((f) => matches(r, f)))));
+  let hits = records.filter(
+    (r) => !r.archived && (groups.length === 0 || groups.some((g) => g.filters!.every((f) => matches(r, f)))),
+  );
   if (req.query) {
     const q = req.query.toLowerCase();
     hits = hits.filter((r) => Object.values(r.properties).some((p) => p?.toLowerCase().includes(q)));

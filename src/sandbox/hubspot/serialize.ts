@@ -2,8 +2,22 @@ import type { Reply } from '../http';
 import { DEFAULT_PROPERTIES, type HsObjectType, type HsRecord } from './state';
 
 /** Requested properties (missing ones as null) plus the ones HubSpot always returns. */
-export function serialize(rec: HsRecord, type: HsObjectType, properties: string[] | undefined, withAssociations = false) {
-  const wanted = properties?.length ? [...new Set([...properties, 'hs_object_id', 'createdate', type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate'])] : DEFAULT_PROPERTIES[type];
+export function serialize(
+  rec: HsRecord,
+  type: HsObjectType,
+  properties: string[] | undefined,
+  withAssociations = false,
+) {
+  const wanted = properties?.length
+    ? [
+        ...new Set([
+          ...properties,
+          'hs_object_id',
+          'createdate',
+          type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate',
+        ]),
+      ]
+    : DEFAULT_PROPERTIES[type];
   const props: Record<string, string | null> = {};
   for (const p of wanted) props[p] = rec.properties[p] ?? null;
   return {
@@ -14,13 +28,27 @@ export function serialize(rec: HsRecord, type: HsObjectType, properties: string[
     archived: rec.archived,
     ...(rec.archivedAt ? { archivedAt: rec.archivedAt } : {}),
     ...(withAssociations && type === 'contacts'
-      ? { associations: { companies: { results: (rec.companyIds ?? []).map((id, i) => ({ id, type: i === 0 ? 'contact_to_company' : 'contact_to_company_unlabeled' })) } } }
+      ? {
+          associations: {
+            companies: {
+              results: (rec.companyIds ?? []).map((id, i) => ({
+                id,
+                type: i === 0 ? 'contact_to_company' : 'contact_to_company_unlabeled',
+              })),
+            },
+          },
+        }
       : {}),
   };
 }
 
 /** A batch/read answer: 200 with every record found, or 207 naming the ids that were not. */
-export function batchReadReply(type: HsObjectType, ids: string[], properties: string[] | undefined, find: (id: string) => HsRecord | undefined): Reply {
+export function batchReadReply(
+  type: HsObjectType,
+  ids: string[],
+  properties: string[] | undefined,
+  find: (id: string) => HsRecord | undefined,
+): Reply {
   const startedAt = new Date().toISOString();
   const results = [];
   const missing: string[] = [];
@@ -35,8 +63,19 @@ export function batchReadReply(type: HsObjectType, ids: string[], properties: st
   return {
     status: 207,
     body: {
-      status: 'COMPLETE', results, numErrors: 1, startedAt, completedAt,
-      errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${what} objects, they may be deleted or not exist. Check that ids are valid.`, context: { ids: missing } }],
+      status: 'COMPLETE',
+      results,
+      numErrors: 1,
+      startedAt,
+      completedAt,
+      errors: [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Could not get some ${what} objects, they may be deleted or not exist. Check that ids are valid.`,
+          context: { ids: missing },
+        },
+      ],
     },
   };
 }

@@ -6,7 +6,15 @@ import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
 import { batchReadReply, serialize } from './serialize';
-import { associateDefault, batchReadBy, batchUpdate, batchUpsert, createProperty, getProperty, listProperties } from './writes';
+import {
+  associateDefault,
+  batchReadBy,
+  batchUpdate,
+  batchUpsert,
+  createProperty,
+  getProperty,
+  listProperties,
+} from './writes';
 import {
   loadData,
   OBJECT_TYPES,
@@ -57,10 +65,22 @@ export class HubSpotSandbox {
     this.server = createServer((req, res) => {
       this.handle(req)
         .then((reply) => send(res, reply))
-        .catch((err) => send(res, { status: 500, body: { status: 'error', message: String(err?.message ?? err), category: 'INTERNAL_ERROR', correlationId: correlationId() } }));
+        .catch((err) =>
+          send(res, {
+            status: 500,
+            body: {
+              status: 'error',
+              message: String(err?.message ?? err),
+              category: 'INTERNAL_ERROR',
+              correlationId: correlationId(),
+            },
+          }),
+        );
     });
     this.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve),
+    );
     return this.url;
   }
 
@@ -115,7 +135,8 @@ export class HubSpotSandbox {
         status: 401,
         body: {
           status: 'error',
-          message: 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+          message:
+            'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
           correlationId: correlationId(),
           category: 'INVALID_AUTHENTICATION',
         },
@@ -130,9 +151,14 @@ export class HubSpotSandbox {
     const verdict = this.limiter.check(token!, portal.rateLimit, route.endsWith('/search'));
     if (!verdict.ok) {
       stats.throttled++;
-      return { status: 429, headers: verdict.headers, body: rateLimitBody(verdict.policy, correlationId(), portal.portalId) };
+      return {
+        status: 429,
+        headers: verdict.headers,
+        body: rateLimitBody(verdict.policy, correlationId(), portal.portalId),
+      };
     }
-    if (portal.faults.errorRate > 0 && Math.random() < portal.faults.errorRate) return this.serverError(portal.portalId, 502);
+    if (portal.faults.errorRate > 0 && Math.random() < portal.faults.errorRate)
+      return this.serverError(portal.portalId, 502);
 
     const reply = await this.route(idx, req, url);
     reply.headers = { ...verdict.headers, 'X-HubSpot-Correlation-Id': correlationId(), ...(reply.headers ?? {}) };
@@ -141,7 +167,15 @@ export class HubSpotSandbox {
 
   private serverError(portalId: number, status: number): Reply {
     this.portalStats(portalId).serverErrors++;
-    return { status, body: { status: 'error', message: 'The service is temporarily unavailable.', correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
+    return {
+      status,
+      body: {
+        status: 'error',
+        message: 'The service is temporarily unavailable.',
+        correlationId: correlationId(),
+        category: 'INTERNAL_ERROR',
+      },
+    };
   }
 
   private portalFor(token: string): PortalIndex | undefined {
@@ -159,18 +193,30 @@ export class HubSpotSandbox {
     if (method === 'GET' && path === '/account-info/v3/details') {
       return {
         status: 200,
-        body: { portalId: idx.portal.portalId, accountType: 'STANDARD', timeZone: 'US/Eastern', companyCurrency: 'USD', additionalCurrencies: [], utcOffset: '-05:00', utcOffsetMilliseconds: -18000000, uiDomain: 'app.hubspot.com', dataHostingLocation: 'na1' },
+        body: {
+          portalId: idx.portal.portalId,
+          accountType: 'STANDARD',
+          timeZone: 'US/Eastern',
+          companyCurrency: 'USD',
+          additionalCurrencies: [],
+          utcOffset: '-05:00',
+          utcOffsetMilliseconds: -18000000,
+          uiDomain: 'app.hubspot.com',
+          dataHostingLocation: 'na1',
+        },
       };
     }
     if (method === 'GET' && path === '/crm/v3/owners') return listOwners(idx, url);
-    if ((m = /^\/crm\/v3\/objects\/(\w+)$/.exec(path)) && method === 'GET') return withType(m[1], (t) => listPage(idx, t, url));
+    if ((m = /^\/crm\/v3\/objects\/(\w+)$/.exec(path)) && method === 'GET')
+      return withType(m[1], (t) => listPage(idx, t, url));
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/search$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as SearchRequest;
       return withType(m[1], (t) => search(idx, t, body ?? {}));
     }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/read$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as { inputs?: { id: string }[]; properties?: string[]; idProperty?: string };
-      if (body?.idProperty && body.idProperty !== 'hs_object_id') return withType(m[1], (t) => batchReadBy(idx, t, { ...body, idProperty: body.idProperty! }));
+      if (body?.idProperty && body.idProperty !== 'hs_object_id')
+        return withType(m[1], (t) => batchReadBy(idx, t, { ...body, idProperty: body.idProperty! }));
       return withType(m[1], (t) => batchRead(idx, t, body ?? {}, url.searchParams.get('archived') === 'true'));
     }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/(update|upsert)$/.exec(path)) && method === 'POST') {
@@ -230,19 +276,29 @@ function withType(name: string, fn: (t: HsObjectType) => Reply): Reply {
 }
 
 function notFound(message: string): Reply {
-  return { status: 404, body: { status: 'error', message, correlationId: correlationId(), category: 'OBJECT_NOT_FOUND' } };
+  return {
+    status: 404,
+    body: { status: 'error', message, correlationId: correlationId(), category: 'OBJECT_NOT_FOUND' },
+  };
 }
 
 function badRequest(message: string): Reply {
-  return { status: 400, body: { status: 'error', message, correlationId: correlationId(), category: 'VALIDATION_ERROR' } };
+  return {
+    status: 400,
+    body: { status: 'error', message, correlationId: correlationId(), category: 'VALIDATION_ERROR' },
+  };
 }
 
 function assoc(companyId: string, i: number) {
   return {
     toObjectId: Number(companyId),
-    associationTypes: i === 0
-      ? [{ category: 'HUBSPOT_DEFINED', typeId: 1, label: 'Primary' }, { category: 'HUBSPOT_DEFINED', typeId: 279, label: null }]
-      : [{ category: 'HUBSPOT_DEFINED', typeId: 279, label: null }],
+    associationTypes:
+      i === 0
+        ? [
+            { category: 'HUBSPOT_DEFINED', typeId: 1, label: 'Primary' },
+            { category: 'HUBSPOT_DEFINED', typeId: 279, label: null },
+          ]
+        : [{ category: 'HUBSPOT_DEFINED', typeId: 279, label: null }],
   };
 }
 
@@ -285,13 +341,23 @@ function search(idx: PortalIndex, type: HsObjectType, req: SearchRequest): Reply
   }
 }
 
-function batchRead(idx: PortalIndex, type: HsObjectType, body: { inputs?: { id: string }[]; properties?: string[] }, archived: boolean): Reply {
+function batchRead(
+  idx: PortalIndex,
+  type: HsObjectType,
+  body: { inputs?: { id: string }[]; properties?: string[] },
+  archived: boolean,
+): Reply {
   const inputs = body.inputs ?? [];
   if (inputs.length > 100) return badRequest('The maximum number of inputs supported in a batch request is 100.');
-  return batchReadReply(type, inputs.map((i) => String(i.id)), body.properties, (id) => {
-    const rec = idx.get(type, id);
-    return rec && rec.archived === archived ? rec : undefined;
-  });
+  return batchReadReply(
+    type,
+    inputs.map((i) => String(i.id)),
+    body.properties,
+    (id) => {
+      const rec = idx.get(type, id);
+      return rec && rec.archived === archived ? rec : undefined;
+    },
+  );
 }
 
 function listOwners(idx: PortalIndex, url: URL): Reply {
@@ -299,7 +365,9 @@ function listOwners(idx: PortalIndex, url: URL): Reply {
   const after = Number(url.searchParams.get('after') ?? 0);
   const email = url.searchParams.get('email');
   const archived = url.searchParams.get('archived') === 'true';
-  const all = idx.portal.owners.filter((o) => o.archived === archived && (!email || o.email.toLowerCase() === email.toLowerCase()));
+  const all = idx.portal.owners.filter(
+    (o) => o.archived === archived && (!email || o.email.toLowerCase() === email.toLowerCase()),
+  );
   const page = all.slice(after, after + limit);
   const body: Record<string, unknown> = { results: page.map((o) => ({ ...o, type: 'PERSON', teams: [] })) };
   if (after + limit < all.length) body.paging = { next: { after: String(after + limit) } };

@@ -69,7 +69,12 @@ export interface Portal {
   customProperties?: Record<HsObjectType, HsProperty[]>;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { tenSecondMax: 190, windowMs: 10_000, searchPerSecond: 5, dailyMax: 1_000_000 };
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  tenSecondMax: 190,
+  windowMs: 10_000,
+  searchPerSecond: 5,
+  dailyMax: 1_000_000,
+};
 export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, outageUntil: 0 };
 
 export function newPortal(portalId: number, token: string, rateLimit: Partial<RateLimitConfig> = {}): Portal {
@@ -105,7 +110,12 @@ export class PortalIndex {
 
   findByUnique(type: HsObjectType, property: string, value: string): HsRecord | undefined {
     const rec = this.uniqueMap(type, property).get(uniqueKey(property, value));
-    return rec && !rec.archived && rec.properties[property] != null && uniqueKey(property, String(rec.properties[property])) === uniqueKey(property, value) ? rec : undefined;
+    return rec &&
+      !rec.archived &&
+      rec.properties[property] != null &&
+      uniqueKey(property, String(rec.properties[property])) === uniqueKey(property, value)
+      ? rec
+      : undefined;
   }
 
   private uniqueMap(type: HsObjectType, property: string): Map<string, HsRecord> {
@@ -144,7 +154,12 @@ export class PortalIndex {
     return lo;
   }
 
-  create(type: HsObjectType, properties: Record<string, string | null>, companyIds?: string[], at = new Date()): HsRecord {
+  create(
+    type: HsObjectType,
+    properties: Record<string, string | null>,
+    companyIds?: string[],
+    at = new Date(),
+  ): HsRecord {
     const id = String(this.portal.nextId++);
     const iso = at.toISOString();
     const rec: HsRecord = {
@@ -161,7 +176,12 @@ export class PortalIndex {
     return rec;
   }
 
-  update(type: HsObjectType, id: string, properties: Record<string, string | null>, at = new Date()): HsRecord | undefined {
+  update(
+    type: HsObjectType,
+    id: string,
+    properties: Record<string, string | null>,
+    at = new Date(),
+  ): HsRecord | undefined {
     const rec = this.byId[type].get(id);
     if (!rec || rec.archived) return undefined;
     const iso = at.toISOString();

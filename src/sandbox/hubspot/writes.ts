@@ -1,5 +1,12 @@
 import { correlationId, type Reply } from '../http';
-import { findProperty, propertiesOf, propertyJson, propertyProblems, validationBody, type HsProperty } from './properties';
+import {
+  findProperty,
+  propertiesOf,
+  propertyJson,
+  propertyProblems,
+  validationBody,
+  type HsProperty,
+} from './properties';
 import { batchReadReply, serialize } from './serialize';
 import { uniqueKey, type HsObjectType, type HsRecord, type PortalIndex } from './state';
 
@@ -17,7 +24,9 @@ interface InputError {
   body: { status: 'error'; message: string; category: string; subCategory?: string };
 }
 
-type Planned = { kind: 'update'; rec: HsRecord; properties: Record<string, string | null>; created: false } | { kind: 'create'; properties: Record<string, string | null>; created: true };
+type Planned =
+  | { kind: 'update'; rec: HsRecord; properties: Record<string, string | null>; created: false }
+  | { kind: 'create'; properties: Record<string, string | null>; created: true };
 
 interface UpsertInput {
   id?: string;
@@ -27,42 +36,86 @@ interface UpsertInput {
 }
 
 export function batchUpdate(idx: PortalIndex, type: HsObjectType, body: { inputs?: UpsertInput[] }): Reply {
-  return runBatch(idx, type, body?.inputs, (input, claimed) => {
-    if (input.idProperty && input.idProperty !== 'hs_object_id') {
-      return error(400, 'VALIDATION_ERROR', `Unable to perform update/upsert by non-unique 0-1 property ${input.idProperty}`);
-    }
-    const rec = idx.get(type, String(input.id ?? ''));
-    if (!rec || rec.archived) return error(404, 'OBJECT_NOT_FOUND', `Object not found. objectId: ${input.id}`);
-    return plan(idx, type, { kind: 'update', rec, properties: input.properties ?? {}, created: false }, claimed);
-  }, false);
+  return runBatch(
+    idx,
+    type,
+    body?.inputs,
+    (input, claimed) => {
+      if (input.idProperty && input.idProperty !== 'hs_object_id') {
+        return error(
+          400,
+          'VALIDATION_ERROR',
+          `Unable to perform update/upsert by non-unique 0-1 property ${input.idProperty}`,
+        );
+      }
+      const rec = idx.get(type, String(input.id ?? ''));
+      if (!rec || rec.archived) return error(404, 'OBJECT_NOT_FOUND', `Object not found. objectId: ${input.id}`);
+      return plan(idx, type, { kind: 'update', rec, properties: input.properties ?? {}, created: false }, claimed);
+    },
+    false,
+  );
 }
 
 export function batchUpsert(idx: PortalIndex, type: HsObjectType, body: { inputs?: UpsertInput[] }): Reply {
-  return runBatch(idx, type, body?.inputs, (input, claimed) => {
-    const prop = input.idProperty ? findProperty(idx.portal, type, input.idProperty) : undefined;
-    if (!prop?.hasUniqueValue) {
-      return error(400, 'VALIDATION_ERROR', `Unable to perform update/upsert by non-unique 0-1 property ${input.idProperty ?? '(none)'}`);
-    }
-    const key = String(input.id ?? '');
-    if (!key) return error(400, 'VALIDATION_ERROR', 'Upsert inputs need an id');
-    const rec = idx.findByUnique(type, prop.name, key);
-    const properties = { ...(input.properties ?? {}) };
-    if (rec) return plan(idx, type, { kind: 'update', rec, properties, created: false }, claimed);
-    return plan(idx, type, { kind: 'create', properties: { ...properties, [prop.name]: key }, created: true }, claimed);
-  }, true);
+  return runBatch(
+    idx,
+    type,
+    body?.inputs,
+    (input, claimed) => {
+      const prop = input.idProperty ? findProperty(idx.portal, type, input.idProperty) : undefined;
+      if (!prop?.hasUniqueValue) {
+        return error(
+          400,
+          'VALIDATION_ERROR',
+          `Unable to perform update/upsert by non-unique 0-1 property ${input.idProperty ?? '(none)'}`,
+        );
+      }
+      const key = String(input.id ?? '');
+      if (!key) return error(400, 'VALIDATION_ERROR', 'Upsert inputs need an id');
+      const rec = idx.findByUnique(type, prop.name, key);
+      const properties = { ...(input.properties ?? {}) };
+      if (rec) return plan(idx, type, { kind: 'update', rec, properties, created: false }, claimed);
+      return plan(
+        idx,
+        type,
+        { kind: 'create', properties: { ...properties, [prop.name]: key }, created: true },
+        claimed,
+      );
+    },
+    true,
+  );
 }
 
 /** batch/read with `idProperty`: the ids are values of that unique property (e.g. emails). */
-export function batchReadBy(idx: PortalIndex, type: HsObjectType, body: { inputs?: { id: string }[]; properties?: string[]; idProperty: string }): Reply {
+export function batchReadBy(
+  idx: PortalIndex,
+  type: HsObjectType,
+  body: { inputs?: { id: string }[]; properties?: string[]; idProperty: string },
+): Reply {
   const prop = findProperty(idx.portal, type, body.idProperty);
-  if (!prop?.hasUniqueValue) return { status: 400, body: { ...error(400, 'VALIDATION_ERROR', `${body.idProperty} is not a unique property`).body, correlationId: correlationId() } };
+  if (!prop?.hasUniqueValue)
+    return {
+      status: 400,
+      body: {
+        ...error(400, 'VALIDATION_ERROR', `${body.idProperty} is not a unique property`).body,
+        correlationId: correlationId(),
+      },
+    };
   const inputs = body.inputs ?? [];
   if (inputs.length > MAX_INPUTS) return tooMany();
-  return batchReadReply(type, inputs.map((i) => String(i.id)), body.properties, (id) => idx.findByUnique(type, prop.name, id));
+  return batchReadReply(
+    type,
+    inputs.map((i) => String(i.id)),
+    body.properties,
+    (id) => idx.findByUnique(type, prop.name, id),
+  );
 }
 
 /** POST /crm/v4/associations/contacts/companies/batch/associate/default */
-export function associateDefault(idx: PortalIndex, body: { inputs?: { from?: { id: string }; to?: { id: string } }[] }): Reply {
+export function associateDefault(
+  idx: PortalIndex,
+  body: { inputs?: { from?: { id: string }; to?: { id: string } }[] },
+): Reply {
   const inputs = body?.inputs ?? [];
   if (inputs.length > 1000) return tooMany();
   const results = [];
@@ -71,21 +124,48 @@ export function associateDefault(idx: PortalIndex, body: { inputs?: { from?: { i
     const contact = idx.get('contacts', String(i.from?.id));
     const company = idx.get('companies', String(i.to?.id));
     if (!contact || contact.archived || !company || company.archived) {
-      errors.push({ status: 'error', category: 'VALIDATION_ERROR', message: `No contact ${i.from?.id} or company ${i.to?.id} to associate`, context: { fromObjectId: [String(i.from?.id)] } });
+      errors.push({
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        message: `No contact ${i.from?.id} or company ${i.to?.id} to associate`,
+        context: { fromObjectId: [String(i.from?.id)] },
+      });
       continue;
     }
     // The first association is the primary; association changes do not bump lastmodifieddate.
     contact.companyIds ??= [];
     if (!contact.companyIds.includes(company.id)) contact.companyIds.push(company.id);
-    results.push({ from: { id: contact.id }, to: { id: company.id }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 } });
+    results.push({
+      from: { id: contact.id },
+      to: { id: company.id },
+      associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 },
+    });
   }
   const now = new Date().toISOString();
-  return { status: errors.length ? 207 : 200, body: { status: 'COMPLETE', results, ...(errors.length ? { numErrors: errors.length, errors } : {}), startedAt: now, completedAt: now } };
+  return {
+    status: errors.length ? 207 : 200,
+    body: {
+      status: 'COMPLETE',
+      results,
+      ...(errors.length ? { numErrors: errors.length, errors } : {}),
+      startedAt: now,
+      completedAt: now,
+    },
+  };
 }
 
 export function getProperty(idx: PortalIndex, type: HsObjectType, name: string): Reply {
   const p = findProperty(idx.portal, type, name);
-  if (!p) return { status: 404, body: { status: 'error', message: `Unable to find property ${name}`, correlationId: correlationId(), category: 'OBJECT_NOT_FOUND' } };
+  if (!p)
+    return {
+      status: 404,
+      body: {
+        status: 'error',
+        message: `Unable to find property ${name}`,
+        correlationId: correlationId(),
+        category: 'OBJECT_NOT_FOUND',
+      },
+    };
   return { status: 200, body: propertyJson(type, p) };
 }
 
@@ -93,12 +173,32 @@ export function listProperties(idx: PortalIndex, type: HsObjectType): Reply {
   return { status: 200, body: { results: propertiesOf(idx.portal, type).map((p) => propertyJson(type, p)) } };
 }
 
-export function createProperty(idx: PortalIndex, type: HsObjectType, body: Omit<Partial<HsProperty>, 'options'> & { options?: ({ value: string } | string)[] }): Reply {
+export function createProperty(
+  idx: PortalIndex,
+  type: HsObjectType,
+  body: Omit<Partial<HsProperty>, 'options'> & { options?: ({ value: string } | string)[] },
+): Reply {
   if (!body?.name || !/^[a-z][a-z0-9_]*$/.test(body.name)) {
-    return { status: 400, body: { status: 'error', message: 'Property name must be lower case letters, digits and underscores', correlationId: correlationId(), category: 'VALIDATION_ERROR' } };
+    return {
+      status: 400,
+      body: {
+        status: 'error',
+        message: 'Property name must be lower case letters, digits and underscores',
+        correlationId: correlationId(),
+        category: 'VALIDATION_ERROR',
+      },
+    };
   }
   if (findProperty(idx.portal, type, body.name)) {
-    return { status: 409, body: { status: 'error', message: `Property named '${body.name}' already exists.`, correlationId: correlationId(), category: 'OBJECT_ALREADY_EXISTS' } };
+    return {
+      status: 409,
+      body: {
+        status: 'error',
+        message: `Property named '${body.name}' already exists.`,
+        correlationId: correlationId(),
+        category: 'OBJECT_ALREADY_EXISTS',
+      },
+    };
   }
   const p: HsProperty = {
     name: body.name,
@@ -106,7 +206,9 @@ export function createProperty(idx: PortalIndex, type: HsObjectType, body: Omit<
     type: body.type === 'enumeration' ? 'enumeration' : 'string',
     fieldType: body.fieldType ?? 'text',
     hasUniqueValue: !!body.hasUniqueValue,
-    ...(body.type === 'enumeration' ? { options: (body.options ?? []).map((o) => (typeof o === 'string' ? o : o.value)) } : {}),
+    ...(body.type === 'enumeration'
+      ? { options: (body.options ?? []).map((o) => (typeof o === 'string' ? o : o.value)) }
+      : {}),
   };
   idx.portal.customProperties ??= { contacts: [], companies: [] };
   idx.portal.customProperties[type].push(p);
@@ -127,7 +229,8 @@ function runBatch(
   const claimed = new Map<string, string>();
   const planned = list.map((input) => planOne(input, claimed));
   const firstError = planned.find((p): p is InputError => 'status' in p);
-  if (firstError && !traced) return { status: firstError.status, body: { ...firstError.body, correlationId: correlationId() } };
+  if (firstError && !traced)
+    return { status: firstError.status, body: { ...firstError.body, correlationId: correlationId() } };
 
   const startedAt = new Date().toISOString();
   const results = [];
@@ -140,11 +243,18 @@ function runBatch(
     }
     const rec = p.kind === 'create' ? idx.create(type, p.properties) : idx.update(type, p.rec.id, p.properties)!;
     const written = serialize(rec, type, Object.keys(p.properties));
-    results.push({ ...written, ...(isUpsert ? { new: p.created } : {}), ...(traced ? { objectWriteTraceId: list[i].objectWriteTraceId } : {}) });
+    results.push({
+      ...written,
+      ...(isUpsert ? { new: p.created } : {}),
+      ...(traced ? { objectWriteTraceId: list[i].objectWriteTraceId } : {}),
+    });
   }
   const completedAt = new Date().toISOString();
   if (!errors.length) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-  return { status: 207, body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt } };
+  return {
+    status: 207,
+    body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
+  };
 }
 
 /** Validates one write against the property definitions and the unique properties. */
@@ -160,13 +270,23 @@ function plan(idx: PortalIndex, type: HsObjectType, p: Planned, claimed: Map<str
     const holder = idx.findByUnique(type, def.name, value);
     const self = p.kind === 'update' ? p.rec.id : undefined;
     if (holder && holder.id !== self) {
-      const message = def.name === 'email' ? `Contact already exists. Existing ID: ${holder.id}` : `A ${type} record already has the value ${value} for unique property ${def.name}. Existing ID: ${holder.id}`;
+      const message =
+        def.name === 'email'
+          ? `Contact already exists. Existing ID: ${holder.id}`
+          : `A ${type} record already has the value ${value} for unique property ${def.name}. Existing ID: ${holder.id}`;
       return { status: 409, body: { status: 'error', message, category: 'CONFLICT' } };
     }
     const key = `${def.name}:${uniqueKey(def.name, value)}`;
     const claimant = claimed.get(key);
     if (claimant !== undefined && claimant !== self) {
-      return { status: 409, body: { status: 'error', message: `Two inputs of this batch share the value ${value} for unique property ${def.name}`, category: 'CONFLICT' } };
+      return {
+        status: 409,
+        body: {
+          status: 'error',
+          message: `Two inputs of this batch share the value ${value} for unique property ${def.name}`,
+          category: 'CONFLICT',
+        },
+      };
     }
     claimed.set(key, self ?? '');
   }
@@ -178,5 +298,13 @@ function error(status: number, category: string, message: string): InputError {
 }
 
 function tooMany(): Reply {
-  return { status: 400, body: { status: 'error', message: `The maximum number of inputs supported in a batch request is ${MAX_INPUTS}.`, correlationId: correlationId(), category: 'VALIDATION_ERROR' } };
+  return {
+    status: 400,
+    body: {
+      status: 'error',
+      message: `The maximum number of inputs supported in a batch request is ${MAX_INPUTS}.`,
+      correlationId: correlationId(),
+      category: 'VALIDATION_ERROR',
+    },
+  };
 }

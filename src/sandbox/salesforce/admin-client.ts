@@ -4,10 +4,17 @@ import type { OrgFaults, OrgLimits, SfRecord } from './state';
 
 /** Typed calls to the Salesforce sandbox's admin endpoints, for tests, the bench and the demo. */
 export class SalesforceSandboxAdmin {
-  constructor(readonly baseUrl: string, readonly orgId: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly orgId: string,
+  ) {}
 
   static async createOrg(baseUrl: string, orgId: string, token: string, limits: Partial<OrgLimits> = {}) {
-    const r = await adminCall<{ orgId: string; userId: string }>(baseUrl, 'POST', '/_admin/orgs', { orgId, token, limits });
+    const r = await adminCall<{ orgId: string; userId: string }>(baseUrl, 'POST', '/_admin/orgs', {
+      orgId,
+      token,
+      limits,
+    });
     return Object.assign(new SalesforceSandboxAdmin(baseUrl, orgId), { integrationUserId: r.userId });
   }
 
@@ -38,7 +45,13 @@ export class SalesforceSandboxAdmin {
     return this.call('POST', '/tokens', { token });
   }
   stats() {
-    return this.call<{ requests: number; limitRejections: number; serverErrors: number; queryTimeouts: number; byRoute: Record<string, number> }>('GET', '/stats');
+    return this.call<{
+      requests: number;
+      limitRejections: number;
+      serverErrors: number;
+      queryTimeouts: number;
+      byRoute: Record<string, number>;
+    }>('GET', '/stats');
   }
   create(type: string, values: SfRecord) {
     return this.call<SfRecord>('POST', `/objects/${type}`, values);
@@ -66,4 +79,3 @@ export class SalesforceSandboxAdmin {
     return adminCall<T>(this.baseUrl, method, `/_admin/orgs/${this.orgId}${path}`, body);
   }
 }
-

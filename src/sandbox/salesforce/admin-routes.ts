@@ -23,7 +23,8 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
     return { status: 201, body: { orgId: idx.org.orgId, userId: idx.org.userId } };
   }
   if (path === '/_admin/orgs' && method === 'GET') return { status: 200, body: { orgs: [...sb.orgs.keys()] } };
-  if (!(m = /^\/_admin\/orgs\/(\w+)(\/.*)?$/.exec(path))) return { status: 404, body: { message: 'no such admin route' } };
+  if (!(m = /^\/_admin\/orgs\/(\w+)(\/.*)?$/.exec(path)))
+    return { status: 404, body: { message: 'no such admin route' } };
   const idx = sb.orgs.get(m[1]);
   if (!idx) return { status: 404, body: { message: `no org ${m[1]}` } };
   const org = idx.org;
@@ -34,13 +35,18 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
   };
 
   try {
-    if (rest === '/seed' && method === 'POST') return done({ status: 200, body: seedOrg(idx, body as unknown as SfSeedSpec) });
+    if (rest === '/seed' && method === 'POST')
+      return done({ status: 200, body: seedOrg(idx, body as unknown as SfSeedSpec) });
     if (rest === '/faults' && method === 'PUT') {
       Object.assign(org.faults, pick<OrgFaults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'lockRate'], 'number'));
       return done({ status: 200, body: org.faults });
     }
     if (rest === '/limits' && method === 'PUT') {
-      Object.assign(org.limits, pick<OrgLimits>(body, ['dailyMax', 'queryTimeoutRows'], 'number'), pick<OrgLimits>(body, ['duplicateRule'], 'boolean'));
+      Object.assign(
+        org.limits,
+        pick<OrgLimits>(body, ['dailyMax', 'queryTimeoutRows'], 'number'),
+        pick<OrgLimits>(body, ['duplicateRule'], 'boolean'),
+      );
       return done({ status: 200, body: org.limits });
     }
     if (rest === '/usage' && method === 'GET') return { status: 200, body: { ...org.usage, max: org.limits.dailyMax } };
@@ -61,11 +67,18 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       return done({ status: 204 });
     }
     if (rest === '/stats' && method === 'GET') return { status: 200, body: sb.orgStats(org.orgId) };
-    if (rest === '/convert' && method === 'POST') return done({ status: 200, body: convertLead(idx, String(body?.leadId), { contactId: body?.contactId, accountId: body?.accountId }) });
+    if (rest === '/convert' && method === 'POST')
+      return done({
+        status: 200,
+        body: convertLead(idx, String(body?.leadId), { contactId: body?.contactId, accountId: body?.accountId }),
+      });
     if (rest === '/merge' && method === 'POST') {
       const type = sobjectName(String(body?.type));
       if (!type) return bad(`unknown sObject ${body?.type}`);
-      return done({ status: 200, body: mergeRecords(idx, type, String(body?.masterId), (body?.mergeIds ?? []).map(String)) });
+      return done({
+        status: 200,
+        body: mergeRecords(idx, type, String(body?.masterId), (body?.mergeIds ?? []).map(String)),
+      });
     }
     if ((m = /^\/objects\/(\w+)(?:\/(\w+))?$/.exec(rest))) {
       const type = sobjectName(m[1]);
@@ -73,7 +86,10 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       const id = m[2];
       if (!id && method === 'GET') {
         const live = org.records[type].filter((r) => r.IsDeleted !== true);
-        return { status: 200, body: { count: live.length, ids: url.searchParams.get('ids') === 'true' ? live.map((r) => r.Id) : undefined } };
+        return {
+          status: 200,
+          body: { count: live.length, ids: url.searchParams.get('ids') === 'true' ? live.map((r) => r.Id) : undefined },
+        };
       }
       if (!id && method === 'POST') return done({ status: 201, body: idx.create(type, (body ?? {}) as SfRecord) });
       if (id && method === 'GET') {
@@ -84,7 +100,8 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
         const rec = idx.update(type, id, (body ?? {}) as SfRecord);
         return rec ? done({ status: 200, body: rec }) : { status: 404, body: { message: 'not found' } };
       }
-      if (id && method === 'DELETE') return idx.remove(type, id) ? done({ status: 204 }) : { status: 404, body: { message: 'not found' } };
+      if (id && method === 'DELETE')
+        return idx.remove(type, id) ? done({ status: 204 }) : { status: 404, body: { message: 'not found' } };
     }
   } catch (err) {
     return bad((err as Error).message);
@@ -96,7 +113,11 @@ function bad(message: string): Reply {
   return { status: 400, body: { message } };
 }
 
-function pick<T>(body: Record<string, unknown> | undefined, keys: (keyof T & string)[], type: 'number' | 'boolean'): Partial<T> {
+function pick<T>(
+  body: Record<string, unknown> | undefined,
+  keys: (keyof T & string)[],
+  type: 'number' | 'boolean',
+): Partial<T> {
   const out: Record<string, unknown> = {};
   for (const k of keys) if (body && typeof body[k] === type) out[k] = body[k];
   return out as Partial<T>;

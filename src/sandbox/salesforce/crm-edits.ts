@@ -7,16 +7,43 @@ import type { OrgIndex, SfRecord } from './state';
  */
 
 /** Converts a lead: to an existing contact/account, or to new ones made from the lead. */
-export function convertLead(idx: OrgIndex, leadId: string, opts: { contactId?: string; accountId?: string } = {}, at = Date.now()) {
+export function convertLead(
+  idx: OrgIndex,
+  leadId: string,
+  opts: { contactId?: string; accountId?: string } = {},
+  at = Date.now(),
+) {
   const lead = idx.getOf('Lead', leadId);
   if (!lead || lead.IsDeleted === true) throw new Error(`no lead ${leadId}`);
   if (lead.IsConverted === true) throw new Error(`lead ${leadId} is already converted`);
-  const accountId = opts.accountId ?? String(idx.create('Account', { Name: lead.Company, OwnerId: lead.OwnerId }, at).Id);
+  const accountId =
+    opts.accountId ?? String(idx.create('Account', { Name: lead.Company, OwnerId: lead.OwnerId }, at).Id);
   const contactId =
     opts.contactId ??
-    String(idx.create('Contact', { FirstName: lead.FirstName, LastName: lead.LastName, Email: lead.Email, Title: lead.Title, Phone: lead.Phone, AccountId: accountId, OwnerId: lead.OwnerId, LeadSource: lead.LeadSource }, at).Id);
+    String(
+      idx.create(
+        'Contact',
+        {
+          FirstName: lead.FirstName,
+          LastName: lead.LastName,
+          Email: lead.Email,
+          Title: lead.Title,
+          Phone: lead.Phone,
+          AccountId: accountId,
+          OwnerId: lead.OwnerId,
+          LeadSource: lead.LeadSource,
+        },
+        at,
+      ).Id,
+    );
   // Conversion is a system change of read-only fields: set them, then stamp the record.
-  Object.assign(lead, { IsConverted: true, ConvertedDate: new Date(at).toISOString().slice(0, 10), ConvertedContactId: contactId, ConvertedAccountId: accountId, Status: 'Closed - Converted' });
+  Object.assign(lead, {
+    IsConverted: true,
+    ConvertedDate: new Date(at).toISOString().slice(0, 10),
+    ConvertedContactId: contactId,
+    ConvertedAccountId: accountId,
+    Status: 'Closed - Converted',
+  });
   idx.update('Lead', leadId, {}, at);
   return { leadId, contactId, accountId };
 }
@@ -27,17 +54,28 @@ export function convertLead(idx: OrgIndex, leadId: string, opts: { contactId?: s
  */
 export function mergeRecords(idx: OrgIndex, type: SObjectName, masterId: string, mergeIds: string[], at = Date.now()) {
   if (type === 'User') throw new Error('users cannot be merged');
-  if (mergeIds.length < 1 || mergeIds.length > 2) throw new Error('a merge takes a master and one or two other records');
+  if (mergeIds.length < 1 || mergeIds.length > 2)
+    throw new Error('a merge takes a master and one or two other records');
   const master = idx.getOf(type, masterId);
   if (!master || master.IsDeleted === true) throw new Error(`no ${type} ${masterId}`);
   for (const id of mergeIds) {
     const loser = idx.getOf(type, id);
     if (!loser || loser.IsDeleted === true) throw new Error(`no ${type} ${id}`);
     // Children follow the master, as Salesforce reparents them.
-    if (type === 'Account') for (const c of idx.org.records.Contact) if (c.AccountId === id) idx.update('Contact', String(c.Id), { AccountId: masterId }, at);
+    if (type === 'Account')
+      for (const c of idx.org.records.Contact)
+        if (c.AccountId === id) idx.update('Contact', String(c.Id), { AccountId: masterId }, at);
     idx.remove(type, id, masterId, at);
   }
-  idx.update(type, masterId, fillBlanks(master, mergeIds.map((id) => idx.getOf(type, id)!)), at);
+  idx.update(
+    type,
+    masterId,
+    fillBlanks(
+      master,
+      mergeIds.map((id) => idx.getOf(type, id)!),
+    ),
+    at,
+  );
   return { masterId, merged: mergeIds };
 }
 

@@ -28,7 +28,13 @@ export interface SfSeedSpec {
 export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   const rand = prng(spec.seed ?? 42);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const planned = spec.accounts + spec.contacts + spec.leads + (spec.leadContactPairs ?? 0) + 3 * (spec.convertedLeads ?? 0) + (spec.duplicates ?? 0);
+  const planned =
+    spec.accounts +
+    spec.contacts +
+    spec.leads +
+    (spec.leadContactPairs ?? 0) +
+    3 * (spec.convertedLeads ?? 0) +
+    (spec.duplicates ?? 0);
   const spreadMs = (spec.spreadDays ?? 30) * 86_400_000;
   const startAt = Date.now() - spreadMs;
   let made = 0;
@@ -48,13 +54,30 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   for (let i = 0; i < spec.accounts; i++) {
     const name = `${pick(COMPANY_WORDS)} ${pick(COMPANY_WORDS)} ${i}`;
     const domain = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`;
-    const rec = idx.create('Account', { Name: name, Website: `https://www.${domain}`, Industry: pick(INDUSTRIES), Phone: `+1 415 555 ${String(i % 10000).padStart(4, '0')}`, OwnerId: owner() }, at());
+    const rec = idx.create(
+      'Account',
+      {
+        Name: name,
+        Website: `https://www.${domain}`,
+        Industry: pick(INDUSTRIES),
+        Phone: `+1 415 555 ${String(i % 10000).padStart(4, '0')}`,
+        OwnerId: owner(),
+      },
+      at(),
+    );
     accounts.push({ id: String(rec.Id), domain, name });
   }
   const person = (i: number, domain: string, tag: string) => {
     const first = pick(FIRST_NAMES);
     const last = pick(LAST_NAMES);
-    return { FirstName: first, LastName: last, Email: `${first}.${last}.${tag}${i}@${domain}`.toLowerCase(), Title: pick(JOB_TITLES), OwnerId: owner(), LeadSource: pick(LEAD_SOURCES) };
+    return {
+      FirstName: first,
+      LastName: last,
+      Email: `${first}.${last}.${tag}${i}@${domain}`.toLowerCase(),
+      Title: pick(JOB_TITLES),
+      OwnerId: owner(),
+      LeadSource: pick(LEAD_SOURCES),
+    };
   };
   const contactEmails: string[] = [];
   for (let i = 0; i < spec.contacts; i++) {
@@ -65,11 +88,26 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
   }
   for (let i = 0; i < spec.leads; i++) {
     const p = person(i, `${pick(COMPANY_WORDS).toLowerCase()}-prospect.example`, 'l');
-    idx.create('Lead', { ...p, Company: `${pick(COMPANY_WORDS)} Prospects ${i}`, Status: 'Open - Not Contacted' }, at());
+    idx.create(
+      'Lead',
+      { ...p, Company: `${pick(COMPANY_WORDS)} Prospects ${i}`, Status: 'Open - Not Contacted' },
+      at(),
+    );
   }
   for (let i = 0; i < (spec.leadContactPairs ?? 0) && contactEmails.length; i++) {
     const email = pick(contactEmails);
-    idx.create('Lead', { FirstName: 'Same', LastName: `Person ${i}`, Email: email, Company: 'Known Account', Status: 'Working - Contacted', OwnerId: owner() }, at());
+    idx.create(
+      'Lead',
+      {
+        FirstName: 'Same',
+        LastName: `Person ${i}`,
+        Email: email,
+        Company: 'Known Account',
+        Status: 'Working - Contacted',
+        OwnerId: owner(),
+      },
+      at(),
+    );
   }
   for (let i = 0; i < (spec.convertedLeads ?? 0); i++) {
     const p = person(i, 'converted.example', 'v');
@@ -78,7 +116,11 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
     convertLead(idx, String(lead.Id), {}, at());
   }
   for (let i = 0; i < (spec.duplicates ?? 0) && contactEmails.length; i++) {
-    idx.create('Contact', { FirstName: 'Duplicate', LastName: `Entry ${i}`, Email: pick(contactEmails).toUpperCase(), OwnerId: owner() }, at());
+    idx.create(
+      'Contact',
+      { FirstName: 'Duplicate', LastName: `Entry ${i}`, Email: pick(contactEmails).toUpperCase(), OwnerId: owner() },
+      at(),
+    );
   }
   const live = (t: 'Lead' | 'Contact' | 'Account') => idx.org.records[t].filter((r) => r.IsDeleted !== true).length;
   return { users: owners.length, accounts: live('Account'), contacts: live('Contact'), leads: live('Lead') };

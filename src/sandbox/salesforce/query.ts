@@ -8,7 +8,12 @@ import { sfDatetime, type Org, type SfRecord, type SfValue } from './state';
  */
 
 export class SfApiError extends Error {
-  constructor(readonly status: number, readonly errorCode: string, message: string, readonly fields?: string[]) {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+    readonly fields?: string[],
+  ) {
     super(message);
   }
   get body(): unknown {
@@ -33,11 +38,20 @@ export function runQuery(org: Org, soql: string, includeDeleted: boolean): Query
   }
   const sobject = sobjectName(q.sobject);
   if (!sobject) {
-    throw new SfApiError(400, 'INVALID_TYPE', `\n${soql}\n^\nERROR at Row:1:Column:1\nsObject type '${q.sobject}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`);
+    throw new SfApiError(
+      400,
+      'INVALID_TYPE',
+      `\n${soql}\n^\nERROR at Row:1:Column:1\nsObject type '${q.sobject}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+    );
   }
   const col = (name: string): FieldDef => {
     const def = fieldDef(sobject, name);
-    if (!def) throw new SfApiError(400, 'INVALID_FIELD', `\n${soql}\n^\nERROR at Row:1:Column:1\nNo such column '${name}' on entity '${sobject}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+    if (!def)
+      throw new SfApiError(
+        400,
+        'INVALID_FIELD',
+        `\n${soql}\n^\nERROR at Row:1:Column:1\nNo such column '${name}' on entity '${sobject}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`,
+      );
     return def;
   };
   const fields = q.fields.map((f) => col(f).name);
@@ -88,7 +102,13 @@ function compile(c: Cond, sobject: SObjectName, col: (name: string) => FieldDef)
     case 'cmp': {
       const def = col(c.field);
       if (c.cmp === 'like') {
-        const pattern = new RegExp(`^${(c.value as { v: string }).v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'is');
+        const pattern = new RegExp(
+          `^${(c.value as { v: string }).v
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/%/g, '.*')
+            .replace(/_/g, '.')}$`,
+          'is',
+        );
         return (x) => typeof x[def.name] === 'string' && pattern.test(x[def.name] as string);
       }
       const v = coerce(c.value, def);
@@ -98,7 +118,12 @@ function compile(c: Cond, sobject: SObjectName, col: (name: string) => FieldDef)
         case '!=':
           return (x) => !equal(x[def.name], v, def);
         default: {
-          const want = { '<': (n: number) => n < 0, '<=': (n: number) => n <= 0, '>': (n: number) => n > 0, '>=': (n: number) => n >= 0 }[c.cmp];
+          const want = {
+            '<': (n: number) => n < 0,
+            '<=': (n: number) => n <= 0,
+            '>': (n: number) => n > 0,
+            '>=': (n: number) => n >= 0,
+          }[c.cmp];
           // Salesforce: a range comparison with null matches nothing.
           return (x) => x[def.name] !== null && v !== null && want(compareValues(x[def.name], v, def, false));
         }
@@ -111,7 +136,11 @@ function compile(c: Cond, sobject: SObjectName, col: (name: string) => FieldDef)
 function coerce(lit: Literal, def: FieldDef): SfValue {
   if (lit.t === 'null') return null;
   const wrong = (want: string): never => {
-    throw new SfApiError(400, 'INVALID_QUERY_FILTER_OPERATOR', `value of filter criterion for field '${def.name}' must be of type ${want} and should not be enclosed in quotes`);
+    throw new SfApiError(
+      400,
+      'INVALID_QUERY_FILTER_OPERATOR',
+      `value of filter criterion for field '${def.name}' must be of type ${want} and should not be enclosed in quotes`,
+    );
   };
   switch (def.type) {
     case 'datetime':
@@ -122,7 +151,12 @@ function coerce(lit: Literal, def: FieldDef): SfValue {
     case 'boolean':
       return lit.t === 'boolean' ? lit.v : wrong('boolean');
     default:
-      if (lit.t !== 'string') throw new SfApiError(400, 'INVALID_QUERY_FILTER_OPERATOR', `value of filter criterion for field '${def.name}' must be of type string and should be enclosed in quotes`);
+      if (lit.t !== 'string')
+        throw new SfApiError(
+          400,
+          'INVALID_QUERY_FILTER_OPERATOR',
+          `value of filter criterion for field '${def.name}' must be of type string and should be enclosed in quotes`,
+        );
       return lit.v;
   }
 }

@@ -6,7 +6,8 @@
 export const SOBJECTS = ['Lead', 'Contact', 'Account', 'User'] as const;
 export type SObjectName = (typeof SOBJECTS)[number];
 
-export type FieldType = 'id' | 'reference' | 'string' | 'email' | 'phone' | 'url' | 'picklist' | 'boolean' | 'datetime' | 'date';
+export type FieldType =
+  'id' | 'reference' | 'string' | 'email' | 'phone' | 'url' | 'picklist' | 'boolean' | 'datetime' | 'date';
 
 export interface FieldDef {
   name: string;
@@ -31,7 +32,12 @@ const mergeable: FieldDef[] = [
   { name: 'MasterRecordId', type: 'reference', readonly: true },
 ];
 
-export const LEAD_STATUSES = ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'];
+export const LEAD_STATUSES = [
+  'Open - Not Contacted',
+  'Working - Contacted',
+  'Closed - Converted',
+  'Closed - Not Converted',
+];
 export const LEAD_SOURCES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Apollo', 'Other'];
 export const INDUSTRIES = ['Technology', 'Finance', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Energy'];
 

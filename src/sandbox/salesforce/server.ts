@@ -62,12 +62,15 @@ export class SalesforceSandbox {
       this.handle(req)
         .then((reply) => send(res, reply))
         .catch((err) => {
-          const e = err instanceof SfApiError ? err : new SfApiError(500, 'UNKNOWN_EXCEPTION', String(err?.message ?? err));
+          const e =
+            err instanceof SfApiError ? err : new SfApiError(500, 'UNKNOWN_EXCEPTION', String(err?.message ?? err));
           send(res, { status: e.status, body: e.body });
         });
     });
     this.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve),
+    );
     return this.url;
   }
 
@@ -95,7 +98,8 @@ export class SalesforceSandbox {
 
   orgStats(orgId: string): OrgStats {
     let s = this.stats.get(orgId);
-    if (!s) this.stats.set(orgId, (s = { requests: 0, limitRejections: 0, serverErrors: 0, queryTimeouts: 0, byRoute: {} }));
+    if (!s)
+      this.stats.set(orgId, (s = { requests: 0, limitRejections: 0, serverErrors: 0, queryTimeouts: 0, byRoute: {} }));
     return s;
   }
 
@@ -105,7 +109,8 @@ export class SalesforceSandbox {
 
   private orgFor(token: string | undefined): OrgIndex | undefined {
     if (!token) return undefined;
-    for (const idx of this.orgs.values()) if (idx.org.tokens.includes(token) && !idx.org.revokedTokens.includes(token)) return idx;
+    for (const idx of this.orgs.values())
+      if (idx.org.tokens.includes(token) && !idx.org.revokedTokens.includes(token)) return idx;
     return undefined;
   }
 
@@ -114,10 +119,14 @@ export class SalesforceSandbox {
     const path = url.pathname.replace(/\/+$/, '');
     if (path.startsWith('/_admin/')) return handleSalesforceAdmin(this, req, url);
     if (path === '/services/data' && req.method === 'GET') {
-      return { status: 200, body: [{ label: "Winter '25", url: `/services/data/v${API_VERSION}`, version: API_VERSION }] };
+      return {
+        status: 200,
+        body: [{ label: "Winter '25", url: `/services/data/v${API_VERSION}`, version: API_VERSION }],
+      };
     }
     // The identity URL takes the token as a query parameter (jsforce's identity() sends it so).
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
+    const token =
+      /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
     const idx = this.orgFor(token);
     if (!idx) {
       this.unauthorized++;
@@ -166,8 +175,10 @@ export class SalesforceSandbox {
     const org = idx.org;
     let m: RegExpExecArray | null;
 
-    if ((m = /^\/id\/([^/]+)\/([^/]+)$/.exec(path)) && method === 'GET') return { status: 200, body: identity(idx, this.url) };
-    if (!(m = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(path))) throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    if ((m = /^\/id\/([^/]+)\/([^/]+)$/.exec(path)) && method === 'GET')
+      return { status: 200, body: identity(idx, this.url) };
+    if (!(m = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(path)))
+      throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
     const version = m[1];
     const rest = m[2] ?? '';
     const base = `/services/data/v${version}`;
@@ -176,8 +187,12 @@ export class SalesforceSandbox {
       return {
         status: 200,
         body: {
-          sobjects: `${base}/sobjects`, query: `${base}/query`, queryAll: `${base}/queryAll`, limits: `${base}/limits`,
-          composite: `${base}/composite`, identity: `${this.url}/id/${org.orgId}/${org.userId}`,
+          sobjects: `${base}/sobjects`,
+          query: `${base}/query`,
+          queryAll: `${base}/queryAll`,
+          limits: `${base}/limits`,
+          composite: `${base}/composite`,
+          identity: `${this.url}/id/${org.orgId}/${org.userId}`,
         },
       };
     }
@@ -187,7 +202,15 @@ export class SalesforceSandbox {
       const result = runQuery(org, q, rest === '/queryAll');
       if (result.count) return { status: 200, body: { totalSize: result.ids.length, done: true, records: [] } };
       const batch = batchSize(req.headers['sforce-query-options']);
-      return { status: 200, body: this.page(idx, base, { orgId: org.orgId, sobject: result.sobject, fields: result.fields, ids: result.ids, batchSize: batch }, 0) };
+      return {
+        status: 200,
+        body: this.page(
+          idx,
+          base,
+          { orgId: org.orgId, sobject: result.sobject, fields: result.fields, ids: result.ids, batchSize: batch },
+          0,
+        ),
+      };
     }
     if ((m = /^\/(?:query|queryAll)\/([A-Za-z0-9]+)-(\d+)$/.exec(rest)) && method === 'GET') {
       const loc = this.locators.get(m[1]);
@@ -204,16 +227,41 @@ export class SalesforceSandbox {
       };
     }
     if (rest === '/sobjects' && method === 'GET') {
-      return { status: 200, body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: Object.keys(SCHEMA).map((name) => ({ name, label: name, queryable: true, createable: name !== 'User', updateable: true, urls: { describe: `${base}/sobjects/${name}/describe` } })) } };
+      return {
+        status: 200,
+        body: {
+          encoding: 'UTF-8',
+          maxBatchSize: 200,
+          sobjects: Object.keys(SCHEMA).map((name) => ({
+            name,
+            label: name,
+            queryable: true,
+            createable: name !== 'User',
+            updateable: true,
+            urls: { describe: `${base}/sobjects/${name}/describe` },
+          })),
+        },
+      };
     }
-    if ((m = /^\/sobjects\/(\w+)\/describe$/.exec(rest)) && method === 'GET') return { status: 200, body: describe(sobjectOr404(m[1]), base) };
-    if ((m = /^\/sobjects\/(\w+)\/(updated|deleted)$/.exec(rest)) && method === 'GET') return { status: 200, body: changes(org, sobjectOr404(m[1]), m[2] as 'updated' | 'deleted', url) };
+    if ((m = /^\/sobjects\/(\w+)\/describe$/.exec(rest)) && method === 'GET')
+      return { status: 200, body: describe(sobjectOr404(m[1]), base) };
+    if ((m = /^\/sobjects\/(\w+)\/(updated|deleted)$/.exec(rest)) && method === 'GET')
+      return { status: 200, body: changes(org, sobjectOr404(m[1]), m[2] as 'updated' | 'deleted', url) };
     if ((m = /^\/sobjects\/(\w+)\/(\w{15,18})$/.exec(rest))) {
       const type = sobjectOr404(m[1]);
       const rec = idx.getOf(type, m[2]);
-      if (!rec || rec.IsDeleted === true) throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+      if (!rec || rec.IsDeleted === true)
+        throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
       if (method === 'GET') return { status: 200, body: serialize(type, rec, Object.keys(rec), base) };
-      if (method === 'PATCH') return this.single(writeCollection(idx, { kind: 'update' }, { records: [{ ...(await readJson(req) as object), Id: m[2], attributes: { type } }] }), 204);
+      if (method === 'PATCH')
+        return this.single(
+          writeCollection(
+            idx,
+            { kind: 'update' },
+            { records: [{ ...((await readJson(req)) as object), Id: m[2], attributes: { type } }] },
+          ),
+          204,
+        );
       if (method === 'DELETE') {
         idx.remove(type, m[2]);
         this.changed();
@@ -222,15 +270,31 @@ export class SalesforceSandbox {
     }
     if ((m = /^\/sobjects\/(\w+)$/.exec(rest)) && method === 'POST') {
       const type = sobjectOr404(m[1]);
-      return this.single(writeCollection(idx, { kind: 'create' }, { records: [{ ...(await readJson(req) as object), attributes: { type } }] }), 201);
+      return this.single(
+        writeCollection(
+          idx,
+          { kind: 'create' },
+          { records: [{ ...((await readJson(req)) as object), attributes: { type } }] },
+        ),
+        201,
+      );
     }
     if (rest === '/composite/sobjects' && (method === 'POST' || method === 'PATCH')) {
-      const results = writeCollection(idx, { kind: method === 'POST' ? 'create' : 'update' }, (await readJson(req)) as never);
+      const results = writeCollection(
+        idx,
+        { kind: method === 'POST' ? 'create' : 'update' },
+        (await readJson(req)) as never,
+      );
       this.changed();
       return { status: 200, body: results };
     }
     if ((m = /^\/composite\/sobjects\/(\w+)\/(\w+)$/.exec(rest)) && method === 'PATCH') {
-      const results = writeCollection(idx, { kind: 'upsert', externalField: m[2] }, (await readJson(req)) as never, sobjectOr404(m[1]));
+      const results = writeCollection(
+        idx,
+        { kind: 'upsert', externalField: m[2] },
+        (await readJson(req)) as never,
+        sobjectOr404(m[1]),
+      );
       this.changed();
       return { status: 200, body: results };
     }
@@ -239,7 +303,13 @@ export class SalesforceSandbox {
       const results = ids.map((id) => {
         const hit = idx.get(id);
         const ok = !!hit && hit.type !== 'User' && idx.remove(hit.type, id);
-        return ok ? { id, success: true, errors: [] } : { id, success: false, errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }] };
+        return ok
+          ? { id, success: true, errors: [] }
+          : {
+              id,
+              success: false,
+              errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }],
+            };
       });
       this.changed();
       return { status: 200, body: results };
@@ -251,13 +321,20 @@ export class SalesforceSandbox {
   private single(results: ReturnType<typeof writeCollection>, okStatus: number): Reply {
     this.changed();
     const r = results[0];
-    if (r.success) return okStatus === 204 ? { status: 204 } : { status: okStatus, body: { id: r.id, success: true, errors: [] } };
-    return { status: 400, body: r.errors.map((e) => ({ message: e.message, errorCode: e.statusCode, fields: e.fields })) };
+    if (r.success)
+      return okStatus === 204 ? { status: 204 } : { status: okStatus, body: { id: r.id, success: true, errors: [] } };
+    return {
+      status: 400,
+      body: r.errors.map((e) => ({ message: e.message, errorCode: e.statusCode, fields: e.fields })),
+    };
   }
 
   private page(idx: OrgIndex, base: string, loc: Locator, offset: number, locatorId?: string) {
     const slice = loc.ids.slice(offset, offset + loc.batchSize);
-    const records = slice.map((id) => idx.getOf(loc.sobject, id)).filter((r): r is SfRecord => !!r).map((r) => serialize(loc.sobject, r, loc.fields, base));
+    const records = slice
+      .map((id) => idx.getOf(loc.sobject, id))
+      .filter((r): r is SfRecord => !!r)
+      .map((r) => serialize(loc.sobject, r, loc.fields, base));
     const next = offset + slice.length;
     const done = next >= loc.ids.length;
     let nextRecordsUrl: string | undefined;
@@ -279,7 +356,10 @@ export class SalesforceSandbox {
 }
 
 function routeKey(method: string, path: string): string {
-  return `${method} ${path.replace(/\/v\d+\.\d/, '/vXX').replace(/\/(query|queryAll)\/[^/]+$/, '/$1/<locator>').replace(/\/\w{18}$/, '/<id>')}`;
+  return `${method} ${path
+    .replace(/\/v\d+\.\d/, '/vXX')
+    .replace(/\/(query|queryAll)\/[^/]+$/, '/$1/<locator>')
+    .replace(/\/\w{18}$/, '/<id>')}`;
 }
 
 function batchSize(header: string | string[] | undefined): number {
@@ -334,7 +414,13 @@ function describe(type: SObjectName, base: string) {
       idLookup: f.type === 'id' || !!f.externalId,
       unique: false,
       restrictedPicklist: !!f.picklist?.restricted,
-      picklistValues: (f.picklist?.values ?? []).map((v, i) => ({ active: true, defaultValue: type === 'Lead' && f.name === 'Status' && i === 0, label: v, value: v, validFor: null })),
+      picklistValues: (f.picklist?.values ?? []).map((v, i) => ({
+        active: true,
+        defaultValue: type === 'Lead' && f.name === 'Status' && i === 0,
+        label: v,
+        value: v,
+        validFor: null,
+      })),
     })),
   };
 }
@@ -343,18 +429,28 @@ function describe(type: SObjectName, base: string) {
 function changes(org: Org, type: SObjectName, which: 'updated' | 'deleted', url: URL) {
   const start = Date.parse(url.searchParams.get('start') ?? '');
   const end = Date.parse(url.searchParams.get('end') ?? '');
-  if (Number.isNaN(start) || Number.isNaN(end)) throw new SfApiError(400, 'INVALID_REPLICATION_DATE', 'start and end are required');
+  if (Number.isNaN(start) || Number.isNaN(end))
+    throw new SfApiError(400, 'INVALID_REPLICATION_DATE', 'start and end are required');
   const now = Date.now();
   const earliest = now - (which === 'updated' ? 30 : 15) * DAY_MS;
-  if (start < earliest) throw new SfApiError(400, 'INVALID_REPLICATION_DATE', `startDate before org replication enabled date`);
-  const [from, to] = [sfDatetime(Math.floor(start / 1000) * 1000), sfDatetime(Math.floor(Math.min(end, now) / 1000) * 1000)];
+  if (start < earliest)
+    throw new SfApiError(400, 'INVALID_REPLICATION_DATE', `startDate before org replication enabled date`);
+  const [from, to] = [
+    sfDatetime(Math.floor(start / 1000) * 1000),
+    sfDatetime(Math.floor(Math.min(end, now) / 1000) * 1000),
+  ];
   const inRange = (r: SfRecord) => String(r.SystemModstamp) >= from && String(r.SystemModstamp) < to;
   const latestDateCovered = to;
   if (which === 'updated') {
-    return { ids: org.records[type].filter((r) => r.IsDeleted !== true && inRange(r)).map((r) => r.Id), latestDateCovered };
+    return {
+      ids: org.records[type].filter((r) => r.IsDeleted !== true && inRange(r)).map((r) => r.Id),
+      latestDateCovered,
+    };
   }
   return {
-    deletedRecords: org.records[type].filter((r) => r.IsDeleted === true && inRange(r)).map((r) => ({ id: r.Id, deletedDate: r.SystemModstamp })),
+    deletedRecords: org.records[type]
+      .filter((r) => r.IsDeleted === true && inRange(r))
+      .map((r) => ({ id: r.Id, deletedDate: r.SystemModstamp })),
     earliestDateAvailable: sfDatetime(earliest),
     latestDateCovered,
   };

@@ -39,7 +39,11 @@ export interface SoqlQuery {
 }
 
 export class SoqlSyntaxError extends Error {
-  constructor(readonly soql: string, readonly column: number, detail: string) {
+  constructor(
+    readonly soql: string,
+    readonly column: number,
+    detail: string,
+  ) {
     super(`\n${soql}\n${' '.repeat(Math.max(0, column - 1))}^\nERROR at Row:1:Column:${column}\n${detail}`);
   }
 }
@@ -96,7 +100,11 @@ export function parseSoql(soql: string): SoqlQuery {
   let p = 0;
   const peek = () => toks[p];
   const fail = (t: Token, detail?: string): never => {
-    throw new SoqlSyntaxError(soql, t.pos + 1, detail ?? (t.kind === 'end' ? 'unexpected end of query' : `unexpected token: '${t.text}'`));
+    throw new SoqlSyntaxError(
+      soql,
+      t.pos + 1,
+      detail ?? (t.kind === 'end' ? 'unexpected end of query' : `unexpected token: '${t.text}'`),
+    );
   };
   const isKw = (t: Token, kw: string) => t.kind === 'ident' && t.text.toUpperCase() === kw;
   const kw = (word: string) => {
@@ -259,7 +267,25 @@ export function parseSoql(soql: string): SoqlQuery {
   }
 }
 
-const RESERVED = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'IN', 'LIKE', 'ORDER', 'BY', 'LIMIT', 'ASC', 'DESC', 'NULLS', 'NULL', 'TRUE', 'FALSE']);
+const RESERVED = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'LIKE',
+  'ORDER',
+  'BY',
+  'LIMIT',
+  'ASC',
+  'DESC',
+  'NULLS',
+  'NULL',
+  'TRUE',
+  'FALSE',
+]);
 
 /** `2024-05-01T10:00:00Z`, `...000+0000`, `...+00:00` -> epoch ms. */
 export function parseDatetime(text: string): number {

@@ -60,7 +60,15 @@ export function newOrg(orgId: string, token: string, limits: Partial<OrgLimits> 
     records: { Lead: [], Contact: [], Account: [], User: [] },
   };
   const idx = new OrgIndex(org);
-  org.userId = String(idx.create('User', { Username: `integration@${orgId.toLowerCase()}.example`, Email: `integration@${orgId.toLowerCase()}.example`, FirstName: 'Integration', LastName: 'User', IsActive: true }).Id);
+  org.userId = String(
+    idx.create('User', {
+      Username: `integration@${orgId.toLowerCase()}.example`,
+      Email: `integration@${orgId.toLowerCase()}.example`,
+      FirstName: 'Integration',
+      LastName: 'User',
+      IsActive: true,
+    }).Id,
+  );
   return org;
 }
 

@@ -24,11 +24,20 @@ interface Input {
   [field: string]: unknown;
 }
 
-export function writeCollection(idx: OrgIndex, op: Op, body: { allOrNone?: boolean; records?: Input[] }, defaultType?: SObjectName): RecordResult[] {
+export function writeCollection(
+  idx: OrgIndex,
+  op: Op,
+  body: { allOrNone?: boolean; records?: Input[] },
+  defaultType?: SObjectName,
+): RecordResult[] {
   const records = body?.records;
   if (!Array.isArray(records)) throw new SfApiError(400, 'JSON_PARSER_ERROR', 'records is required');
   if (records.length > COLLECTION_MAX) {
-    throw new SfApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_MAX} records into this call`);
+    throw new SfApiError(
+      400,
+      'EXCEEDED_ID_LIMIT',
+      `record limit reached. cannot submit more than ${COLLECTION_MAX} records into this call`,
+    );
   }
   const lockRate = idx.org.faults.lockRate;
   // Validate everything first, so allOrNone can refuse the lot before anything is written.
@@ -36,7 +45,10 @@ export function writeCollection(idx: OrgIndex, op: Op, body: { allOrNone?: boole
     try {
       const type = recordType(input, defaultType);
       if (lockRate > 0 && Math.random() < lockRate) {
-        throw recordError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records: ' + String(input.Id ?? input.id ?? ''));
+        throw recordError(
+          'UNABLE_TO_LOCK_ROW',
+          'unable to obtain exclusive access to this record or 1 records: ' + String(input.Id ?? input.id ?? ''),
+        );
       }
       return { ok: true as const, ...plan(idx, op, type, input) };
     } catch (err) {
@@ -48,7 +60,17 @@ export function writeCollection(idx: OrgIndex, op: Op, body: { allOrNone?: boole
   if (body.allOrNone && anyFailed) {
     return plans.map((p) =>
       p.ok
-        ? { success: false, errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid and the request was using AllOrNone header', fields: [] }] }
+        ? {
+            success: false,
+            errors: [
+              {
+                statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                message:
+                  'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                fields: [],
+              },
+            ],
+          }
         : failure(p.error),
     );
   }
@@ -64,12 +86,19 @@ export function writeCollection(idx: OrgIndex, op: Op, body: { allOrNone?: boole
 }
 
 class RecordError extends Error {
-  constructor(readonly statusCode: string, message: string, readonly fields: string[] = []) {
+  constructor(
+    readonly statusCode: string,
+    message: string,
+    readonly fields: string[] = [],
+  ) {
     super(message);
   }
 }
 const recordError = (code: string, message: string, fields: string[] = []) => new RecordError(code, message, fields);
-const failure = (e: RecordError): RecordResult => ({ success: false, errors: [{ statusCode: e.statusCode, message: e.message, fields: e.fields }] });
+const failure = (e: RecordError): RecordResult => ({
+  success: false,
+  errors: [{ statusCode: e.statusCode, message: e.message, fields: e.fields }],
+});
 
 function recordType(input: Input, defaultType?: SObjectName): SObjectName {
   const name = input.attributes?.type ?? defaultType;
@@ -79,7 +108,12 @@ function recordType(input: Input, defaultType?: SObjectName): SObjectName {
 }
 const SCHEMA_NAMES = Object.keys(SCHEMA) as SObjectName[];
 
-function plan(idx: OrgIndex, op: Op, type: SObjectName, input: Input): { type: SObjectName; values: SfRecord; existingId?: string } {
+function plan(
+  idx: OrgIndex,
+  op: Op,
+  type: SObjectName,
+  input: Input,
+): { type: SObjectName; values: SfRecord; existingId?: string } {
   const values: SfRecord = {};
   let id: string | undefined;
   for (const [k, v] of Object.entries(input)) {
@@ -90,10 +124,19 @@ function plan(idx: OrgIndex, op: Op, type: SObjectName, input: Input): { type: S
     }
     const def = fieldDef(type, k);
     if (!def) throw recordError('INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`, [k]);
-    if (def.readonly) throw recordError('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [def.name]);
+    if (def.readonly)
+      throw recordError(
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+        [def.name],
+      );
     const value = (v === undefined ? null : v) as SfValue;
     if (def.picklist?.restricted && value !== null && !def.picklist.values.includes(String(value))) {
-      throw recordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.name}: bad value for restricted picklist field: ${value}`, [def.name]);
+      throw recordError(
+        'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+        `${def.name}: bad value for restricted picklist field: ${value}`,
+        [def.name],
+      );
     }
     values[def.name] = value;
   }
@@ -101,27 +144,48 @@ function plan(idx: OrgIndex, op: Op, type: SObjectName, input: Input): { type: S
   let existingId: string | undefined;
   if (op.kind === 'update') {
     if (!id) throw recordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
-    if (!idx.getOf(type, id) || idx.getOf(type, id)!.IsDeleted === true) throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    if (!idx.getOf(type, id) || idx.getOf(type, id)!.IsDeleted === true)
+      throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
     existingId = id;
   } else if (op.kind === 'upsert') {
     const ext = fieldDef(type, op.externalField);
-    if (!ext?.externalId) throw recordError('INVALID_FIELD', `Field name provided, ${op.externalField} is not an External ID or indexed field for ${type}`, [op.externalField]);
+    if (!ext?.externalId)
+      throw recordError(
+        'INVALID_FIELD',
+        `Field name provided, ${op.externalField} is not an External ID or indexed field for ${type}`,
+        [op.externalField],
+      );
     const key = values[ext.name];
-    if (key === null || key === undefined) throw recordError('MISSING_ARGUMENT', `${ext.name} not specified`, [ext.name]);
+    if (key === null || key === undefined)
+      throw recordError('MISSING_ARGUMENT', `${ext.name} not specified`, [ext.name]);
     const matches = idx.org.records[type].filter((r) => r.IsDeleted !== true && r[ext.name] === key);
-    if (matches.length > 1) throw recordError('DUPLICATE_EXTERNAL_ID', `${ext.name}: more than one record found for external id field`, [ext.name]);
+    if (matches.length > 1)
+      throw recordError('DUPLICATE_EXTERNAL_ID', `${ext.name}: more than one record found for external id field`, [
+        ext.name,
+      ]);
     existingId = matches[0] ? String(matches[0].Id) : undefined;
   }
 
   const existing = existingId ? idx.getOf(type, existingId) : undefined;
-  if (type === 'Lead' && existing?.IsConverted === true) throw recordError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
+  if (type === 'Lead' && existing?.IsConverted === true)
+    throw recordError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
   const merged = { ...(existing ?? {}), ...values };
-  const missing = SCHEMA[type].filter((f) => f.required && (merged[f.name] === null || merged[f.name] === undefined || merged[f.name] === '')).map((f) => f.name);
-  if (missing.length) throw recordError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
+  const missing = SCHEMA[type]
+    .filter((f) => f.required && (merged[f.name] === null || merged[f.name] === undefined || merged[f.name] === ''))
+    .map((f) => f.name);
+  if (missing.length)
+    throw recordError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
   if (!existing && type === 'Lead' && merged.Status === undefined) values.Status = 'Open - Not Contacted';
-  if (!existing && idx.org.limits.duplicateRule && (type === 'Lead' || type === 'Contact') && typeof values.Email === 'string') {
+  if (
+    !existing &&
+    idx.org.limits.duplicateRule &&
+    (type === 'Lead' || type === 'Contact') &&
+    typeof values.Email === 'string'
+  ) {
     const email = values.Email.toLowerCase();
-    const dup = idx.org.records[type].find((r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email);
+    const dup = idx.org.records[type].find(
+      (r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email,
+    );
     if (dup) throw recordError('DUPLICATES_DETECTED', 'Use one of these records?', []);
   }
   return { type, values, existingId };

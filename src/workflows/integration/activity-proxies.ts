@@ -19,15 +19,29 @@ export const { pushBatch } = proxyActivities<Activities>({
   // It heartbeats between its CRM calls: a dead worker's batch is pushed again (idempotently) within 30 s.
   heartbeatTimeout: '30 seconds',
   // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; attempts are unlimited.
-  retry: { initialInterval: '1s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
+  },
   summary: 'push a batch of workspace changes',
 });
 
 const shortCall: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
+  },
 };
 
 export const { enqueueManualPush } = proxyActivities<Activities>({ ...shortCall, summary: 'queue a manual push' });
-export const { requeueFailedPushes } = proxyActivities<Activities>({ ...shortCall, summary: 'queue failed pushes again' });
-export const { checkSourceField } = proxyActivities<Activities>({ ...shortCall, summary: 'check the source field with the CRM' });
+export const { requeueFailedPushes } = proxyActivities<Activities>({
+  ...shortCall,
+  summary: 'queue failed pushes again',
+});
+export const { checkSourceField } = proxyActivities<Activities>({
+  ...shortCall,
+  summary: 'check the source field with the CRM',
+});

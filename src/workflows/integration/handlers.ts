@@ -1,5 +1,11 @@
 import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
-import { manualPushRefusal, pullNowRefusal, retryFailedRefusal, startSyncNowRefusal, type CommandContext } from '../../domain/command-refusals';
+import {
+  manualPushRefusal,
+  pullNowRefusal,
+  retryFailedRefusal,
+  startSyncNowRefusal,
+  type CommandContext,
+} from '../../domain/command-refusals';
 import { FAILURE_TYPE } from '../../domain/failure-types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
@@ -33,7 +39,12 @@ export function installHandlers(x: Integration): void {
   const refuse = (reason: string | null) => {
     if (reason) throw new Error(reason);
   };
-  const commandContext = (): CommandContext => ({ phase: s.phase, windowEndsAt: iso(s.windowEndsAt), progress: session.progress, needsReauthReason: session.needsReauthReason });
+  const commandContext = (): CommandContext => ({
+    phase: s.phase,
+    windowEndsAt: iso(s.windowEndsAt),
+    progress: session.progress,
+    needsReauthReason: session.needsReauthReason,
+  });
 
   setHandler(statusQuery, () => statusOf(x), { description: DESCRIPTIONS.status });
   setHandler(settingsQuery, () => s.settings, { description: DESCRIPTIONS.settings });
@@ -43,11 +54,20 @@ export function installHandlers(x: Integration): void {
     async (patch) => {
       let next = applySettingsPatch(input.crm, s.settings, patch);
       const src = next.push.source;
-      const srcChanged = src.field !== s.settings.push.source.field || src.value !== s.settings.push.source.value || next.push.createPeopleAs !== s.settings.push.createPeopleAs;
+      const srcChanged =
+        src.field !== s.settings.push.source.field ||
+        src.value !== s.settings.push.source.value ||
+        next.push.createPeopleAs !== s.settings.push.createPeopleAs;
       if (srcChanged && s.connectedAt !== null) {
         // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
-        const { problem } = await checkSourceField({ connection: s.connection, field: src.field, value: src.value, createPeopleAs: next.push.createPeopleAs });
-        if (problem) throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, FAILURE_TYPE.InvalidSettings);
+        const { problem } = await checkSourceField({
+          connection: s.connection,
+          field: src.field,
+          value: src.value,
+          createPeopleAs: next.push.createPeopleAs,
+        });
+        if (problem)
+          throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, FAILURE_TYPE.InvalidSettings);
         // Settings may have changed while the CRM was asked: apply the patch to what is current now.
         next = applySettingsPatch(input.crm, s.settings, patch);
       }
@@ -69,7 +89,14 @@ export function installHandlers(x: Integration): void {
   setHandler(
     pushRecordsUpdate,
     async (req) => {
-      const { queued } = await enqueueManualPush({ workspaceId: input.workspaceId, crm: input.crm, kind: req.objectKind, ids: req.ids, allUnlinked: req.all === true, requestedBy: req.userId ?? null });
+      const { queued } = await enqueueManualPush({
+        workspaceId: input.workspaceId,
+        crm: input.crm,
+        kind: req.objectKind,
+        ids: req.ids,
+        allUnlinked: req.all === true,
+        requestedBy: req.userId ?? null,
+      });
       push.wanted = true;
       return { queued };
     },
@@ -86,7 +113,12 @@ export function installHandlers(x: Integration): void {
   setHandler(
     retryFailedUpdate,
     async (req) => {
-      const { queued } = await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, ids: req?.ids, manual: true });
+      const { queued } = await requeueFailedPushes({
+        workspaceId: input.workspaceId,
+        crm: input.crm,
+        ids: req?.ids,
+        manual: true,
+      });
       push.wanted = true;
       return { queued };
     },
@@ -129,14 +161,17 @@ export function installHandlers(x: Integration): void {
     },
     { description: DESCRIPTIONS.reauthorize },
   );
-  setHandler(disconnectSignal, () => void (session.disconnectRequested = true), { description: DESCRIPTIONS.disconnect });
+  setHandler(disconnectSignal, () => void (session.disconnectRequested = true), {
+    description: DESCRIPTIONS.disconnect,
+  });
   setHandler(
     pullProgressSignal,
     (raw) => {
       const p = accept('pullProgress', pullProgressSchema, raw);
       if (!p) return;
       session.progress = { done: p.seen, total: p.total };
-      if (p.pausedUntil !== undefined) session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
+      if (p.pausedUntil !== undefined)
+        session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
     },
     { description: DESCRIPTIONS.pullProgress },
   );

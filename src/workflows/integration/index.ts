@@ -47,7 +47,8 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
   x.setPhase(s.phase);
   installHandlers(x);
 
-  if ((s.phase === 'connecting' || s.phase === 'needsReauth') && (await connectFirst(x)) === 'disconnected') return finish(x);
+  if ((s.phase === 'connecting' || s.phase === 'needsReauth') && (await connectFirst(x)) === 'disconnected')
+    return finish(x);
   if (s.phase === 'configuring' && (await configurationWindow(x)) === 'disconnected') return finish(x);
   if ((await initialPull(x)) === 'disconnected') return finish(x);
   if (s.nextPullAt === null) {
@@ -63,18 +64,28 @@ export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promis
 /** Verifies the connection (waiting for reauthorization if needed) and opens the window on paid plans. */
 async function connectFirst(x: Integration): Promise<Resumed> {
   const { input, s, session } = x;
-  if (s.phase === 'needsReauth' && (await waitForReauthorize(x, session.needsReauthReason ?? 'credentials were rejected')) === 'disconnected') return 'disconnected';
+  if (
+    s.phase === 'needsReauth' &&
+    (await waitForReauthorize(x, session.needsReauthReason ?? 'credentials were rejected')) === 'disconnected'
+  )
+    return 'disconnected';
   if ((await connectUntilAuthorized(x)) === 'disconnected') return 'disconnected';
   s.connectedAt ??= Date.now();
   s.windowEndsAt = configurationWindowEnd(input.plan, s.connectedAt);
-  x.setPhase(s.windowEndsAt !== null && !s.initialPullDone ? 'configuring' : s.initialPullDone ? 'syncing' : 'initialPull');
+  x.setPhase(
+    s.windowEndsAt !== null && !s.initialPullDone ? 'configuring' : s.initialPullDone ? 'syncing' : 'initialPull',
+  );
   return 'ok';
 }
 
 /** Settings may change and manual pull is refused; sync starts by itself at the end, or when asked. */
 async function configurationWindow(x: Integration): Promise<Resumed> {
   const { s, session } = x;
-  await condition(() => session.startSyncRequested || session.disconnectRequested, Math.max(0, (s.windowEndsAt ?? 0) - Date.now()), { summary: 'configuration window' });
+  await condition(
+    () => session.startSyncRequested || session.disconnectRequested,
+    Math.max(0, (s.windowEndsAt ?? 0) - Date.now()),
+    { summary: 'configuration window' },
+  );
   if (session.disconnectRequested) return 'disconnected';
   x.setPhase('initialPull');
   return 'ok';

@@ -17,15 +17,42 @@ export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'f
   try {
     const totals = await executeChild(pullWorkflow, {
       workflowId: `${workflowInfo().workflowId}/pull-${seq}`,
-      args: [{ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, kind, fieldMapping: s.settings.fieldMapping, parentId: workflowInfo().workflowId }],
+      args: [
+        {
+          workspaceId: input.workspaceId,
+          crm: input.crm,
+          connection: s.connection,
+          syncUserId: input.syncUserId,
+          kind,
+          fieldMapping: s.settings.fieldMapping,
+          parentId: workflowInfo().workflowId,
+        },
+      ],
       staticSummary: `${kind} pull`,
     });
-    s.lastPull = { kind, startedAt: iso(startedAt)!, finishedAt: iso(Date.now()), seen: totals.seen, created: totals.created, updated: totals.updated, ownerChanges: totals.ownerChanges };
+    s.lastPull = {
+      kind,
+      startedAt: iso(startedAt)!,
+      finishedAt: iso(Date.now()),
+      seen: totals.seen,
+      created: totals.created,
+      updated: totals.updated,
+      ownerChanges: totals.ownerChanges,
+    };
     s.errors.ownerSync += totals.errors;
     s.potentialDuplicates = totals.potentialDuplicates;
     return 'ok';
   } catch (err) {
-    s.lastPull = { kind, startedAt: iso(startedAt)!, finishedAt: iso(Date.now()), seen: 0, created: 0, updated: 0, ownerChanges: 0, failure: failureMessage(err) };
+    s.lastPull = {
+      kind,
+      startedAt: iso(startedAt)!,
+      finishedAt: iso(Date.now()),
+      seen: 0,
+      created: 0,
+      updated: 0,
+      ownerChanges: 0,
+      failure: failureMessage(err),
+    };
     s.errors.failedPulls++;
     return (await recoverFrom(x, err, s.phase)) === 'disconnected' ? 'disconnected' : 'failed';
   } finally {
@@ -41,7 +68,12 @@ export async function initialPull(x: Integration): Promise<'ok' | 'disconnected'
     const r = await runPull(x, 'initial');
     if (r === 'disconnected') return 'disconnected';
     if (r === 'ok') x.s.initialPullDone = true;
-    else if (await condition(() => x.session.disconnectRequested, minutes(x.s.settings.pullIntervalMinutes), { summary: 'retry the initial pull' })) return 'disconnected';
+    else if (
+      await condition(() => x.session.disconnectRequested, minutes(x.s.settings.pullIntervalMinutes), {
+        summary: 'retry the initial pull',
+      })
+    )
+      return 'disconnected';
   }
   return 'ok';
 }
@@ -59,5 +91,10 @@ export function rescheduleOnIntervalChange(x: Integration, before: IntegrationSe
   const { s } = x;
   if (s.nextPullAt === null || before.pullIntervalMinutes === s.settings.pullIntervalMinutes) return;
   if (!patched('pull-interval-reschedules')) return;
-  s.nextPullAt = rescheduledPull(s.nextPullAt, minutes(before.pullIntervalMinutes), minutes(s.settings.pullIntervalMinutes), Date.now());
+  s.nextPullAt = rescheduledPull(
+    s.nextPullAt,
+    minutes(before.pullIntervalMinutes),
+    minutes(s.settings.pullIntervalMinutes),
+    Date.now(),
+  );
 }

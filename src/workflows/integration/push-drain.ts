@@ -34,7 +34,16 @@ export async function drainPush(x: Integration): Promise<Resumed> {
   const lanes = (push.lanes ??= patched('push-lanes') ? PUSH_LANES[input.crm] : 1);
   const lane = async (index: number) => {
     for (;;) {
-      const r = await pushBatch({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, push: s.settings.push, fieldMapping: s.settings.fieldMapping, lane: index, lanes });
+      const r = await pushBatch({
+        workspaceId: input.workspaceId,
+        crm: input.crm,
+        connection: s.connection,
+        syncUserId: input.syncUserId,
+        push: s.settings.push,
+        fieldMapping: s.settings.fieldMapping,
+        lane: index,
+        lanes,
+      });
       push.failure = null;
       push.lastBatchAt = Date.now();
       push.due = r.due;

@@ -32,7 +32,9 @@ export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phas
 export async function waitOutDailyLimit(x: Integration, err: unknown): Promise<Resumed> {
   const waitMs = dailyLimitWaitMs(err);
   x.session.pause = { until: iso(Date.now() + waitMs)!, reason: failureMessage(err) };
-  const disconnected = await condition(() => x.session.disconnectRequested, waitMs, { summary: 'wait for the daily API allowance' });
+  const disconnected = await condition(() => x.session.disconnectRequested, waitMs, {
+    summary: 'wait for the daily API allowance',
+  });
   x.session.pause = null;
   return disconnected ? 'disconnected' : 'ok';
 }
@@ -42,7 +44,13 @@ export async function connectUntilAuthorized(x: Integration): Promise<Resumed> {
   const { input, s, session } = x;
   for (;;) {
     try {
-      await connect({ workspaceId: input.workspaceId, crm: input.crm, connection: s.connection, syncUserId: input.syncUserId, plan: input.plan });
+      await connect({
+        workspaceId: input.workspaceId,
+        crm: input.crm,
+        connection: s.connection,
+        syncUserId: input.syncUserId,
+        plan: input.plan,
+      });
       session.needsReauthReason = null;
       return 'ok';
     } catch (err) {

@@ -66,11 +66,16 @@ export interface Integration {
   setPhase(phase: Phase): void;
 }
 
-export function initialState(input: IntegrationInput, carried: CarriedState | undefined): CarriedState & { push: PushState } {
+export function initialState(
+  input: IntegrationInput,
+  carried: CarriedState | undefined,
+): CarriedState & { push: PushState } {
   const s: CarriedState = carried ?? {
     phase: 'connecting',
     connection: input.connection,
-    settings: input.settings ? applySettingsPatch(input.crm, defaultSettings(input.crm), input.settings) : defaultSettings(input.crm),
+    settings: input.settings
+      ? applySettingsPatch(input.crm, defaultSettings(input.crm), input.settings)
+      : defaultSettings(input.crm),
     connectedAt: null,
     windowEndsAt: null,
     initialPullDone: false,

@@ -10,7 +10,11 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     phase: s.phase,
     connectedAt: iso(s.connectedAt),
     windowEndsAt: iso(s.windowEndsAt),
-    initialPull: s.initialPullDone ? { done: progress?.done ?? 0, total: progress?.total ?? null, finished: true } : progress ? { ...progress, finished: false } : null,
+    initialPull: s.initialPullDone
+      ? { done: progress?.done ?? 0, total: progress?.total ?? null, finished: true }
+      : progress
+        ? { ...progress, finished: false }
+        : null,
     pullInProgress: session.pullInProgress,
     lastPull: s.lastPull,
     nextPullAt: s.phase === 'syncing' ? iso(s.nextPullAt) : null,
@@ -21,6 +25,13 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
     lastIgnoredSignal: session.lastIgnoredSignal,
-    push: { pushing: session.pushing, due: push.due, deferred: push.deferred, lastBatchAt: iso(push.lastBatchAt), totals: push.totals, failure: push.failure },
+    push: {
+      pushing: session.pushing,
+      due: push.due,
+      deferred: push.deferred,
+      lastBatchAt: iso(push.lastBatchAt),
+      totals: push.totals,
+      failure: push.failure,
+    },
   };
 }

@@ -25,7 +25,12 @@ export async function syncLoop(x: Integration): Promise<void> {
     session.settingsChanged = false;
     const pullFirst = s.nextPullAt! <= nextSweepAt;
     await condition(
-      () => s.manualPullQueued || session.disconnectRequested || session.settingsChanged || push.wanted || session.requeueRejected,
+      () =>
+        s.manualPullQueued ||
+        session.disconnectRequested ||
+        session.settingsChanged ||
+        push.wanted ||
+        session.requeueRejected,
       Math.max(0, Math.min(s.nextPullAt!, nextSweepAt) - Date.now()),
       { summary: pullFirst ? 'next pull' : 'push sweep' },
     );
