@@ -24,6 +24,7 @@ import {
   type BatchCounts,
   type ContactRow,
   type DueRow,
+  type ManualPushRequest,
   type RecordedOutcome,
 } from '../store/push-store';
 import type { ActivityDeps } from './deps';
@@ -397,14 +398,7 @@ function summary(kind: ObjectKind, row: AccountRow | ContactRow): Record<string,
 }
 
 export function enqueueManualPushActivity(deps: ActivityDeps) {
-  return async function enqueueManual(input: {
-    workspaceId: string;
-    crm: CrmName;
-    kind: ObjectKind;
-    ids?: string[];
-    allUnlinked?: boolean;
-    requestedBy: string | null;
-  }): Promise<{ queued: number }> {
+  return async function enqueueManual(input: ManualPushRequest): Promise<{ queued: number }> {
     return { queued: await enqueueManualPush(deps.db, input) };
   };
 }

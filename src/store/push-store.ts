@@ -323,18 +323,18 @@ async function recordBatch(
   );
 }
 
-/** Manual push of a selection: `ids`, or every record of the kind not yet linked to this CRM. */
-export async function enqueueManualPush(
-  db: Db,
-  p: {
-    workspaceId: string;
-    crm: CrmName;
-    kind: ObjectKind;
-    ids?: string[];
-    allUnlinked?: boolean;
-    requestedBy: string | null;
-  },
-): Promise<number> {
+/** A manual push of a selection: `ids`, or every record of the kind not yet linked to this CRM. */
+export interface ManualPushRequest {
+  workspaceId: string;
+  crm: CrmName;
+  kind: ObjectKind;
+  ids?: string[];
+  allUnlinked?: boolean;
+  requestedBy: string | null;
+}
+
+/** Queues a manual push of the selection. */
+export async function enqueueManualPush(db: Db, p: ManualPushRequest): Promise<number> {
   return db.transaction(async (tx) => {
     const table = p.kind === 'contact' ? 'contacts' : 'accounts';
     const { rows } = p.allUnlinked
