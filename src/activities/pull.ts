@@ -1,5 +1,6 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { applyInbound, inboundCrmFields, type ObjectMapping } from '../domain/field-mapping';
+import { CRM_TIME_PRECISION_MS, type SyncDirection } from '../domain/field-ownership';
 import type { CrmName, CrmRecord, PullKind } from '../domain/types';
 import type { PullPage } from '../crm/port';
 import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord } from '../store/pull-store';
@@ -64,6 +65,8 @@ export interface PullChunkInput {
   connection: string;
   syncUserId: string;
   mapping: ObjectMapping;
+  /** The integration's direction; absent in pulls started before it existed (bidirectional). */
+  direction?: SyncDirection;
 }
 /** What a pull run has done so far, as recorded with its pages. */
 export interface RunCounts {
@@ -105,16 +108,21 @@ export function pullChunkActivity(deps: ActivityDeps) {
         yieldsTo: stream?.yieldsTo,
         supersedes: crm.streams.filter((x) => x.yieldsTo === run.stream).map((x) => x.name),
       };
-      const fetch = (cursor: string | null) =>
-        crm.fetchPage({
-          stream: run.stream,
-          cursor,
-          fields: inboundCrmFields(input.mapping),
-          sinceMs: run.sinceMs,
-          untilMs: run.untilMs,
-        });
+      // Each page remembers when its read began: the ownership rules ignore values older than a push.
+      const fetch = (cursor: string | null): Promise<PullPage & { readAt: number }> => {
+        const readAt = Date.now();
+        return crm
+          .fetchPage({
+            stream: run.stream,
+            cursor,
+            fields: inboundCrmFields(input.mapping, run.stream),
+            sinceMs: run.sinceMs,
+            untilMs: run.untilMs,
+          })
+          .then((page) => ({ ...page, readAt }));
+      };
 
-      let pending: Promise<PullPage> | null = run.done ? null : fetch(run.cursor);
+      let pending: Promise<PullPage & { readAt: number }> | null = run.done ? null : fetch(run.cursor);
       while (pending) {
         const page = await pending;
         const more = page.nextCursor !== null && Date.now() - started < budget;
@@ -129,6 +137,12 @@ export function pullChunkActivity(deps: ActivityDeps) {
           nextCursor: page.nextCursor,
           syncUserId: input.syncUserId,
           precedence,
+          rules: {
+            mapping: input.mapping,
+            direction: input.direction ?? 'bidirectional',
+            crmPrecisionMs: CRM_TIME_PRECISION_MS[run.crm],
+            readAt: page.readAt,
+          },
         });
         if (applied === 'stale') {
           // Another attempt moved the cursor first: continue from where it is now.
@@ -161,7 +175,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
 }
 
 function toPulled(r: CrmRecord, mapping: ObjectMapping): PulledRecord {
-  const { columns, custom } = applyInbound(mapping, r.properties);
+  const { columns, custom } = applyInbound(mapping, r.properties, r.crmObject);
   return {
     crmId: r.crmId,
     crmObject: r.crmObject,

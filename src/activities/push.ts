@@ -1,13 +1,30 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { DOMAIN_CONFLICT_MESSAGE, matchAccount } from '../domain/account-match';
 import { domainKey } from '../domain/dedup-keys';
-import { applyOutbound, type FieldMapping } from '../domain/field-mapping';
+import {
+  appliesTo,
+  applyOutbound,
+  crmValue,
+  localValue,
+  winnerOf,
+  type FieldMapping,
+  type FieldMappingEntry,
+} from '../domain/field-mapping';
+import {
+  CRM_TIME_PRECISION_MS,
+  crmTime,
+  decideOutbound,
+  isPending,
+  pushedSync,
+  type FieldSync,
+  type SyncDirection,
+} from '../domain/field-ownership';
 import { decideAccountPush, decideContactPush } from '../domain/push-conditions';
 import type { PushSettings } from '../domain/push-settings';
 import { noPushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
-import type { CrmPort, OutboundRecord, PushOutcome } from '../crm/port';
+import type { CrmPort, CurrentValues, OutboundRecord, PushOutcome } from '../crm/port';
 import {
   committedBatch,
   enqueueManualPush,
@@ -37,6 +54,8 @@ export interface PushBatchInput {
   syncUserId: string;
   push: PushSettings;
   fieldMapping: FieldMapping;
+  /** The integration's direction; absent from older workflow code (bidirectional). */
+  direction?: SyncDirection;
   /** This batch's share of the outbox when several run at once (see loadDue). */
   lane?: number;
   lanes?: number;
@@ -83,6 +102,8 @@ function batchKey(): string | null {
 }
 
 async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
+  // CRM -> workspace only: writes wait in the outbox, pushed if the direction changes back.
+  if (input.direction === 'crmToWorkspace') return { handled: 0, ...noPushTotals() };
   const crm = deps.connections.adapter(input.connection);
   const due = await loadDue(
     deps.db,
@@ -103,12 +124,28 @@ async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | 
     transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
     skipped: outcomes.filter((o) => o.result === 'skipped').length,
   };
-  await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, key ? { key, counts } : undefined);
+  const seqs = new Map(due.map((d) => [`${d.kind}:${d.localId}`, d.seq]));
+  await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, key ? { key, counts } : undefined, seqs);
   return counts;
+}
+
+/** What a push sends for one record and the link state it leaves (field-ownership.ts). */
+interface Outbound {
+  properties: Record<string, string>;
+  /** Merged into the link's field state when the CRM takes the record. */
+  onSuccess: Record<string, FieldSync>;
+  /** Merged whatever happens: changes decided without sending (an empty value, a later CRM change). */
+  settled: Record<string, FieldSync>;
+  /** A linked record with no field and no association to send: no CRM call. */
+  nothing: boolean;
 }
 
 class PushBatch {
   private readonly owners: Promise<Map<string, string>>;
+  private readonly nowMs = Date.now();
+  private readonly patches = new Map<string, Record<string, FieldSync>>();
+  /** Linked records' current CRM values, read before pushing a change the CRM may also have made. */
+  private readonly fresh = new Map<string, CurrentValues>();
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -202,6 +239,7 @@ class PushBatch {
 
   private async pushAccounts(rows: AccountRow[], due: Map<string, DueRow>): Promise<RecordedOutcome[]> {
     if (!rows.length) return [];
+    await this.readContested('account', rows);
     const out: RecordedOutcome[] = [];
     const matched = await this.matchUnlinkedAccounts(rows.filter((a) => !a.crmId));
     const outbound: OutboundRecord[] = [];
@@ -233,11 +271,16 @@ class PushBatch {
           'account matched to an existing CRM account by domain',
         );
       }
+      const o = this.outboundOf('account', a, due.get(a.id)?.manual ?? false);
+      if (o.nothing) {
+        out.push({ kind: 'account', localId: a.id, result: 'skipped', inOutbox: due.has(a.id), fieldSync: o.settled });
+        continue;
+      }
       outbound.push({
         localId: a.id,
         crmId: a.crmId ?? (m?.action === 'link' ? m.crmId : null),
         crmObject: a.crmObject,
-        properties: applyOutbound(this.input.fieldMapping.account, a.columns, a.custom),
+        properties: o.properties,
         onCreate: {},
         ownerCrmId: await this.ownerFor(due.get(a.id)?.requestedBy ?? null),
         email: null,
@@ -256,15 +299,25 @@ class PushBatch {
     accountNames: Map<string, string | null>,
   ): Promise<RecordedOutcome[]> {
     if (!rows.length) return [];
+    await this.readContested('contact', rows);
     const settings = this.input.push;
     const dueBy = new Map(this.due.map((d) => [d.localId, d]));
     const outbound: OutboundRecord[] = [];
+    const out: RecordedOutcome[] = [];
     for (const c of rows) {
-      const properties = applyOutbound(this.input.fieldMapping.contact, c.columns, c.custom);
+      const o = this.outboundOf('contact', c, dueBy.get(c.id)?.manual ?? false, accountCrmIds);
+      if (o.nothing) {
+        out.push({ kind: 'contact', localId: c.id, result: 'skipped', inOutbox: true, fieldSync: o.settled });
+        continue;
+      }
+      const properties = o.properties;
       // "Push contacts and leads with guessed emails" governs the email field only, not the record.
       const withholdEmail = !settings.pushGuessedEmails && c.columns.email_status === 'guessed';
       const emailField = this.input.fieldMapping.contact.find((m) => m.localField === 'email')?.crmField;
-      if (withholdEmail && emailField) delete properties[emailField];
+      if (withholdEmail && emailField) {
+        delete properties[emailField];
+        delete this.patches.get(`contact:${c.id}`)?.email;
+      }
       outbound.push({
         localId: c.id,
         crmId: c.crmId,
@@ -278,7 +331,100 @@ class PushBatch {
       });
     }
     const results = await this.callPort(outbound, () => this.crm.pushContacts(outbound, settings.createPeopleAs));
-    return this.toRecorded('contact', results, outbound, rows, () => true);
+    return [...out, ...(await this.toRecorded('contact', results, outbound, rows, () => true))];
+  }
+
+  /**
+   * Reads the current CRM values of linked records with a pending change to a field the CRM may win
+   * (shared or CRM-owned, mapped both ways): a CRM edit made since the last pull must not be
+   * overwritten by an older workspace change. Workspace-owned fields need no read: they win anyway.
+   */
+  private async readContested(kind: ObjectKind, rows: (AccountRow | ContactRow)[]): Promise<void> {
+    const mapping = this.input.fieldMapping[kind].filter((m) => m.direction === 'both' && winnerOf(m) !== 'workspace');
+    const byObject = new Map<string, { ids: string[]; fields: Set<string> }>();
+    for (const r of rows) {
+      if (!r.crmId || !r.crmObject) continue;
+      const contested = mapping.filter(
+        (m) =>
+          appliesTo(m, r.crmObject) && isPending(r.wsChanges[m.localField] ?? null, r.fieldSync[m.localField] ?? null),
+      );
+      if (!contested.length) continue;
+      const group = byObject.get(r.crmObject) ?? { ids: [], fields: new Set<string>() };
+      group.ids.push(r.crmId);
+      for (const m of contested) group.fields.add(m.crmField);
+      byObject.set(r.crmObject, group);
+    }
+    for (const [object, g] of byObject) {
+      heartbeat('read before push');
+      for (const [id, v] of await this.crm.readCurrent(object, g.ids, [...g.fields])) this.fresh.set(id, v);
+    }
+  }
+
+  /** The field's CRM value as read just before this push, if it was read (readContested). */
+  private currentValue(row: AccountRow | ContactRow, m: FieldMappingEntry) {
+    const now = row.crmId ? this.fresh.get(row.crmId) : undefined;
+    return now ? { value: crmValue(now.properties, m.crmField), modifiedAt: crmTime(now.modifiedAt) } : undefined;
+  }
+
+  /**
+   * The properties to send. A new record (or a manual push) sends every mapped value; a linked one
+   * only the fields whose workspace change is pending and allowed out by the ownership rules, so a
+   * push never overwrites a CRM change with a value the workspace did not change.
+   */
+  private outboundOf(
+    kind: ObjectKind,
+    row: AccountRow | ContactRow,
+    manual: boolean,
+    accountCrmIds?: Map<string, string>,
+  ): Outbound {
+    const mapping = this.input.fieldMapping[kind];
+    const onSuccess: Record<string, FieldSync> = {};
+    const settled: Record<string, FieldSync> = {};
+    let properties: Record<string, string> = {};
+    if (!row.crmId || manual) {
+      properties = applyOutbound(mapping, row.columns, row.custom, row.crmObject);
+      for (const m of mapping)
+        if (m.crmField in properties)
+          onSuccess[m.localField] = pushedSync(properties[m.crmField], row.wsChanges[m.localField] ?? null, this.nowMs);
+    } else {
+      for (const m of mapping) {
+        if (!appliesTo(m, row.crmObject)) continue;
+        const value = localValue(m, row.columns, row.custom);
+        const change = row.wsChanges[m.localField] ?? null;
+        const sync = row.fieldSync[m.localField] ?? null;
+        const d = decideOutbound({
+          entry: m,
+          workspace: value,
+          change,
+          sync,
+          current: this.currentValue(row, m),
+          crmPrecisionMs: CRM_TIME_PRECISION_MS[this.input.crm],
+        });
+        if (d.send) {
+          properties[m.crmField] = value!;
+          onSuccess[m.localField] = pushedSync(value!, change, this.nowMs);
+        } else if (d.settle && change) {
+          settled[m.localField] = {
+            v: sync?.v ?? null,
+            ct: sync?.ct ?? null,
+            st: change.at,
+            ...(sync?.pt ? { pt: sync.pt } : {}),
+          };
+        }
+      }
+    }
+    // A contact's account is sent as an association: pending when the workspace moved the contact.
+    let association = false;
+    if (kind === 'contact') {
+      const c = row as ContactRow;
+      const change = c.wsChanges.account_id ?? null;
+      const accountCrmId = c.accountId ? (accountCrmIds?.get(c.accountId) ?? null) : null;
+      association = !row.crmId || manual || (isPending(change, c.fieldSync.account_id ?? null) && !!accountCrmId);
+      if (accountCrmId && change) onSuccess.account_id = pushedSync(accountCrmId, change, this.nowMs);
+    }
+    this.patches.set(`${kind}:${row.id}`, { ...settled, ...onSuccess });
+    const nothing = !!row.crmId && !manual && !Object.keys(properties).length && !association;
+    return { properties, onSuccess, settled, nothing };
   }
 
   /** Pushing user's CRM owner, else the sync user's (seed 001 ownership). */
@@ -372,6 +518,7 @@ class PushBatch {
           ownerCrmId: r.created ? (ownerById.get(r.localId) ?? null) : null,
           inOutbox: inOutbox(r.localId),
           created: r.created,
+          fieldSync: this.patches.get(`${kind}:${r.localId}`),
         };
       }
       return {

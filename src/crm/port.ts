@@ -100,8 +100,20 @@ export interface PersonObject {
   label: string;
 }
 
+/** A linked record's current values, read just before a push changes it. */
+export interface CurrentValues {
+  properties: Record<string, string | null>;
+  modifiedAt: string;
+}
+
 /** The writing half of the port, used by pushes. */
 export interface CrmPushPort {
+  /**
+   * The current values of these CRM fields on linked records of one CRM object (HubSpot `contacts`,
+   * Salesforce `Lead`, ...), by CRM id. A push reads them so it never overwrites a CRM change it has
+   * not pulled yet with an older workspace change. Records the CRM no longer has are left out.
+   */
+  readCurrent(crmObject: string, crmIds: string[], fields: string[]): Promise<Map<string, CurrentValues>>;
   /** The CRM's name in messages an operator reads, e.g. "in HubSpot". */
   readonly displayName: string;
   /** Records per write call: HubSpot 100, Salesforce 200. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultFieldMapping, mappingProblems, objectMapping, type FieldMapping } from './field-mapping';
+import { SYNC_DIRECTIONS } from './field-ownership';
 import { defaultPushSettings, mergePushSettings, pushSettingsPatchSchema, pushSettingsSchema } from './push-settings';
 import { OBJECT_KINDS, type CrmName } from './types';
 
@@ -15,6 +16,11 @@ export const settingsSchema = z
       .max(1440, 'pullIntervalMinutes must be at most 1440'),
     fieldMapping: z.object({ contact: objectMapping, account: objectMapping }).strict(),
     push: pushSettingsSchema,
+    /**
+     * Seed 000 step 3: bidirectional (default), CRM -> workspace only (nothing is pushed), workspace
+     * -> CRM only (pulls link records but write no workspace values). Absent in older runs' state.
+     */
+    direction: z.enum(SYNC_DIRECTIONS).optional(),
   })
   .strict();
 export type IntegrationSettings = z.infer<typeof settingsSchema>;
@@ -28,6 +34,7 @@ export const settingsPatchSchema = z
       .strict()
       .optional(),
     push: pushSettingsPatchSchema.optional(),
+    direction: z.enum(SYNC_DIRECTIONS).optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
@@ -37,6 +44,7 @@ export function defaultSettings(crm: CrmName): IntegrationSettings {
     pullIntervalMinutes: DEFAULT_PULL_INTERVAL_MINUTES[crm],
     fieldMapping: defaultFieldMapping(crm),
     push: defaultPushSettings(crm),
+    direction: 'bidirectional',
   };
 }
 
@@ -60,7 +68,7 @@ export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, p
   const parsed = settingsPatchSchema.safeParse(patch);
   if (!parsed.success) throw new Error(`invalid settings: ${describeZodError(parsed.error)}`);
   const mapping: FieldMapping = { ...current.fieldMapping, ...stripUndefined(parsed.data.fieldMapping ?? {}) };
-  const problems = OBJECT_KINDS.flatMap((k) => mappingProblems(k, mapping[k]));
+  const problems = OBJECT_KINDS.flatMap((k) => mappingProblems(k, mapping[k], crm));
   if (problems.length) throw new Error(`invalid settings: ${problems.join('; ')}`);
   let push = current.push ?? defaultPushSettings(crm);
   try {
@@ -72,12 +80,14 @@ export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, p
     pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes,
     fieldMapping: mapping,
     push,
+    direction: parsed.data.direction ?? current.direction ?? 'bidirectional',
   };
 }
 
 /** What a settings change means for records the CRM rejected: they are pushed again by themselves. */
 export function pushRulesChanged(before: IntegrationSettings, after: IntegrationSettings): boolean {
-  return JSON.stringify([before.fieldMapping, before.push]) !== JSON.stringify([after.fieldMapping, after.push]);
+  const rules = (x: IntegrationSettings) => JSON.stringify([x.fieldMapping, x.push, x.direction ?? 'bidirectional']);
+  return rules(before) !== rules(after);
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {

@@ -212,6 +212,26 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX push_batches_recent ON push_batches (workspace_id, crm, finished_at);
     `,
   },
+  {
+    version: 5,
+    name: 'field ownership: workspace changes, CRM field state, outbox versions',
+    sql: `
+      -- Lead status is CRM-owned and pulled (seed 000); HubSpot hs_lead_status, Salesforce Lead.Status.
+      ALTER TABLE contacts ADD COLUMN lead_status text;
+      -- Per field: the workspace's last own write {at, kind[, approved]} (field-ownership.ts), and
+      -- who wrote the current value {by, at, rule}, for explain.
+      ALTER TABLE contacts ADD COLUMN ws_changes jsonb NOT NULL DEFAULT '{}';
+      ALTER TABLE contacts ADD COLUMN field_origin jsonb NOT NULL DEFAULT '{}';
+      ALTER TABLE accounts ADD COLUMN ws_changes jsonb NOT NULL DEFAULT '{}';
+      ALTER TABLE accounts ADD COLUMN field_origin jsonb NOT NULL DEFAULT '{}';
+      -- Per field of one link: the CRM value as last known, its change time, the settled workspace
+      -- change and the last push time (FieldSync).
+      ALTER TABLE crm_links ADD COLUMN field_sync jsonb NOT NULL DEFAULT '{}';
+      -- Bumped each time a write re-arms the row: a push removes the row only if no write came
+      -- while it was pushing, so that write is pushed too.
+      ALTER TABLE push_outbox ADD COLUMN seq bigint NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { LOCAL_FIELDS, type ObjectMapping } from '../domain/field-mapping';
+import { crmTime, type SyncDirection } from '../domain/field-ownership';
 import { decideOwner, type OwnerContext } from '../domain/owner-sync';
 import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
+import { newRecordSync, reconcileRecord, type ReconcileContext, type StoredRecord } from './field-reconcile';
 import { applyPrecedence, type Precedence } from './precedence';
 
 /** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
@@ -48,10 +51,17 @@ export interface PageCounts {
 /** Incremental pulls re-read this much before the last run's start: CRM search indexes lag writes. */
 export const CURSOR_OVERLAP_MS = 2 * 60 * 1000;
 
-const COLUMNS: Record<ObjectKind, string[]> = {
-  contact: ['email', 'first_name', 'last_name', 'title', 'phone', 'stage', 'email_status'],
-  account: ['name', 'domain', 'phone', 'industry', 'stage'],
-};
+const COLUMNS = LOCAL_FIELDS;
+
+/** How a page's values are judged against the workspace's (field-ownership.ts). */
+export interface PageRules {
+  mapping: ObjectMapping;
+  direction: SyncDirection;
+  /** The CRM's modified-time precision: Salesforce whole seconds, HubSpot milliseconds. */
+  crmPrecisionMs: number;
+  /** When the page was read, this machine's clock. */
+  readAt: number;
+}
 const TABLE: Record<ObjectKind, string> = { contact: 'contacts', account: 'accounts' };
 
 /**
@@ -140,6 +150,8 @@ export async function applyPullPage(
     nextCursor: string | null;
     syncUserId: string;
     precedence?: Precedence;
+    /** Absent (store tests): every pulled value is written, as a mapping of `both` fields would. */
+    rules?: PageRules;
   },
 ): Promise<PageCounts | 'stale'> {
   return db.transaction(async (tx) => {
@@ -161,7 +173,15 @@ export async function applyPullPage(
         : p.records;
     // Records that gave way to another CRM record of the same person were still seen.
     const counts = {
-      ...(await writeRecords(tx, run.workspace_id, crm, run.object_kind, toWrite, p.syncUserId)),
+      ...(await writeRecords(
+        tx,
+        run.workspace_id,
+        crm,
+        run.object_kind,
+        toWrite,
+        p.syncUserId,
+        rulesFor(p.records, p.rules),
+      )),
       seen: p.records.length,
     };
     const done = p.nextCursor === null;
@@ -201,11 +221,24 @@ async function advanceStreamCursor(tx: Queryable, runId: string): Promise<void> 
   );
 }
 
+/** Store tests give no rules: each pulled key is then a `both` field, written unless a change is pending. */
+function rulesFor(records: PulledRecord[], rules: PageRules | undefined): ReconcileContext {
+  const nowMs = Date.now();
+  if (rules) return { ...rules, nowMs };
+  const keys = new Set(
+    records.flatMap((r) => [...Object.keys(r.columns), ...Object.keys(r.custom).map((c) => `custom.${c}`)]),
+  );
+  const mapping: ObjectMapping = [...keys].map((k) => ({ crmField: k, localField: k, direction: 'both' as const }));
+  return { mapping, direction: 'bidirectional', crmPrecisionMs: 1, readAt: nowMs, nowMs };
+}
+
 interface ExistingRow {
   crm_id: string;
   local_id: string;
   owner_user_id: string | null;
   crm_modified_at: string | null;
+  record: Record<string, unknown>;
+  field_sync: StoredRecord['fieldSync'];
 }
 
 async function writeRecords(
@@ -215,6 +248,7 @@ async function writeRecords(
   kind: ObjectKind,
   records: PulledRecord[],
   syncUserId: string,
+  rules: ReconcileContext,
 ): Promise<PageCounts> {
   const counts: PageCounts = { seen: records.length, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
   if (!records.length) return counts;
@@ -222,10 +256,13 @@ async function writeRecords(
   const byId = new Map(records.map((r) => [r.crmId, r]));
   const table = TABLE[kind];
 
+  // Locked: a workspace write or a push outcome for these records waits for this page, so neither
+  // is decided on values the page is about to change.
   const { rows: existingRows } = await tx.query<ExistingRow>(
-    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at
+    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at, to_jsonb(t) AS record, l.field_sync
        FROM crm_links l JOIN ${table} t ON t.id = l.local_id
-      WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_id = ANY($4)`,
+      WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_id = ANY($4)
+      FOR UPDATE OF l, t`,
     [workspaceId, crm, kind, [...byId.keys()]],
   );
   const existing = new Map(existingRows.map((r) => [r.crm_id, r]));
@@ -235,6 +272,8 @@ async function writeRecords(
   const errors: Record<string, unknown>[] = [];
   for (const rec of byId.values()) {
     const prior = existing.get(rec.crmId);
+    // Workspace -> CRM only: CRM records are linked when pushed, never brought into the workspace.
+    if (!prior && rules.direction === 'workspaceToCrm') continue;
     const localId = prior?.local_id ?? randomUUID();
     if (!prior) counts.created++;
     else if (prior.crm_modified_at !== rec.modifiedAt) counts.updated++;
@@ -262,13 +301,20 @@ async function writeRecords(
         message: `CRM owner ${decision.crmOwnerId} is linked to no workspace user; owner left unchanged`,
       });
     }
+    const crmAt = crmTime(rec.modifiedAt);
+    const fields = prior
+      ? reconcileRecord(rules, storedOf(prior), rec, crmAt)
+      : { columns: rec.columns, custom: rec.custom, wsChanges: {}, ...newRecordSync(rules.mapping, rec, crmAt) };
     rows.push({
       id: localId,
       is_new: !prior,
       crm_id: rec.crmId,
       crm_object: rec.crmObject,
-      data: rec.columns,
-      custom: rec.custom,
+      data: fields.columns,
+      custom: fields.custom,
+      ws_changes: fields.wsChanges,
+      origin: fields.origin,
+      field_sync: fields.fieldSync,
       owner_user_id: ownerUserId,
       crm_owner_id: rec.crmOwnerId,
       parent_crm_id: rec.parentCrmId,
@@ -279,26 +325,29 @@ async function writeRecords(
 
   const json = JSON.stringify(rows);
   const cols = COLUMNS[kind];
-  const recordset = `jsonb_to_recordset($2::jsonb) AS r(id uuid, is_new boolean, data jsonb, custom jsonb, owner_user_id text)`;
+  const recordset = `jsonb_to_recordset($2::jsonb) AS r(id uuid, is_new boolean, data jsonb, custom jsonb, owner_user_id text,
+      ws_changes jsonb, origin jsonb)`;
   await tx.query(
-    `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom)
-     SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom
+    `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
+     SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin
        FROM ${recordset} WHERE r.is_new`,
     [workspaceId, json],
   );
-  // Only fields the mapping pulled are touched: a key missing from `data` keeps the workspace value.
+  // Only the fields the rules let through are touched: a key missing from `data` keeps the workspace value.
   await tx.query(
     `UPDATE ${table} t SET ${cols.map((c) => `${c} = CASE WHEN r.data ? '${c}' THEN r.data->>'${c}' ELSE t.${c} END`).join(', ')},
-       owner_user_id = r.owner_user_id, custom = t.custom || r.custom, updated_at = now()
+       owner_user_id = r.owner_user_id, custom = t.custom || r.custom, ws_changes = t.ws_changes || r.ws_changes,
+       field_origin = t.field_origin || r.origin, updated_at = now()
        FROM ${recordset} WHERE NOT r.is_new AND t.id = r.id AND t.workspace_id = $1`,
     [workspaceId, json],
   );
   await tx.query(
-    `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at)
-     SELECT $1, $3, $4, r.crm_object, r.crm_id, r.id, r.crm_owner_id, r.parent_crm_id, r.modified_at
-       FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, crm_object text, crm_id text, crm_owner_id text, parent_crm_id text, modified_at text)
+    `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at, field_sync)
+     SELECT $1, $3, $4, r.crm_object, r.crm_id, r.id, r.crm_owner_id, r.parent_crm_id, r.modified_at, r.field_sync
+       FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, crm_object text, crm_id text, crm_owner_id text, parent_crm_id text, modified_at text, field_sync jsonb)
      ON CONFLICT (workspace_id, crm, object_kind, crm_id) DO UPDATE SET crm_object = EXCLUDED.crm_object,
-       crm_owner_id = EXCLUDED.crm_owner_id, parent_crm_id = EXCLUDED.parent_crm_id, crm_modified_at = EXCLUDED.crm_modified_at`,
+       crm_owner_id = EXCLUDED.crm_owner_id, parent_crm_id = EXCLUDED.parent_crm_id, crm_modified_at = EXCLUDED.crm_modified_at,
+       field_sync = EXCLUDED.field_sync`,
     [workspaceId, json, crm, kind],
   );
   if (errors.length) {
@@ -317,6 +366,15 @@ async function writeRecords(
     rows.map((r) => r.id as string),
   );
   return counts;
+}
+
+/** A locked row as the ownership rules read it. */
+function storedOf(row: ExistingRow): StoredRecord {
+  const { custom, ws_changes, ...columns } = row.record as Record<string, unknown> & {
+    custom?: Record<string, unknown>;
+    ws_changes?: StoredRecord['wsChanges'];
+  };
+  return { columns, custom: custom ?? {}, wsChanges: ws_changes ?? {}, fieldSync: row.field_sync ?? {} };
 }
 
 async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, syncUserId: string) {

@@ -1,4 +1,5 @@
 import { LOCAL_FIELDS } from '../domain/field-mapping';
+import type { FieldSync, WorkspaceChange } from '../domain/field-ownership';
 import { PUSH_TOTAL_KEYS, type PushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
@@ -12,6 +13,8 @@ export interface DueRow {
   manual: boolean;
   requestedBy: string | null;
   attempts: number;
+  /** The row's version when loaded: a write since then re-armed it (see recordOutcomes). */
+  seq: number;
 }
 
 /**
@@ -35,8 +38,9 @@ export async function loadDue(
     manual: boolean;
     requested_by: string | null;
     attempts: number;
+    seq: number;
   }>(
-    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts FROM push_outbox o
+    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts, o.seq FROM push_outbox o
        LEFT JOIN contacts c ON o.object_kind = 'contact' AND c.id = o.local_id
       WHERE o.workspace_id = $1 AND o.crm = $2 AND o.not_before <= now()
         AND get_byte(uuid_send(${LANE_KEY}), 15) % $5 = $4
@@ -49,6 +53,7 @@ export async function loadDue(
     manual: r.manual,
     requestedBy: r.requested_by,
     attempts: Number(r.attempts),
+    seq: Number(r.seq),
   }));
 }
 
@@ -76,6 +81,9 @@ export interface AccountRow {
   domainKey: string | null;
   crmId: string | null;
   crmObject: string | null;
+  /** Per field: the workspace's last own write, and what the link knows of the CRM side. */
+  wsChanges: Record<string, WorkspaceChange>;
+  fieldSync: Record<string, FieldSync>;
 }
 
 export interface ContactRow extends AccountRow {
@@ -109,7 +117,7 @@ export async function loadContacts(
 /** Workspace records with their link to this CRM, if they have one. */
 async function loadWithLinks(db: Queryable, kind: ObjectKind, workspaceId: string, crm: CrmName, ids: string[]) {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT t.*, l.crm_id, l.crm_object FROM ${kind === 'contact' ? 'contacts' : 'accounts'} t
+    `SELECT t.*, l.crm_id, l.crm_object, l.field_sync FROM ${kind === 'contact' ? 'contacts' : 'accounts'} t
        LEFT JOIN crm_links l ON l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $4 AND l.local_id = t.id
       WHERE t.workspace_id = $1 AND t.id = ANY($3::uuid[])`,
     [workspaceId, crm, ids, kind],
@@ -124,6 +132,8 @@ function row(r: Record<string, unknown>, columns: readonly string[]) {
     custom: (r.custom as Record<string, unknown>) ?? {},
     crmId: (r.crm_id as string | null) ?? null,
     crmObject: (r.crm_object as string | null) ?? null,
+    wsChanges: (r.ws_changes as Record<string, WorkspaceChange>) ?? {},
+    fieldSync: (r.field_sync as Record<string, FieldSync> | null) ?? {},
   };
 }
 
@@ -177,8 +187,17 @@ export type RecordedOutcome =
       ownerCrmId: string | null;
       created: boolean;
       inOutbox: boolean;
+      /** Fields the push wrote or settled: merged into the link's field state. */
+      fieldSync?: Record<string, FieldSync>;
     }
-  | { kind: ObjectKind; localId: string; result: 'skipped'; inOutbox: boolean }
+  | {
+      kind: ObjectKind;
+      localId: string;
+      result: 'skipped';
+      inOutbox: boolean;
+      /** A linked record with nothing to send may still settle changes (e.g. an empty value). */
+      fieldSync?: Record<string, FieldSync>;
+    }
   | {
       kind: ObjectKind;
       localId: string;
@@ -203,6 +222,8 @@ export async function recordOutcomes(
   crm: CrmName,
   outcomes: RecordedOutcome[],
   batch?: { key: string; counts: BatchCounts },
+  /** The loaded version of each outbox row (`kind:localId`); absent rows are removed whatever their version. */
+  seqs?: Map<string, number>,
 ): Promise<void> {
   if (!outcomes.length) return;
   await db.transaction(async (tx) => {
@@ -212,15 +233,23 @@ export async function recordOutcomes(
       const mine = linked.filter((o) => o.kind === kind);
       if (!mine.length) continue;
       await tx.query(
-        `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id)
-         SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text)
-         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object`,
+        `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, field_sync)
+         SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner, r.field_sync
+           FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text, field_sync jsonb)
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object,
+           field_sync = crm_links.field_sync || EXCLUDED.field_sync`,
         [
           workspaceId,
           crm,
           kind,
           JSON.stringify(
-            mine.map((o) => ({ local_id: o.localId, crm_id: o.crmId, crm_object: o.crmObject, owner: o.ownerCrmId })),
+            mine.map((o) => ({
+              local_id: o.localId,
+              crm_id: o.crmId,
+              crm_object: o.crmObject,
+              owner: o.ownerCrmId,
+              field_sync: o.fieldSync ?? {},
+            })),
           ),
         ],
       );
@@ -273,13 +302,31 @@ export async function recordOutcomes(
         [workspaceId, crm, o.kind, o.localId],
       );
     }
+    const settledOnly = outcomes.filter(
+      (o): o is Extract<RecordedOutcome, { result: 'skipped' }> => o.result === 'skipped' && !!o.fieldSync,
+    );
+    for (const o of settledOnly) {
+      await tx.query(
+        `UPDATE crm_links SET field_sync = field_sync || $5::jsonb
+          WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = $4`,
+        [workspaceId, crm, o.kind, o.localId, JSON.stringify(o.fieldSync)],
+      );
+    }
+    // A row leaves only if no write re-armed it meanwhile (its seq moved): that write is pushed next.
     const done = outcomes.filter((o) => o.inOutbox && o.result !== 'transient');
     for (const kind of ['account', 'contact'] as const) {
-      const ids = done.filter((o) => o.kind === kind).map((o) => o.localId);
-      if (ids.length) {
+      const mine = done.filter((o) => o.kind === kind);
+      if (mine.length) {
         await tx.query(
-          'DELETE FROM push_outbox WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = ANY($4::uuid[])',
-          [workspaceId, crm, kind, ids],
+          `DELETE FROM push_outbox o USING jsonb_to_recordset($4::jsonb) AS d(local_id uuid, seq bigint)
+            WHERE o.workspace_id = $1 AND o.crm = $2 AND o.object_kind = $3 AND o.local_id = d.local_id
+              AND (d.seq IS NULL OR o.seq = d.seq)`,
+          [
+            workspaceId,
+            crm,
+            kind,
+            JSON.stringify(mine.map((o) => ({ local_id: o.localId, seq: seqs?.get(`${kind}:${o.localId}`) ?? null }))),
+          ],
         );
       }
     }

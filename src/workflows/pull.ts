@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { FieldMapping } from '../domain/field-mapping';
 import { FAILURE_TYPE, NOT_RETRIED_BY_ACTIVITIES } from '../domain/failure-types';
+import type { SyncDirection } from '../domain/field-ownership';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
@@ -27,6 +28,8 @@ export interface PullWorkflowInput {
   syncUserId: string;
   kind: PullKind;
   fieldMapping: FieldMapping;
+  /** The integration's direction (absent: bidirectional). */
+  direction?: SyncDirection;
   /** Workflow to report progress to. */
   parentId?: string;
   /** Set by continue-as-new. */
@@ -145,6 +148,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
           connection: input.connection,
           syncUserId: input.syncUserId,
           mapping: input.fieldMapping[run.objectKind],
+          direction: input.direction,
         }),
       );
       chunks++;

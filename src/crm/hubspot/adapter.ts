@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import type {
   CrmPort,
+  CurrentValues,
   DomainMatch,
   FieldInfo,
   OutboundRecord,
@@ -87,6 +88,24 @@ export class HubSpotAdapter implements CrmPort {
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {
     return this.writer.describeField(object === 'account' ? 'companies' : 'contacts', field);
+  }
+
+  async readCurrent(crmObject: string, crmIds: string[], fields: string[]): Promise<Map<string, CurrentValues>> {
+    const type = this.type(crmObject);
+    const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
+    const out = new Map<string, CurrentValues>();
+    for (let i = 0; i < crmIds.length; i += LIST_LIMIT) {
+      const inputs = crmIds.slice(i, i + LIST_LIMIT).map((id) => ({ id }));
+      const res = await this.call(`${type} batch read`, () =>
+        api.read({ inputs, properties: [...fields, MODIFIED[type]], propertiesWithHistory: [] }),
+      );
+      for (const o of res.results)
+        out.set(o.id, {
+          properties: o.properties,
+          modifiedAt: o.properties[MODIFIED[type]] ?? o.updatedAt.toISOString(),
+        });
+    }
+    return out;
   }
 
   /** Companies holding these domains, for matching before creating (search lag is harmless here). */

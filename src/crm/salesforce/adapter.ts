@@ -4,6 +4,7 @@ import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
 import type {
   CrmPort,
+  CurrentValues,
   DomainMatch,
   FieldInfo,
   OutboundRecord,
@@ -104,6 +105,30 @@ export class SalesforceAdapter implements CrmPort {
       object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object,
       field,
     );
+  }
+
+  async readCurrent(crmObject: string, crmIds: string[], fields: string[]): Promise<Map<string, CurrentValues>> {
+    const object = this.stream(crmObject);
+    // Ids and field names go into SOQL: only what their syntax allows.
+    const ids = crmIds.filter((id) => /^[A-Za-z0-9]{15,18}$/.test(id));
+    const columns = [...new Set(['Id', 'SystemModstamp', ...fields.filter((f) => /^[A-Za-z][A-Za-z0-9_]*$/.test(f))])];
+    const out = new Map<string, CurrentValues>();
+    for (let i = 0; i < ids.length; i += 200) {
+      const list = ids
+        .slice(i, i + 200)
+        .map((id) => `'${id}'`)
+        .join(', ');
+      const rows = await this.queryAll<SfRow>(
+        `SELECT ${columns.join(', ')} FROM ${object} WHERE Id IN (${list})`,
+        `${object} read before push`,
+      );
+      for (const r of rows) {
+        const properties: Record<string, string | null> = {};
+        for (const f of columns) properties[f] = r[f] === null || r[f] === undefined ? null : String(r[f]);
+        out.set(r.Id, { properties, modifiedAt: r.SystemModstamp });
+      }
+    }
+    return out;
   }
 
   async verify(): Promise<{ crmAccountId: string }> {

@@ -25,6 +25,7 @@ export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'f
           syncUserId: input.syncUserId,
           kind,
           fieldMapping: s.settings.fieldMapping,
+          direction: s.settings.direction,
           parentId: workflowInfo().workflowId,
         },
       ],

@@ -41,6 +41,7 @@ export async function drainPush(x: Integration): Promise<Resumed> {
         syncUserId: input.syncUserId,
         push: s.settings.push,
         fieldMapping: s.settings.fieldMapping,
+        direction: s.settings.direction,
         lane: index,
         lanes,
       });

@@ -19,10 +19,19 @@ export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phas
     case FAILURE_TYPE.CrmDailyLimit:
       return waitOutDailyLimit(x, err);
     case FAILURE_TYPE.CrmAuth:
-      if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
-      if ((await connectUntilAuthorized(x)) === 'disconnected') return 'disconnected';
-      x.setPhase(phaseAfter);
-      return 'ok';
+      // A pull and a push drain may both meet the rejected credentials: they wait for one
+      // reauthorization together rather than verify the connection twice.
+      x.session.reauthorizing ??= (async () => {
+        try {
+          if ((await waitForReauthorize(x, failureMessage(err))) === 'disconnected') return 'disconnected';
+          if ((await connectUntilAuthorized(x)) === 'disconnected') return 'disconnected';
+          x.setPhase(phaseAfter);
+          return 'ok';
+        } finally {
+          x.session.reauthorizing = null;
+        }
+      })();
+      return x.session.reauthorizing;
     default:
       return 'ok';
   }

@@ -56,6 +56,8 @@ export interface Session {
   pushing: boolean;
   /** Why the last malformed signal was dropped (signals cannot be refused). */
   lastIgnoredSignal: string | null;
+  /** The one wait for reauthorization a pull and a push drain share (recovery.ts). */
+  reauthorizing: Promise<'ok' | 'disconnected'> | null;
 }
 
 /** The integration as its parts see it: input, carried state, session, and the one way to move phase. */
@@ -86,6 +88,7 @@ export function initialState(
     manualPullQueued: false,
   };
   if (!s.settings.push) s.settings = { ...s.settings, push: defaultPushSettings(input.crm) };
+  if (!s.settings.direction) s.settings = { ...s.settings, direction: 'bidirectional' };
   s.push ??= { wanted: false, totals: noPushTotals(), due: 0, deferred: 0, lastBatchAt: null, failure: null };
   return s as CarriedState & { push: PushState };
 }
@@ -103,6 +106,7 @@ export function newSession(): Session {
     pause: null,
     pushing: false,
     lastIgnoredSignal: null,
+    reauthorizing: null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched } from '@temporalio/workflow';
 import type { PullKind } from '../../domain/types';
 import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
@@ -11,9 +11,72 @@ export const PUSH_SWEEP_MS = 5 * 60_000;
 
 /**
  * Syncing, forever: a pull every interval (or now, when asked), and pushes as soon as the workspace
- * writes. Returns only when the integration is disconnected; continues as new when history is long.
+ * writes, also while a pull runs: a user's edit must not wait for a bulk pull's pages. Returns only
+ * when the integration is disconnected; continues as new when history is long, between pulls.
+ * Integrations whose history predates concurrent pushes replay the loop that awaited each pull.
  */
 export async function syncLoop(x: Integration): Promise<void> {
+  if (!patched('push-beside-pull')) return serialSyncLoop(x);
+  const { input, s, session } = x;
+  const push = s.push;
+  let nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+  let pull: Promise<void> | null = null;
+  let pullEnded = false;
+  let disconnected = false;
+  const startPull = (kind: PullKind) => {
+    pull = (async () => {
+      if ((await runPull(x, kind)) === 'disconnected') disconnected = true;
+      else if (kind === 'recurring') scheduleNextPull(x);
+      pull = null;
+      pullEnded = true;
+    })();
+  };
+  for (;;) {
+    if (!pull && historyIsLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+    }
+    session.settingsChanged = false;
+    const until = pull ? nextSweepAt : Math.min(s.nextPullAt!, nextSweepAt);
+    await condition(
+      () =>
+        (s.manualPullQueued && !pull) ||
+        session.disconnectRequested ||
+        session.settingsChanged ||
+        push.wanted ||
+        session.requeueRejected ||
+        pullEnded ||
+        disconnected,
+      Math.max(0, until - Date.now()),
+      { summary: pull ? 'push sweep (pull running)' : until === s.nextPullAt ? 'next pull' : 'push sweep' },
+    );
+    pullEnded = false;
+    if (session.disconnectRequested || disconnected) {
+      // As before pushes ran beside pulls, a running pull finishes first (its recovery waits end at once).
+      if (pull) await pull;
+      return;
+    }
+    if (session.requeueRejected) {
+      session.requeueRejected = false;
+      await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, cause: 'rejected', manual: false });
+      push.wanted = true;
+    }
+    if (push.wanted || Date.now() >= nextSweepAt) {
+      if ((await drainPush(x)) === 'disconnected') {
+        if (pull) await pull;
+        return;
+      }
+      nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+    }
+    if (pull || (!s.manualPullQueued && Date.now() < s.nextPullAt!)) continue;
+    const kind: PullKind = s.manualPullQueued ? 'manual' : 'recurring';
+    s.manualPullQueued = false;
+    startPull(kind);
+  }
+}
+
+/** The loop before pushes ran beside pulls: kept for the replay of histories that recorded it. */
+async function serialSyncLoop(x: Integration): Promise<void> {
   const { input, s, session } = x;
   const push = s.push;
   let nextSweepAt = Date.now() + PUSH_SWEEP_MS;
