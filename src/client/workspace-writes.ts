@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { WriteKind } from '../domain/field-ownership';
 import type { Db } from '../store/db';
 import { addAccount, addContact, updateAccount, updateContact, type WriteResult } from '../store/workspace-writes';
 import { pushPendingSignal } from '../workflows/contract';
@@ -17,16 +18,18 @@ export async function writeAndNotify(
   op: WriteOp,
   workspaceId: string,
   fields: unknown,
-  opts: { id?: string; userId?: string | null } = {},
+  opts: { id?: string; userId?: string | null; kind?: WriteKind } = {},
 ): Promise<WriteResult> {
   const by = opts.userId ?? null;
+  // A user's edit unless told otherwise: enrichment updates follow auto-fill / auto-overwrite.
+  const kind = opts.kind ?? 'manual';
   const result = await (op === 'contacts add'
-    ? addContact(db, workspaceId, fields, by)
+    ? addContact(db, workspaceId, fields, by, kind)
     : op === 'accounts add'
-      ? addAccount(db, workspaceId, fields, by)
+      ? addAccount(db, workspaceId, fields, by, kind)
       : op === 'contacts update'
-        ? updateContact(db, workspaceId, requireId(opts.id), fields, by)
-        : updateAccount(db, workspaceId, requireId(opts.id), fields, by));
+        ? updateContact(db, workspaceId, requireId(opts.id), fields, by, kind)
+        : updateAccount(db, workspaceId, requireId(opts.id), fields, by, kind));
   if (client) await notifyIntegrations(client, workspaceId, result.crms);
   return result;
 }

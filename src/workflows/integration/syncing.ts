@@ -37,19 +37,24 @@ export async function syncLoop(x: Integration): Promise<void> {
       await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
     }
     session.settingsChanged = false;
-    const until = pull ? nextSweepAt : Math.min(s.nextPullAt!, nextSweepAt);
-    await condition(
-      () =>
-        (s.manualPullQueued && !pull) ||
-        session.disconnectRequested ||
-        session.settingsChanged ||
-        push.wanted ||
-        session.requeueRejected ||
-        pullEnded ||
-        disconnected,
-      Math.max(0, until - Date.now()),
-      { summary: pull ? 'push sweep (pull running)' : until === s.nextPullAt ? 'next pull' : 'push sweep' },
-    );
+    const woken = () =>
+      (s.manualPullQueued && !pull) ||
+      session.disconnectRequested ||
+      session.settingsChanged ||
+      push.wanted ||
+      session.requeueRejected ||
+      pullEnded ||
+      disconnected;
+    if (pull) {
+      // No sweep timer while a pull runs: signals still wake the drain, and the sweep (lost signals,
+      // retry backoffs) comes when the pull ends, as it did when pushes waited for pulls.
+      await condition(woken);
+    } else {
+      const until = Math.min(s.nextPullAt!, nextSweepAt);
+      await condition(woken, Math.max(0, until - Date.now()), {
+        summary: until === s.nextPullAt ? 'next pull' : 'push sweep',
+      });
+    }
     pullEnded = false;
     if (session.disconnectRequested || disconnected) {
       // As before pushes ran beside pulls, a running pull finishes first (its recovery waits end at once).
