@@ -6,6 +6,7 @@ import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { newRecordSync, reconcileRecord, type ReconcileContext, type StoredRecord } from './field-reconcile';
 import { applyPrecedence, type Precedence } from './precedence';
+import { enqueuePush } from './workspace-writes';
 
 /** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
 export interface PulledRecord {
@@ -161,7 +162,10 @@ export async function applyPullPage(
       workspace_id: string;
       crm: string;
       object_kind: ObjectKind;
-    }>('SELECT cursor, done, workspace_id, crm, object_kind FROM pull_runs WHERE id = $1 FOR UPDATE', [p.runId]);
+      stream: string;
+    }>('SELECT cursor, done, workspace_id, crm, object_kind, stream FROM pull_runs WHERE id = $1 FOR UPDATE', [
+      p.runId,
+    ]);
     const run = locked[0];
     if (!run) throw new Error(`no pull run ${p.runId}`);
     if (run.done || run.cursor !== p.expectedCursor) return 'stale';
@@ -192,7 +196,10 @@ export async function applyPullPage(
       [p.runId, p.nextCursor, done, counts.seen, counts.created, counts.updated, counts.ownerChanges, counts.errors],
     );
     if (isPowerOfTwo(after[0].pages)) await refreshStatistics(tx, run.object_kind);
-    if (done) await advanceStreamCursor(tx, p.runId);
+    if (done) {
+      await advanceStreamCursor(tx, p.runId);
+      await settleEnrichment(tx, run.workspace_id, crm, run.object_kind, run.stream, rulesFor([], p.rules));
+    }
     return counts;
   });
 }
@@ -322,6 +329,9 @@ async function writeRecords(
     });
   }
   counts.errors = errors.length;
+  // Enrichment values a rule let through (auto-fill, auto-overwrite) are pushed now.
+  const approved = rows.filter((r) => Object.keys(r.ws_changes as object).length).map((r) => r.id as string);
+  if (approved.length) await enqueuePush(tx, workspaceId, kind, approved, { crm });
 
   const json = JSON.stringify(rows);
   const cols = COLUMNS[kind];
@@ -366,6 +376,74 @@ async function writeRecords(
     rows.map((r) => r.id as string),
   );
   return counts;
+}
+
+/**
+ * At the end of a stream's run: enrichment updates of linked records this pull did not see (the
+ * CRM did not change them) are decided against the CRM values last known, as auto-fill and
+ * auto-overwrite "run only when pulling" (seed 002); left undecided they would wait for ever.
+ */
+async function settleEnrichment(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: ObjectKind,
+  crmObject: string,
+  rules: ReconcileContext,
+): Promise<void> {
+  if (!rules.mapping.length) return;
+  const table = TABLE[kind];
+  const { rows } = await tx.query<ExistingRow>(
+    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at, to_jsonb(t) AS record, l.field_sync
+       FROM crm_links l JOIN ${table} t ON t.id = l.local_id
+      WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_object = $4
+        AND EXISTS (SELECT 1 FROM jsonb_each(t.ws_changes) e
+                     WHERE e.value->>'kind' = 'enrichment' AND NOT (e.value ? 'approved'))
+      FOR UPDATE OF l, t`,
+    [workspaceId, crm, kind, crmObject],
+  );
+  const approved: string[] = [];
+  for (const row of rows) {
+    const stored = storedOf(row);
+    // Only the undecided enrichment fields, each at the CRM value the link last knew.
+    const known: PulledRecord = {
+      crmId: row.crm_id,
+      crmObject,
+      columns: {},
+      custom: {},
+      crmOwnerId: null,
+      parentCrmId: null,
+      modifiedAt: '',
+    };
+    for (const m of rules.mapping) {
+      const change = stored.wsChanges[m.localField];
+      const sync = stored.fieldSync[m.localField];
+      if (!change || change.kind !== 'enrichment' || change.approved || !sync || change.at <= sync.st) continue;
+      if (m.localField.startsWith('custom.')) known.custom[m.localField.slice('custom.'.length)] = sync.v;
+      else known.columns[m.localField] = sync.v;
+    }
+    const r = reconcileRecord({ ...rules, readAt: rules.nowMs }, stored, known, null);
+    const names = Object.keys(r.columns);
+    await tx.query(
+      `UPDATE ${table} SET custom = custom || $3::jsonb, ws_changes = ws_changes || $4::jsonb,
+         field_origin = field_origin || $5::jsonb${names.map((n, i) => `, ${n} = $${i + 6}`).join('')}
+        WHERE workspace_id = $1 AND id = $2`,
+      [
+        workspaceId,
+        row.local_id,
+        JSON.stringify(r.custom),
+        JSON.stringify(r.wsChanges),
+        JSON.stringify(r.origin),
+        ...names.map((n) => r.columns[n]),
+      ],
+    );
+    await tx.query(
+      `UPDATE crm_links SET field_sync = $5::jsonb WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND crm_id = $4`,
+      [workspaceId, crm, kind, row.crm_id, JSON.stringify(r.fieldSync)],
+    );
+    if (Object.keys(r.wsChanges).length) approved.push(row.local_id);
+  }
+  if (approved.length) await enqueuePush(tx, workspaceId, kind, approved, { crm });
 }
 
 /** A locked row as the ownership rules read it. */
