@@ -1,5 +1,6 @@
 import { connectActivity, refreshOwnersActivity } from './connect';
 import type { ActivityDeps } from './deps';
+import { checkFieldMappingActivity } from './mapping-check';
 import { beginPullActivity, pullChunkActivity } from './pull';
 import { checkSourceFieldActivity, enqueueManualPushActivity, pushBatchActivity, requeueFailedActivity } from './push';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     enqueueManualPush: enqueueManualPushActivity(deps),
     requeueFailedPushes: requeueFailedActivity(deps),
     checkSourceField: checkSourceFieldActivity(deps),
+    checkFieldMapping: checkFieldMappingActivity(deps),
   };
 }
 

@@ -87,11 +87,23 @@ export interface DomainMatch {
 }
 
 export interface FieldInfo {
+  /** The CRM's type name: HubSpot `string`, `enumeration`, `number`...; Salesforce `string`, `picklist`, `email`... */
   type: string;
   /** Allowed values when the field is a picklist / enumeration. */
   options: string[] | null;
   /** Whether the CRM refuses values outside `options`. */
   restricted: boolean;
+  /** A value holds several options joined by ";" (Salesforce multipicklist, HubSpot checkbox enumeration). */
+  multiValued: boolean;
+  /**
+   * Whether a push may write it: HubSpot `modificationMetadata.readOnlyValue` false and not
+   * `calculated`; Salesforce `createable` and `updateable` (a push both creates and updates).
+   */
+  writable: boolean;
+  /** Computed by the CRM (HubSpot `calculated`, Salesforce formula fields). */
+  calculated: boolean;
+  /** Most characters the field holds (Salesforce `length` of text fields); null when the CRM sets none. */
+  length: number | null;
 }
 
 /** The object new people are created on, and how messages an operator reads name it. */
@@ -134,4 +146,12 @@ export interface CrmPushPort {
   createsSourceFieldOnDemand(field: string): boolean;
   /** Null when the field does not exist on the object new people / accounts are created as. */
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null>;
+  /**
+   * Several fields of one object in one call (HubSpot: the object's property list; Salesforce: one
+   * describe), keyed by the names asked for; null for a field the object does not have.
+   */
+  describeFields(
+    object: 'contact' | 'account' | 'Lead' | 'Contact',
+    fields: readonly string[],
+  ): Promise<Map<string, FieldInfo | null>>;
 }

@@ -160,6 +160,15 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
             : null,
       };
     },
+    async checkFieldMapping(input) {
+      // Refuses one made-up field, so a workflow test can see a mapping refused by the CRM check.
+      const entries = Object.values(input.mapping).flatMap((m) => m ?? []);
+      return {
+        problems: entries
+          .filter((e) => e.crmField === 'Not_A_Field__c')
+          .map((e) => `field mapping names CRM field "${e.crmField}", which does not exist`),
+      };
+    },
   } satisfies Activities;
   return activities;
 }

@@ -108,6 +108,13 @@ export class HubSpotAdapter implements CrmPort {
     return out;
   }
 
+  describeFields(
+    object: 'contact' | 'account' | 'Lead' | 'Contact',
+    fields: readonly string[],
+  ): Promise<Map<string, FieldInfo | null>> {
+    return this.writer.describeFields(object === 'account' ? 'companies' : 'contacts', fields);
+  }
+
   /** Companies holding these domains, for matching before creating (search lag is harmless here). */
   async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
     const matches: DomainMatch[] = [];

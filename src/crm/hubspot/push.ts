@@ -12,6 +12,7 @@ import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 type HsType = 'contacts' | 'companies';
+type Property = Awaited<ReturnType<Client['crm']['properties']['coreApi']['getByName']>>;
 
 export const CONTACT_KEY = 'apollo_contact_id';
 export const ACCOUNT_KEY = 'apollo_account_id';
@@ -90,12 +91,18 @@ export class HubSpotWriter {
       const p = await this.call(`${type} property ${name}`, () =>
         this.client.crm.properties.coreApi.getByName(type, name),
       );
-      const options = p.type === 'enumeration' ? (p.options ?? []).map((o) => o.value) : null;
-      return { type: p.type, options, restricted: p.type === 'enumeration' };
+      return fieldInfo(p);
     } catch (err) {
       if ((err as { kind?: string }).kind === 'notFound') return null;
       throw err;
     }
+  }
+
+  /** One GET /crm/v3/properties/{type} for all of them, rather than one call per property. */
+  async describeFields(type: HsType, names: readonly string[]): Promise<Map<string, FieldInfo | null>> {
+    const res = await this.call(`${type} properties`, () => this.client.crm.properties.coreApi.getAll(type));
+    const byName = new Map(res.results.map((p) => [p.name, p]));
+    return new Map(names.map((n) => [n, byName.has(n) ? fieldInfo(byName.get(n)!) : null]));
   }
 
   /** Creates the unique key property (and the default source property) once per process. */
@@ -226,6 +233,25 @@ export class HubSpotWriter {
         });
     }
   }
+}
+
+/**
+ * What a property definition says about writing it. Enumerations refuse values outside their
+ * options, except those whose options live elsewhere (`externalOptions`, e.g. owners); a checkbox
+ * enumeration holds several options joined by ";".
+ */
+function fieldInfo(p: Property): FieldInfo {
+  const enumerated = p.type === 'enumeration' && !p.externalOptions;
+  const calculated = !!p.calculated;
+  return {
+    type: p.type,
+    options: enumerated ? (p.options ?? []).map((o) => o.value) : null,
+    restricted: enumerated,
+    multiValued: p.type === 'enumeration' && p.fieldType === 'checkbox',
+    writable: !p.modificationMetadata?.readOnlyValue && !calculated,
+    calculated,
+    length: null,
+  };
 }
 
 /** One per-record refusal, with the field it names when HubSpot says (INVALID_OPTION lists them in `message`). */

@@ -1,5 +1,6 @@
 import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
+import { crmFieldNameProblem } from '../../domain/crm-field-names';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
 import type {
@@ -40,6 +41,11 @@ const OWN_FIELDS: Record<SfStream, string[]> = {
 
 export function ownFields(stream: SfStream): string[] {
   return OWN_FIELDS[stream];
+}
+
+/** The sObject a port object name stands for: `contact` is Contact, `account` is Account. */
+function sobjectOf(object: 'contact' | 'account' | 'Lead' | 'Contact'): 'Lead' | 'Contact' | 'Account' {
+  return object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object;
 }
 
 /** What the org last said of its daily allowance, per connection, shared by every activity of the process. */
@@ -101,17 +107,23 @@ export class SalesforceAdapter implements CrmPort {
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {
-    return this.writer.describeField(
-      object === 'account' ? 'Account' : object === 'contact' ? 'Contact' : object,
-      field,
-    );
+    return this.writer.describeField(sobjectOf(object), field);
+  }
+
+  describeFields(
+    object: 'contact' | 'account' | 'Lead' | 'Contact',
+    fields: readonly string[],
+  ): Promise<Map<string, FieldInfo | null>> {
+    return this.writer.describeFields(sobjectOf(object), fields);
   }
 
   async readCurrent(crmObject: string, crmIds: string[], fields: string[]): Promise<Map<string, CurrentValues>> {
     const object = this.stream(crmObject);
     // Ids and field names go into SOQL: only what their syntax allows.
     const ids = crmIds.filter((id) => /^[A-Za-z0-9]{15,18}$/.test(id));
-    const columns = [...new Set(['Id', 'SystemModstamp', ...fields.filter((f) => /^[A-Za-z][A-Za-z0-9_]*$/.test(f))])];
+    const columns = [
+      ...new Set(['Id', 'SystemModstamp', ...fields.filter((f) => crmFieldNameProblem('salesforce', f) === null)]),
+    ];
     const out = new Map<string, CurrentValues>();
     for (let i = 0; i < ids.length; i += 200) {
       const list = ids
@@ -158,6 +170,9 @@ export class SalesforceAdapter implements CrmPort {
 
   async fetchPage(req: PageRequest): Promise<PullPage> {
     const stream = this.stream(req.stream);
+    // Field names go into SOQL text: anything but an identifier is refused, never concatenated.
+    const badName = req.fields.map((f) => crmFieldNameProblem('salesforce', f)).find((p) => p !== null);
+    if (badName) throw new CrmError('invalid', `${badName}, so the ${stream} pull does not query it`);
     const fields = [...new Set([...OWN_FIELDS[stream], ...req.fields])];
     const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? { slices: [[req.sinceMs ?? 0, req.untilMs]] };
     const result = await this.nextBatch(stream, fields, cursor);

@@ -102,14 +102,22 @@ export class SalesforceWriter {
   }
 
   async describeField(object: 'Lead' | 'Contact' | 'Account', field: string): Promise<FieldInfo | null> {
+    return (await this.describeFields(object, [field])).get(field) ?? null;
+  }
+
+  /** One describe of the sObject answers for all of them; field names match case-insensitively, as in SOQL. */
+  async describeFields(
+    object: 'Lead' | 'Contact' | 'Account',
+    names: readonly string[],
+  ): Promise<Map<string, FieldInfo | null>> {
     const d = await this.call(`${object} describe`, () => this.conn.sobject(object).describe());
-    const f = d.fields.find((x) => x.name.toLowerCase() === field.toLowerCase());
-    if (!f) return null;
-    const options =
-      f.type === 'picklist' || f.type === 'multipicklist'
-        ? (f.picklistValues ?? []).filter((p) => p.active).map((p) => p.value)
-        : null;
-    return { type: f.type, options, restricted: !!f.restrictedPicklist };
+    const byName = new Map(d.fields.map((f) => [f.name.toLowerCase(), f]));
+    return new Map(
+      names.map((n) => {
+        const f = byName.get(n.toLowerCase());
+        return [n, f ? fieldInfo(f) : null];
+      }),
+    );
   }
 
   /** Leads carry their company as text and are never associated with an account (seed 003). */
@@ -211,6 +219,40 @@ export class SalesforceWriter {
     });
   }
 }
+
+type DescribedField = Awaited<ReturnType<ReturnType<Connection['sobject']>['describe']>>['fields'][number];
+
+/**
+ * What a describe says about writing a field: a push both creates and updates, so it needs
+ * `createable` and `updateable`; only active picklist values are allowed ones. `length` is that of
+ * text fields (0 for the others, which have none).
+ */
+function fieldInfo(f: DescribedField): FieldInfo {
+  const picklist = f.type === 'picklist' || f.type === 'multipicklist';
+  const calculated = !!f.calculated;
+  return {
+    type: f.type,
+    options: picklist ? (f.picklistValues ?? []).filter((p) => p.active).map((p) => p.value) : null,
+    restricted: picklist && !!f.restrictedPicklist,
+    multiValued: f.type === 'multipicklist',
+    writable: !!f.createable && !!f.updateable && !calculated,
+    calculated,
+    length: TEXT_TYPES.has(f.type) && f.length > 0 ? f.length : null,
+  };
+}
+
+/** Describe types whose `length` bounds what a push may write. */
+const TEXT_TYPES = new Set([
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'encryptedstring',
+]);
 
 // 20 domains x 12 spellings keeps the GET query URL well under the ~16 KB Salesforce accepts.
 const DOMAINS_PER_QUERY = 20;

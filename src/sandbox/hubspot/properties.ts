@@ -8,11 +8,14 @@ import type { HsObjectType, Portal } from './state';
 export interface HsProperty {
   name: string;
   label: string;
-  type: 'string' | 'enumeration' | 'datetime' | 'number';
+  type: 'string' | 'enumeration' | 'datetime' | 'date' | 'number' | 'bool';
   fieldType: string;
   options?: string[];
   hasUniqueValue?: boolean;
+  /** HubSpot sets the value (`modificationMetadata.readOnlyValue`): writes of it are refused. */
   readOnly?: boolean;
+  /** Computed by HubSpot (`calculated`), and so read-only too. */
+  calculated?: boolean;
 }
 
 const str = (name: string, label: string, extra: Partial<HsProperty> = {}): HsProperty => ({
@@ -37,6 +40,16 @@ const readOnly = (name: string, type: HsProperty['type'] = 'datetime'): HsProper
   readOnly: true,
 });
 
+/** A HubSpot-computed count, such as a company's number of associated contacts. */
+const calculatedCount = (name: string, label: string): HsProperty => ({
+  name,
+  label,
+  type: 'number',
+  fieldType: 'number',
+  readOnly: true,
+  calculated: true,
+});
+
 export const LIFECYCLE_STAGES = [
   'subscriber',
   'lead',
@@ -46,6 +59,17 @@ export const LIFECYCLE_STAGES = [
   'customer',
   'evangelist',
   'other',
+];
+/** The default `hs_lead_status` options. */
+export const LEAD_STATUSES = [
+  'NEW',
+  'OPEN',
+  'IN_PROGRESS',
+  'OPEN_DEAL',
+  'UNQUALIFIED',
+  'ATTEMPTED_TO_CONTACT',
+  'CONNECTED',
+  'BAD_TIMING',
 ];
 export const INDUSTRIES = [
   'COMPUTER_SOFTWARE',
@@ -65,7 +89,9 @@ const BUILT_IN: Record<HsObjectType, HsProperty[]> = {
     str('phone', 'Phone Number'),
     str('company', 'Company Name'),
     enumeration('lifecyclestage', 'Lifecycle Stage', LIFECYCLE_STAGES),
+    enumeration('hs_lead_status', 'Lead Status', LEAD_STATUSES),
     str('hubspot_owner_id', 'Contact owner'),
+    calculatedCount('num_associated_deals', 'Number of Associated Deals'),
     readOnly('hubspot_owner_assigneddate'),
     readOnly('hs_object_id', 'number'),
     readOnly('createdate'),
@@ -77,7 +103,9 @@ const BUILT_IN: Record<HsObjectType, HsProperty[]> = {
     str('phone', 'Phone Number'),
     enumeration('industry', 'Industry', INDUSTRIES),
     enumeration('lifecyclestage', 'Lifecycle Stage', LIFECYCLE_STAGES),
+    { name: 'numberofemployees', label: 'Number of Employees', type: 'number', fieldType: 'number' },
     str('hubspot_owner_id', 'Company owner'),
+    calculatedCount('num_associated_contacts', 'Number of Associated Contacts'),
     readOnly('hubspot_owner_assigneddate'),
     readOnly('hs_object_id', 'number'),
     readOnly('createdate'),
@@ -93,8 +121,12 @@ export function findProperty(portal: Portal, type: HsObjectType, name: string): 
   return propertiesOf(portal, type).find((p) => p.name === name);
 }
 
-/** The JSON HubSpot answers for one property definition. */
+/**
+ * The JSON HubSpot answers for one property definition. HubSpot's own properties have a read-only
+ * definition and cannot be archived; the value is read-only for those HubSpot sets or computes.
+ */
 export function propertyJson(type: HsObjectType, p: HsProperty) {
+  const builtIn = BUILT_IN[type].includes(p);
   return {
     name: p.name,
     label: p.label,
@@ -106,9 +138,14 @@ export function propertyJson(type: HsObjectType, p: HsProperty) {
     hasUniqueValue: !!p.hasUniqueValue,
     hidden: false,
     formField: false,
-    calculated: false,
+    calculated: !!p.calculated,
     externalOptions: false,
-    modificationMetadata: { archivable: true, readOnlyDefinition: !!p.readOnly, readOnlyValue: !!p.readOnly },
+    hubspotDefined: builtIn,
+    modificationMetadata: {
+      archivable: !builtIn,
+      readOnlyDefinition: builtIn,
+      readOnlyValue: !!p.readOnly || !!p.calculated,
+    },
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
     archived: false,
@@ -132,7 +169,7 @@ export function propertyProblems(
     const def = findProperty(portal, type, name);
     const value = raw === null || raw === undefined ? '' : String(raw);
     if (!def) problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
-    else if (def.readOnly)
+    else if (def.readOnly || def.calculated)
       problems.push({
         name,
         error: 'READ_ONLY_VALUE',

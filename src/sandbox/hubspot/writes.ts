@@ -173,6 +173,8 @@ export function listProperties(idx: PortalIndex, type: HsObjectType): Reply {
   return { status: 200, body: { results: propertiesOf(idx.portal, type).map((p) => propertyJson(type, p)) } };
 }
 
+const CREATABLE_TYPES: HsProperty['type'][] = ['string', 'enumeration', 'number', 'date', 'datetime', 'bool'];
+
 export function createProperty(
   idx: PortalIndex,
   type: HsObjectType,
@@ -203,7 +205,7 @@ export function createProperty(
   const p: HsProperty = {
     name: body.name,
     label: body.label ?? body.name,
-    type: body.type === 'enumeration' ? 'enumeration' : 'string',
+    type: CREATABLE_TYPES.find((t) => t === body.type) ?? 'string',
     fieldType: body.fieldType ?? 'text',
     hasUniqueValue: !!body.hasUniqueValue,
     ...(body.type === 'enumeration'

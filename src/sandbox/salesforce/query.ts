@@ -150,6 +150,9 @@ function coerce(lit: Literal, def: FieldDef): SfValue {
       return lit.t === 'date' ? lit.v : wrong('date');
     case 'boolean':
       return lit.t === 'boolean' ? lit.v : wrong('boolean');
+    case 'int':
+      // Stored as their decimal text (see writes.ts), compared as numbers.
+      return lit.t === 'number' ? String(lit.v) : wrong('integer');
     default:
       if (lit.t !== 'string')
         throw new SfApiError(
@@ -175,6 +178,7 @@ function compareValues(a: SfValue, b: SfValue, def: FieldDef, nullsLast: boolean
     return (a === null) === nullsLast ? 1 : -1;
   }
   if (typeof a === 'boolean') return Number(a) - Number(b);
+  if (def.type === 'int') return Number(a) - Number(b);
   // Ids and datetimes (one fixed-width format) compare as they are; text ignoring case.
   const exact = def.type === 'id' || def.type === 'reference' || def.type === 'datetime' || def.type === 'date';
   const [x, y] = exact ? [String(a), String(b)] : [String(a).toLowerCase(), String(b).toLowerCase()];

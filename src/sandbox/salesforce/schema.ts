@@ -7,7 +7,7 @@ export const SOBJECTS = ['Lead', 'Contact', 'Account', 'User'] as const;
 export type SObjectName = (typeof SOBJECTS)[number];
 
 export type FieldType =
-  'id' | 'reference' | 'string' | 'email' | 'phone' | 'url' | 'picklist' | 'boolean' | 'datetime' | 'date';
+  'id' | 'reference' | 'string' | 'email' | 'phone' | 'url' | 'picklist' | 'boolean' | 'datetime' | 'date' | 'int';
 
 export interface FieldDef {
   name: string;
@@ -15,9 +15,11 @@ export interface FieldDef {
   /** Required on create (not nillable, createable, no default). */
   required?: boolean;
   picklist?: { values: string[]; restricted: boolean };
-  /** Set by the system only. */
+  /** Set by the system only (describe: neither createable nor updateable). */
   readonly?: boolean;
   externalId?: boolean;
+  /** Most characters a text field holds, as describe's `length` reports it (a standard org's). */
+  length?: number;
 }
 
 const system: FieldDef[] = [
@@ -41,47 +43,74 @@ export const LEAD_STATUSES = [
 export const LEAD_SOURCES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Apollo', 'Other'];
 export const INDUSTRIES = ['Technology', 'Finance', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Energy'];
 
+/** Picklists report 255 characters in current API versions. */
+const PICKLIST_LENGTH = 255;
+/** The external id the push creates records by (a custom text field of 255). */
+const apolloId: FieldDef = { name: 'Apollo_Id__c', type: 'string', externalId: true, length: 255 };
+
 /** What a Contact and a Lead both hold about a person. */
 const person: FieldDef[] = [
-  { name: 'FirstName', type: 'string' },
-  { name: 'LastName', type: 'string', required: true },
-  { name: 'Name', type: 'string', readonly: true },
-  { name: 'Email', type: 'email' },
-  { name: 'Title', type: 'string' },
-  { name: 'Phone', type: 'phone' },
-  { name: 'LeadSource', type: 'picklist', picklist: { values: LEAD_SOURCES, restricted: false } },
+  { name: 'FirstName', type: 'string', length: 40 },
+  { name: 'LastName', type: 'string', required: true, length: 80 },
+  // The compound name (Salutation FirstName MiddleName LastName Suffix) is read-only.
+  { name: 'Name', type: 'string', readonly: true, length: 121 },
+  { name: 'Email', type: 'email', length: 80 },
+  { name: 'Title', type: 'string', length: 128 },
+  { name: 'Phone', type: 'phone', length: 40 },
+  {
+    name: 'LeadSource',
+    type: 'picklist',
+    picklist: { values: LEAD_SOURCES, restricted: false },
+    length: PICKLIST_LENGTH,
+  },
   { name: 'OwnerId', type: 'reference' },
-  { name: 'Apollo_Id__c', type: 'string', externalId: true },
+  apolloId,
 ];
 
 export const SCHEMA: Record<SObjectName, FieldDef[]> = {
   User: [
     ...system,
-    { name: 'Username', type: 'string', required: true },
-    { name: 'Email', type: 'email', required: true },
-    { name: 'FirstName', type: 'string' },
-    { name: 'LastName', type: 'string', required: true },
-    { name: 'Name', type: 'string', readonly: true },
+    { name: 'Username', type: 'string', required: true, length: 80 },
+    { name: 'Email', type: 'email', required: true, length: 128 },
+    { name: 'FirstName', type: 'string', length: 40 },
+    { name: 'LastName', type: 'string', required: true, length: 80 },
+    { name: 'Name', type: 'string', readonly: true, length: 121 },
     { name: 'IsActive', type: 'boolean' },
   ],
   Account: [
     ...system,
     ...mergeable,
-    { name: 'Name', type: 'string', required: true },
-    { name: 'Website', type: 'url' },
-    { name: 'Phone', type: 'phone' },
-    { name: 'Industry', type: 'picklist', picklist: { values: INDUSTRIES, restricted: false } },
-    { name: 'AccountSource', type: 'picklist', picklist: { values: LEAD_SOURCES, restricted: false } },
+    { name: 'Name', type: 'string', required: true, length: 255 },
+    { name: 'Website', type: 'url', length: 255 },
+    { name: 'Phone', type: 'phone', length: 40 },
+    {
+      name: 'Industry',
+      type: 'picklist',
+      picklist: { values: INDUSTRIES, restricted: false },
+      length: PICKLIST_LENGTH,
+    },
+    {
+      name: 'AccountSource',
+      type: 'picklist',
+      picklist: { values: LEAD_SOURCES, restricted: false },
+      length: PICKLIST_LENGTH,
+    },
+    { name: 'NumberOfEmployees', type: 'int' },
     { name: 'OwnerId', type: 'reference' },
-    { name: 'Apollo_Id__c', type: 'string', externalId: true },
+    apolloId,
   ],
   Contact: [...system, ...mergeable, ...person, { name: 'AccountId', type: 'reference' }],
   Lead: [
     ...system,
     ...mergeable,
     ...person,
-    { name: 'Company', type: 'string', required: true },
-    { name: 'Status', type: 'picklist', picklist: { values: LEAD_STATUSES, restricted: true } },
+    { name: 'Company', type: 'string', required: true, length: 255 },
+    {
+      name: 'Status',
+      type: 'picklist',
+      picklist: { values: LEAD_STATUSES, restricted: true },
+      length: PICKLIST_LENGTH,
+    },
     { name: 'IsConverted', type: 'boolean', readonly: true },
     { name: 'ConvertedDate', type: 'date', readonly: true },
     { name: 'ConvertedContactId', type: 'reference', readonly: true },

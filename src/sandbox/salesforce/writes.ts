@@ -130,7 +130,15 @@ function plan(
         `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
         [def.name],
       );
-    const value = (v === undefined ? null : v) as SfValue;
+    let value = (v === undefined ? null : v) as SfValue;
+    // Numbers are kept as their decimal text, as the REST API also takes them ("250" or 250).
+    if (def.type === 'int' && value !== null) {
+      if (!/^-?\d+$/.test(String(value)))
+        throw recordError('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.name}: value not of required type: ${value}`, [
+          def.name,
+        ]);
+      value = String(value);
+    }
     if (def.picklist?.restricted && value !== null && !def.picklist.values.includes(String(value))) {
       throw recordError(
         'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
