@@ -43,6 +43,19 @@ describe('push to HubSpot (time-skipping)', () => {
   const contactsByEmail = (p: PortalIndex, email: string) =>
     p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
 
+  it('a field mapping the HubSpot schema refuses is rejected with one sentence, and nothing changes', async () => {
+    const x = await syncing();
+    const before = await x.settings();
+    const contact = before.fieldMapping.contact.map((m) =>
+      m.localField === 'title' ? { ...m, crmField: 'jobtitel' } : m,
+    );
+    const reason = await refusal(x.updateSettings({ fieldMapping: { contact } }));
+    assert.match(reason, /^invalid settings: .*jobtitel/);
+    assert.doesNotMatch(reason, /\n/, 'one line');
+    assert.deepEqual((await x.settings()).fieldMapping, before.fieldMapping, 'the mapping is unchanged');
+    assert.equal((await x.status()).phase, 'syncing');
+  });
+
   it('seed 000: a CRM contact test@example.com and the same email added in the workspace end as one linked record', async () => {
     const x = await syncing();
     // Created in HubSpot after the initial pull: the workspace does not know it yet.

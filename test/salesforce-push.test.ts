@@ -24,6 +24,19 @@ describe('push to Salesforce (time-skipping)', () => {
       (r) => r.IsDeleted !== true && typeof r.Email === 'string' && r.Email.toLowerCase() === email.toLowerCase(),
     );
 
+  it('a field mapping the Salesforce schema refuses is rejected with one sentence, and nothing changes', async () => {
+    const x = await syncing();
+    const before = await x.settings();
+    const contact = before.fieldMapping.contact.map((m) =>
+      m.localField === 'title' ? { ...m, crmField: 'Titel' } : m,
+    );
+    const reason = await refusal(x.updateSettings({ fieldMapping: { contact } }));
+    assert.match(reason, /^invalid settings: .*Titel/);
+    assert.doesNotMatch(reason, /\n/, 'one line');
+    assert.deepEqual((await x.settings()).fieldMapping, before.fieldMapping, 'the mapping is unchanged');
+    assert.equal((await x.status()).phase, 'syncing');
+  });
+
   it('creates new people as Leads with their company as text, and Contacts on the account once the setting says so', async () => {
     const x = await syncing();
     const acct = await x.write('accounts add', { name: 'Globex Push', domain: 'globex-push.example' });
@@ -106,7 +119,7 @@ describe('push to Salesforce (time-skipping)', () => {
       fieldMapping: {
         contact: [
           ...settings.fieldMapping.contact,
-          { crmField: 'Status', localField: 'custom.lead_status', direction: 'push' },
+          { crmField: 'Status', localField: 'custom.lead_status', direction: 'push', crmObject: 'Lead' },
         ],
       },
     });

@@ -382,7 +382,10 @@ class PushBatch {
     const settled: Record<string, FieldSync> = {};
     let properties: Record<string, string> = {};
     if (!row.crmId || manual) {
-      properties = applyOutbound(mapping, row.columns, row.custom, row.crmObject);
+      // A new person is created on the object the settings say (a Lead-only field skips a Contact).
+      const object =
+        row.crmObject ?? (kind === 'contact' ? this.crm.personObjectFor(this.input.push.createPeopleAs).object : null);
+      properties = applyOutbound(mapping, row.columns, row.custom, object);
       for (const m of mapping)
         if (m.crmField in properties)
           onSuccess[m.localField] = pushedSync(properties[m.crmField], row.wsChanges[m.localField] ?? null, this.nowMs);

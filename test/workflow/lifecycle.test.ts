@@ -141,6 +141,25 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await disconnect(x, 'interval-change');
   });
 
+  it('a field mapping the CRM refuses is rejected with the reason; a valid one is taken', async () => {
+    const x = await s.start();
+    await x.waitForPhase('syncing');
+    const before = await x.handle.query(settingsQuery);
+    const entry = { crmField: 'Not_A_Field__c', localField: 'title', direction: 'both' as const };
+    const reason = await refusal(
+      x.handle.executeUpdate(updateSettingsUpdate, { args: [{ fieldMapping: { contact: [entry] } }] }),
+    );
+    assert.match(reason, /^invalid settings: .*Not_A_Field__c/);
+    assert.deepEqual((await x.handle.query(settingsQuery)).fieldMapping, before.fieldMapping, 'nothing changed');
+    const contact = [
+      ...before.fieldMapping.contact,
+      { crmField: 'Department', localField: 'custom.dept', direction: 'push' as const },
+    ];
+    const after = await x.handle.executeUpdate(updateSettingsUpdate, { args: [{ fieldMapping: { contact } }] });
+    assert.deepEqual(after.fieldMapping.contact, contact);
+    await disconnect(x, 'mapping-check');
+  });
+
   it('push: a signal drains the outbox in lanes; manual push and retry are queued and pushed', async () => {
     const x = await s.start();
     await x.waitForPhase('syncing');

@@ -45,3 +45,7 @@ export const { checkSourceField } = proxyActivities<Activities>({
   ...shortCall,
   summary: 'check the source field with the CRM',
 });
+export const { checkFieldMapping } = proxyActivities<Activities>({
+  ...shortCall,
+  summary: 'check the field mapping with the CRM',
+});

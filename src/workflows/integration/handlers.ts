@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
 import {
   manualPushRefusal,
   pullNowRefusal,
@@ -7,6 +7,7 @@ import {
   type CommandContext,
 } from '../../domain/command-refusals';
 import { FAILURE_TYPE } from '../../domain/failure-types';
+import { OBJECT_KINDS } from '../../domain/types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
 import { parseSignal, pullProgressSchema, reauthorizeArgsSchema } from '../../domain/signal-args';
@@ -24,7 +25,7 @@ import {
   statusQuery,
   updateSettingsUpdate,
 } from '../contract';
-import { checkSourceField, enqueueManualPush, requeueFailedPushes } from './activity-proxies';
+import { checkFieldMapping, checkSourceField, enqueueManualPush, requeueFailedPushes } from './activity-proxies';
 import { rescheduleOnIntervalChange } from './pull-schedule';
 import { iso, type Integration } from './state';
 import { statusOf } from './status';
@@ -53,6 +54,25 @@ export function installHandlers(x: Integration): void {
     updateSettingsUpdate,
     async (patch) => {
       let next = applySettingsPatch(input.crm, s.settings, patch);
+      const changedKinds = OBJECT_KINDS.filter(
+        (k) => JSON.stringify(next.fieldMapping[k]) !== JSON.stringify(s.settings.fieldMapping[k]),
+      );
+      // A new mapping is checked against the CRM (fields exist, are writable, picklist values fit).
+      // Integrations whose history predates the check replay without it.
+      if (changedKinds.length && s.connectedAt !== null && patched('mapping-check')) {
+        const { problems } = await checkFieldMapping({
+          workspaceId: input.workspaceId,
+          crm: input.crm,
+          connection: s.connection,
+          mapping: Object.fromEntries(changedKinds.map((k) => [k, next.fieldMapping[k]])),
+        });
+        if (problems.length)
+          throw ApplicationFailure.nonRetryable(
+            `invalid settings: ${problems.join('; ')}`,
+            FAILURE_TYPE.InvalidSettings,
+          );
+        next = applySettingsPatch(input.crm, s.settings, patch);
+      }
       const src = next.push.source;
       const srcChanged =
         src.field !== s.settings.push.source.field ||
