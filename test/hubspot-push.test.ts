@@ -369,4 +369,104 @@ describe('push to HubSpot (time-skipping)', () => {
     const history = JSON.stringify(await x.handle.fetchHistory());
     assert.ok(!history.includes(x.tenant.token) && !history.includes(fresh), 'no token in history');
   });
+
+  it('seed 004: a guessed email is withheld by default, and never makes a second contact for a person HubSpot has', async () => {
+    const x = await syncing();
+    assert.equal((await x.settings()).push.pushGuessedEmails, false, 'optional in seed 004: off unless checked');
+    const known = x.tenant.portal.create('contacts', { email: 'known@guessed-hs.example', firstname: 'Old' });
+    const existing = await x.write('contacts add', {
+      email: 'Known@Guessed-HS.example',
+      email_status: 'guessed',
+      first_name: 'Kim',
+      last_name: 'Known',
+    });
+    const fresh = await x.write('contacts add', {
+      email: 'fresh@guessed-hs.example',
+      email_status: 'guessed',
+      last_name: 'Fresh',
+    });
+    await x.waitForPushDrained();
+
+    assert.equal(contactsByEmail(x.tenant.portal, 'known@guessed-hs.example').length, 1, 'no second contact');
+    assert.equal(await x.crmIdOf(existing.id), known.id, 'linked to the contact found by the guessed email');
+    assert.equal(known.properties.firstname, 'Kim', 'and updated');
+    assert.equal(known.properties.email, 'known@guessed-hs.example', 'whose email was not sent');
+    const created = x.tenant.portal.get('contacts', (await x.crmIdOf(fresh.id))!)!;
+    assert.equal(created.properties.lastname, 'Fresh', 'a person HubSpot lacks is created');
+    assert.ok(!created.properties.email, 'without the guessed email');
+    assert.equal(contactsByEmail(x.tenant.portal, 'fresh@guessed-hs.example').length, 0);
+    assert.deepEqual(await x.pushErrors(), []);
+  });
+
+  it('seed 004: new companies carry the account source, apollo_source = "Apollo" unless set', async () => {
+    const x = await syncing();
+    assert.deepEqual((await x.settings()).push.accountSource, { field: 'apollo_source', value: 'Apollo' });
+    const first = await x.write('accounts add', { name: 'Sourced', domain: 'sourced-hs.example' });
+    await x.waitForPushDrained();
+    assert.equal(x.tenant.portal.get('companies', (await x.crmIdOf(first.id))!)!.properties.apollo_source, 'Apollo');
+
+    const s = await x.updateSettings({ push: { accountSource: { value: 'Apollo Outbound' } } });
+    assert.deepEqual(s.push.accountSource, { field: 'apollo_source', value: 'Apollo Outbound' });
+    assert.deepEqual(s.push.source, { field: 'apollo_source', value: 'Apollo' }, "people's source is its own");
+    const acct = await x.write('accounts add', { name: 'Sourced Too', domain: 'sourced-too-hs.example' });
+    const person = await x.write('contacts add', { email: 'sue@sourced-too-hs.example', account_id: acct.id });
+    await x.waitForPushDrained();
+    const company = x.tenant.portal.get('companies', (await x.crmIdOf(acct.id))!)!;
+    assert.equal(company.properties.apollo_source, 'Apollo Outbound');
+    assert.equal(x.tenant.portal.get('contacts', (await x.crmIdOf(person.id))!)!.properties.apollo_source, 'Apollo');
+    // Only a created company takes it: updates leave the source HubSpot holds.
+    await x.write('accounts update', { industry: 'RETAIL' }, { id: first.id });
+    await x.waitForPushDrained();
+    assert.equal(x.tenant.portal.get('companies', (await x.crmIdOf(first.id))!)!.properties.apollo_source, 'Apollo');
+  });
+
+  it("seed 000 step 5: duplicate handling matches by email and domain by default; 'off' creates, and HubSpot refuses a taken email", async () => {
+    const x = await syncing();
+    assert.deepEqual((await x.settings()).push.duplicates, { contacts: 'email', accounts: 'domain' });
+    const crmA = x.tenant.portal.create('contacts', { email: 'ada@dups-hs.example' });
+    const crmB = x.tenant.portal.create('contacts', { email: 'bob@dups-hs.example' });
+    const crmCo = x.tenant.portal.create('companies', { name: 'Dups', domain: 'dups-hs.example' });
+
+    const co = await x.write('accounts add', { name: 'Dups', domain: 'dups-hs.example' });
+    const ada = await x.write('contacts add', {
+      email: 'ada@dups-hs.example',
+      last_name: 'Ada',
+      email_status: 'verified',
+    });
+    await x.waitForPushDrained();
+    assert.equal(await x.crmIdOf(co.id), crmCo.id, 'default: the company with the domain is linked');
+    assert.equal(await x.crmIdOf(ada.id), crmA.id, 'default: the contact with the email is linked');
+
+    await x.updateSettings({ push: { duplicates: { contacts: 'off', accounts: 'off' } } });
+    const crmCo2 = x.tenant.portal.create('companies', { name: 'Dups Again', domain: 'dups2-hs.example' });
+    const co2 = await x.write('accounts add', { name: 'Dups Again', domain: 'dups2-hs.example' });
+    const bob = await x.write('contacts add', {
+      email: 'bob@dups-hs.example',
+      last_name: 'Bob',
+      email_status: 'verified',
+    });
+    const cy = await x.write('contacts add', {
+      email: 'cy@dups-hs.example',
+      last_name: 'Cy',
+      email_status: 'verified',
+    });
+    await x.waitForPushDrained();
+
+    const twins = x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain === 'dups2-hs.example');
+    assert.equal(twins.length, 2, 'off: a second company for the domain, as HubSpot allows');
+    assert.ok(await x.crmIdOf(co2.id));
+    assert.notEqual(await x.crmIdOf(co2.id), crmCo2.id, 'linked to the one it created');
+    assert.equal(
+      contactsByEmail(x.tenant.portal, 'bob@dups-hs.example').length,
+      1,
+      'HubSpot holds one contact per email',
+    );
+    assert.equal(await x.crmIdOf(bob.id), undefined, 'off: not silently linked to the existing contact');
+    assert.ok(await x.crmIdOf(cy.id), 'a new email is created as usual');
+    const [e] = await x.pushErrors();
+    assert.equal(e.localId, bob.id);
+    assert.equal(e.errorCode, 'CONFLICT');
+    assert.equal(e.field, 'email');
+    assert.equal(e.message, `Contact already exists. Existing ID: ${crmB.id}`, "HubSpot's own 409 message");
+  });
 });

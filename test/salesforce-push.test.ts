@@ -412,4 +412,100 @@ describe('push to Salesforce (time-skipping)', () => {
     const history = JSON.stringify(await x.handle.fetchHistory());
     assert.ok(!history.includes(x.tenant.token) && !history.includes(fresh), 'no token in history');
   });
+
+  it('seed 004: a guessed email is withheld by default, and still finds the person Salesforce has', async () => {
+    const x = await syncing();
+    assert.equal((await x.settings()).push.pushGuessedEmails, false);
+    const known = x.tenant.org.create('Contact', { LastName: 'Known', Email: 'known@guessed-sf.example' });
+    const acct = await x.write('accounts add', { name: 'Guessers', domain: 'guessed-sf.example' });
+    const existing = await x.write('contacts add', {
+      email: 'KNOWN@guessed-sf.example',
+      email_status: 'guessed',
+      first_name: 'Kim',
+      last_name: 'Known',
+      account_id: acct.id,
+    });
+    const fresh = await x.write('contacts add', {
+      email: 'fresh@guessed-sf.example',
+      email_status: 'guessed',
+      last_name: 'Fresh',
+      account_id: acct.id,
+    });
+    await x.waitForPushDrained();
+
+    assert.deepEqual(await x.linkOf(existing.id), { crmId: String(known.Id), crmObject: 'Contact' });
+    assert.equal(known.FirstName, 'Kim', 'the Contact found by the guessed email was updated');
+    assert.equal(known.Email, 'known@guessed-sf.example');
+    assert.equal(byEmail(x.tenant.org, 'Lead', 'known@guessed-sf.example').length, 0, 'no Lead for the same person');
+    const lead = x.tenant.org.getOf('Lead', (await x.linkOf(fresh.id))!.crmId)!;
+    assert.equal(lead.LastName, 'Fresh', 'a person Salesforce lacks is created');
+    assert.ok(lead.Email === undefined || lead.Email === null, 'without the guessed email');
+    assert.deepEqual(await x.pushErrors(), []);
+  });
+
+  it('seed 004: a new Lead neither creates nor joins its account; a new Contact does; new accounts carry AccountSource', async () => {
+    const x = await syncing();
+    assert.deepEqual((await x.settings()).push.accountSource, { field: 'AccountSource', value: 'Apollo' });
+    // Account push off: an account reaches Salesforce only with a person that needs it.
+    await x.updateSettings({ push: { accounts: { enabled: false } } });
+    const acct = await x.write('accounts add', { name: 'Leadco', domain: 'leadco-sf.example' });
+    const lena = await x.write('contacts add', {
+      email: 'lena@leadco-sf.example',
+      last_name: 'Lead',
+      account_id: acct.id,
+    });
+    await x.waitForPushDrained();
+    const lead = x.tenant.org.getOf('Lead', (await x.linkOf(lena.id))!.crmId)!;
+    assert.equal(lead.Company, 'Leadco', 'the account name as Company only');
+    assert.equal(await x.linkOf(acct.id), undefined, 'the account was not pushed along');
+    assert.equal(x.tenant.org.org.records.Account.filter((a) => a.Name === 'Leadco').length, 0);
+    // Updating the Lead later pushes no account either.
+    await x.write('contacts update', { title: 'CTO' }, { id: lena.id });
+    await x.waitForPushDrained();
+    assert.equal(lead.Title, 'CTO');
+    assert.equal(await x.linkOf(acct.id), undefined);
+
+    await x.updateSettings({ push: { createPeopleAs: 'Contact', accountSource: { value: 'Purchased List' } } });
+    const carl = await x.write('contacts add', {
+      email: 'carl@leadco-sf.example',
+      last_name: 'Contact',
+      account_id: acct.id,
+    });
+    await x.waitForPushDrained();
+    const link = await x.linkOf(acct.id);
+    assert.ok(link, "a Contact's account goes with it");
+    const account = x.tenant.org.getOf('Account', link.crmId)!;
+    assert.equal(account.AccountSource, 'Purchased List');
+    assert.equal(x.tenant.org.getOf('Contact', (await x.linkOf(carl.id))!.crmId)!.AccountId, account.Id);
+    assert.equal(x.tenant.org.getOf('Contact', (await x.linkOf(carl.id))!.crmId)!.LeadSource, 'Apollo');
+    assert.deepEqual(await x.pushErrors(), []);
+  });
+
+  it("seed 000 step 5: duplicate handling matches by email and domain by default; 'off' creates new records", async () => {
+    const x = await syncing();
+    await x.updateSettings({ push: { createPeopleAs: 'Contact' } });
+    assert.deepEqual((await x.settings()).push.duplicates, { contacts: 'email', accounts: 'domain' });
+    const crmAda = x.tenant.org.create('Contact', { LastName: 'Ada', Email: 'ada@dups-sf.example' });
+    x.tenant.org.create('Contact', { LastName: 'Bob', Email: 'bob@dups-sf.example' });
+    const crmCo = x.tenant.org.create('Account', { Name: 'Dups', Website: 'https://dups-sf.example' });
+    const crmCo2 = x.tenant.org.create('Account', { Name: 'Dups Again', Website: 'dups2-sf.example' });
+
+    const co = await x.write('accounts add', { name: 'Dups', domain: 'dups-sf.example' });
+    const ada = await x.write('contacts add', { email: 'ada@dups-sf.example', last_name: 'Ada' });
+    await x.waitForPushDrained();
+    assert.deepEqual(await x.linkOf(co.id), { crmId: String(crmCo.Id), crmObject: 'Account' });
+    assert.deepEqual(await x.linkOf(ada.id), { crmId: String(crmAda.Id), crmObject: 'Contact' });
+
+    await x.updateSettings({ push: { duplicates: { contacts: 'off', accounts: 'off' } } });
+    const co2 = await x.write('accounts add', { name: 'Dups Again', domain: 'dups2-sf.example' });
+    const bob = await x.write('contacts add', { email: 'bob@dups-sf.example', last_name: 'Bob', account_id: co2.id });
+    await x.waitForPushDrained();
+    const co2Link = await x.linkOf(co2.id);
+    assert.ok(co2Link && co2Link.crmId !== String(crmCo2.Id), 'off: a new account beside the one with the domain');
+    const bobs = byEmail(x.tenant.org, 'Contact', 'bob@dups-sf.example');
+    assert.equal(bobs.length, 2, 'off: a new Contact beside the one with the email');
+    const bobLink = await x.linkOf(bob.id);
+    assert.equal(x.tenant.org.getOf('Contact', bobLink!.crmId)!.AccountId, co2Link.crmId);
+    assert.deepEqual(await x.pushErrors(), []);
+  });
 });

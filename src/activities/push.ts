@@ -20,7 +20,7 @@ import {
   type SyncDirection,
 } from '../domain/field-ownership';
 import { decideAccountPush, decideContactPush } from '../domain/push-conditions';
-import type { PushSettings } from '../domain/push-settings';
+import { accountSourceOf, duplicatesOf, type PushSettings } from '../domain/push-settings';
 import { noPushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
@@ -182,13 +182,25 @@ class PushBatch {
         out.push({ kind: 'contact', localId: id, result: 'skipped', inOutbox: true });
 
     // Accounts: the due ones, plus the unlinked accounts of contacts being pushed (pushed whatever
-    // the account settings say, seed 001).
-    const forContacts = new Set(toPushContacts.map((c) => c.accountId).filter((a): a is string => !!a));
-    const accounts = await loadAccounts(db, workspaceId, crm, [...new Set([...dueAccounts.keys(), ...forContacts])]);
+    // the account settings say, seed 001), except for people who are or become Salesforce Leads:
+    // a Lead is tied to no account and creates none, it carries the name as Company (seed 004).
+    const contactAccounts = new Set(toPushContacts.map((c) => c.accountId).filter((a): a is string => !!a));
+    const newPeopleAreLeads = this.crm.personObjectFor(this.input.push.createPeopleAs).object === 'Lead';
+    const isLead = (c: ContactRow) => (c.crmId ? c.crmObject === 'Lead' : newPeopleAreLeads);
+    const forContacts = new Set(
+      toPushContacts
+        .filter((c) => !isLead(c))
+        .map((c) => c.accountId)
+        .filter((a): a is string => !!a),
+    );
+    const accounts = await loadAccounts(db, workspaceId, crm, [
+      ...new Set([...dueAccounts.keys(), ...contactAccounts]),
+    ]);
     const toPushAccounts: AccountRow[] = [];
     for (const a of accounts) {
       const d = dueAccounts.get(a.id);
-      if (!d && a.crmId) continue; // a contact's account already in the CRM
+      // A contact's account already in the CRM, or only a Lead's: loaded for its name.
+      if (!d && (a.crmId || !forContacts.has(a.id))) continue;
       const decision = decideAccountPush({ stage: a.columns.stage }, this.input.push, {
         linked: !!a.crmId,
         manual: d?.manual ?? false,
@@ -241,6 +253,7 @@ class PushBatch {
     if (!rows.length) return [];
     await this.readContested('account', rows);
     const out: RecordedOutcome[] = [];
+    const accountSource = accountSourceOf(this.input.crm, this.input.push);
     const matched = await this.matchUnlinkedAccounts(rows.filter((a) => !a.crmId));
     const outbound: OutboundRecord[] = [];
     for (const a of rows) {
@@ -281,9 +294,10 @@ class PushBatch {
         crmId: a.crmId ?? (m?.action === 'link' ? m.crmId : null),
         crmObject: a.crmObject,
         properties: o.properties,
-        onCreate: {},
+        onCreate: { [accountSource.field]: accountSource.value },
         ownerCrmId: await this.ownerFor(due.get(a.id)?.requestedBy ?? null),
         email: null,
+        matchEmail: null,
         accountCrmId: null,
         accountName: null,
       });
@@ -301,6 +315,7 @@ class PushBatch {
     if (!rows.length) return [];
     await this.readContested('contact', rows);
     const settings = this.input.push;
+    const matchByEmail = duplicatesOf(settings).contacts === 'email';
     const dueBy = new Map(this.due.map((d) => [d.localId, d]));
     const outbound: OutboundRecord[] = [];
     const out: RecordedOutcome[] = [];
@@ -318,6 +333,7 @@ class PushBatch {
         delete properties[emailField];
         delete this.patches.get(`contact:${c.id}`)?.email;
       }
+      const email = c.columns.email?.trim().toLowerCase() || null;
       outbound.push({
         localId: c.id,
         crmId: c.crmId,
@@ -325,7 +341,9 @@ class PushBatch {
         properties,
         onCreate: { [settings.source.field]: settings.source.value },
         ownerCrmId: await this.ownerFor(dueBy.get(c.id)?.requestedBy ?? null),
-        email: withholdEmail ? null : c.columns.email?.trim().toLowerCase() || null,
+        email: withholdEmail ? null : email,
+        // A withheld email still finds the person the CRM already has: withholding never duplicates.
+        matchEmail: matchByEmail ? email : null,
         accountCrmId: c.accountId ? (accountCrmIds.get(c.accountId) ?? null) : null,
         accountName: c.accountId ? (accountNames.get(c.accountId) ?? null) : null,
       });
@@ -436,9 +454,13 @@ class PushBatch {
     return (userId ? owners.get(userId) : undefined) ?? owners.get(this.input.syncUserId) ?? null;
   }
 
-  /** Unlinked accounts with a domain: CRM accounts holding it, from the mirror and from the CRM itself. */
+  /**
+   * Unlinked accounts with a domain: CRM accounts holding it, from the mirror and from the CRM itself.
+   * Duplicate handling `off`: none is matched, every unlinked account is created.
+   */
   private async matchUnlinkedAccounts(rows: AccountRow[]) {
     const result = new Map<string, ReturnType<typeof matchAccount>>();
+    if (duplicatesOf(this.input.push).accounts === 'off') return result;
     const withDomain = rows.filter((a) => a.domainKey);
     if (!withDomain.length) return result;
     const domains = [...new Set(withDomain.map((a) => a.domainKey!))];
@@ -571,29 +593,51 @@ export interface SourceFieldCheck {
   value: string;
   createPeopleAs: 'Lead' | 'Contact';
   /**
+   * Accounts' source (seed 004), checked on the CRM's account object when given. Optional: workflow
+   * code that predates it does not send it.
+   */
+  accountSource?: { field: string; value: string };
+  /**
    * Not read: the adapter knows which source field it creates itself (createsSourceFieldOnDemand).
    * Workflow code before the restructuring still sends it when it replays a pending call.
    */
   defaultField?: string;
 }
 
-/** Settings validation that needs the CRM: the source field exists, and its value is allowed. */
+/** Settings validation that needs the CRM: the source fields exist, and their values are allowed. */
 export function checkSourceFieldActivity(deps: ActivityDeps) {
   return async function checkSourceField(input: SourceFieldCheck): Promise<{ problem: string | null }> {
     return asActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const people = crm.personObjectFor(input.createPeopleAs);
-      const info = await crm.describeField(people.object, input.field);
-      if (!info) {
-        if (crm.createsSourceFieldOnDemand(input.field)) return { problem: null };
-        return { problem: `source field "${input.field}" does not exist on ${people.label}` };
-      }
-      if (info.options && info.restricted && !info.options.includes(input.value)) {
-        return {
-          problem: `source value "${input.value}" is not an allowed value of picklist ${input.field} (allowed: ${info.options.join(', ')})`,
-        };
-      }
-      return { problem: null };
+      const problem = await sourceProblem(crm, 'source', people.object, people.label, input);
+      if (problem || !input.accountSource) return { problem };
+      return {
+        problem: await sourceProblem(
+          crm,
+          'account source',
+          'account',
+          `${crm.displayName} accounts`,
+          input.accountSource,
+        ),
+      };
     });
   };
+}
+
+async function sourceProblem(
+  crm: CrmPort,
+  what: 'source' | 'account source',
+  object: 'contact' | 'account' | 'Lead' | 'Contact',
+  label: string,
+  source: { field: string; value: string },
+): Promise<string | null> {
+  const info = await crm.describeField(object, source.field);
+  if (!info) {
+    if (crm.createsSourceFieldOnDemand(source.field)) return null;
+    return `${what} field "${source.field}" does not exist on ${label}`;
+  }
+  if (info.options && info.restricted && !info.options.includes(source.value))
+    return `${what} value "${source.value}" is not an allowed value of picklist ${source.field} (allowed: ${info.options.join(', ')})`;
+  return null;
 }

@@ -59,8 +59,14 @@ export interface OutboundRecord {
   onCreate: Record<string, string>;
   /** Only on creation: the CRM owner (the pushing user's linked owner, else the sync user's). */
   ownerCrmId: string | null;
-  /** Contacts: the unique key HubSpot and the dedup rule match on; null when not pushed. */
+  /** Contacts: the email sent (HubSpot's key for creating one); null when it is not pushed. */
   email: string | null;
+  /**
+   * Contacts: the email an unlinked person is looked up by in the CRM, used for that lookup only and
+   * never written: set even when `email` is withheld (a guessed email), null when duplicate handling
+   * is off. No match: a new record, created without it if `email` is null.
+   */
+  matchEmail: string | null;
   /** Contacts: the CRM account to associate with, when it has one. */
   accountCrmId: string | null;
   /** Contacts: the account's name (Salesforce Leads carry it as Company). */

@@ -30,20 +30,40 @@ export type ContactConditions = z.infer<typeof contactConditions>;
 
 export const accountConditions = z.object({ stages: stages.optional() }).strict();
 
+const sourceSchema = z
+  .object({
+    field: z.string().min(1, 'source.field must name a CRM field'),
+    value: z.string().min(1, 'source.value must not be empty'),
+  })
+  .strict();
+
+/** Seed 000 step 5: how an unlinked record is matched to an existing CRM record before one is created. */
+export const duplicatesSchema = z
+  .object({
+    /** `email`: a person whose email the CRM holds is linked to that record; `off`: always created. */
+    contacts: z.enum(['email', 'off']),
+    /** `domain`: an account whose domain the CRM holds is linked to that record; `off`: always created. */
+    accounts: z.enum(['domain', 'off']),
+  })
+  .strict();
+export type DuplicateHandling = z.infer<typeof duplicatesSchema>;
+
 export const pushSettingsSchema = z
   .object({
     contacts: z.object({ enabled: z.boolean(), conditions: contactConditions }).strict(),
     accounts: z.object({ enabled: z.boolean(), conditions: accountConditions }).strict(),
-    /** Written on records the sync creates, e.g. HubSpot `apollo_source` = "Apollo". */
-    source: z
-      .object({
-        field: z.string().min(1, 'source.field must name a CRM field'),
-        value: z.string().min(1, 'source.value must not be empty'),
-      })
-      .strict(),
+    /** Written on people the sync creates, e.g. HubSpot `apollo_source` = "Apollo". */
+    source: sourceSchema,
+    /** Written on accounts the sync creates (seed 004); absent in older runs' state (see accountSourceOf). */
+    accountSource: sourceSchema.optional(),
+    /** Absent in older runs' state: matching on (see duplicatesOf). */
+    duplicates: duplicatesSchema.optional(),
     /** Salesforce: new people become Leads or Contacts. Changing it converts nothing already pushed. */
     createPeopleAs: z.enum(['Lead', 'Contact']),
-    /** Off: a guessed email is left out of the pushed record; the record itself is still pushed. */
+    /**
+     * Off (the default; seed 004 makes it optional): a guessed email is left out of the pushed record,
+     * and still used to find the person in the CRM; the record itself is still pushed.
+     */
     pushGuessedEmails: z.boolean(),
   })
   .strict();
@@ -64,6 +84,17 @@ export const pushSettingsPatchSchema = z
       .object({ field: z.string().min(1).optional(), value: z.string().min(1).optional() })
       .strict()
       .optional(),
+    accountSource: z
+      .object({ field: z.string().min(1).optional(), value: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    duplicates: z
+      .object({
+        contacts: duplicatesSchema.shape.contacts.optional(),
+        accounts: duplicatesSchema.shape.accounts.optional(),
+      })
+      .strict()
+      .optional(),
     createPeopleAs: pushSettingsSchema.shape.createPeopleAs.optional(),
     pushGuessedEmails: z.boolean().optional(),
   })
@@ -72,6 +103,22 @@ export type PushSettingsPatch = z.infer<typeof pushSettingsPatchSchema>;
 
 /** The field each CRM's source value goes to by default; the HubSpot one is created by the adapter. */
 export const DEFAULT_SOURCE_FIELD: Record<CrmName, string> = { hubspot: 'apollo_source', salesforce: 'LeadSource' };
+/** Accounts' own source field (seed 004): HubSpot the same `apollo_source`, on companies; Salesforce's picklist. */
+export const DEFAULT_ACCOUNT_SOURCE_FIELD: Record<CrmName, string> = {
+  hubspot: 'apollo_source',
+  salesforce: 'AccountSource',
+};
+const DEFAULT_DUPLICATES: DuplicateHandling = { contacts: 'email', accounts: 'domain' };
+
+/** The account source; settings carried from runs before it existed have none: the default. */
+export function accountSourceOf(crm: CrmName, s: PushSettings): { field: string; value: string } {
+  return s.accountSource ?? { field: DEFAULT_ACCOUNT_SOURCE_FIELD[crm], value: 'Apollo' };
+}
+
+/** Duplicate handling; settings carried from runs before it existed have none: today's matching. */
+export function duplicatesOf(s: PushSettings): DuplicateHandling {
+  return s.duplicates ?? DEFAULT_DUPLICATES;
+}
 
 export function defaultPushSettings(crm: CrmName): PushSettings {
   return {
@@ -79,8 +126,11 @@ export function defaultPushSettings(crm: CrmName): PushSettings {
     // "By default, Apollo pushes new accounts to HubSpot" (seed 001).
     accounts: { enabled: true, conditions: {} },
     source: { field: DEFAULT_SOURCE_FIELD[crm], value: 'Apollo' },
+    accountSource: { field: DEFAULT_ACCOUNT_SOURCE_FIELD[crm], value: 'Apollo' },
+    duplicates: { ...DEFAULT_DUPLICATES },
     createPeopleAs: crm === 'salesforce' ? 'Lead' : 'Contact',
-    pushGuessedEmails: true,
+    // Seed 004: "(Optional) Check Push contacts and leads with guessed emails": off unless checked.
+    pushGuessedEmails: false,
   };
 }
 
@@ -95,6 +145,14 @@ export function mergePushSettings(crm: CrmName, current: PushSettings, patch: Pu
       conditions: patch.accounts?.conditions ?? current.accounts.conditions,
     },
     source: { field: patch.source?.field ?? current.source.field, value: patch.source?.value ?? current.source.value },
+    accountSource: {
+      field: patch.accountSource?.field ?? accountSourceOf(crm, current).field,
+      value: patch.accountSource?.value ?? accountSourceOf(crm, current).value,
+    },
+    duplicates: {
+      contacts: patch.duplicates?.contacts ?? duplicatesOf(current).contacts,
+      accounts: patch.duplicates?.accounts ?? duplicatesOf(current).accounts,
+    },
     createPeopleAs: patch.createPeopleAs ?? current.createPeopleAs,
     pushGuessedEmails: patch.pushGuessedEmails ?? current.pushGuessedEmails,
   };

@@ -6,7 +6,7 @@ import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { newRecordSync, reconcileRecord, type ReconcileContext, type StoredRecord } from './field-reconcile';
 import { applyPrecedence, type Precedence } from './precedence';
-import { enqueuePush } from './workspace-writes';
+import { enqueuePush, isValidEmail } from './workspace-writes';
 
 /** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
 export interface PulledRecord {
@@ -281,6 +281,18 @@ async function writeRecords(
     const prior = existing.get(rec.crmId);
     // Workspace -> CRM only: CRM records are linked when pushed, never brought into the workspace.
     if (!prior && rules.direction === 'workspaceToCrm') continue;
+    // Seed 000 step 2: an email the workspace would not take is refused, the record logged, not written.
+    const email = kind === 'contact' ? rec.columns.email : null;
+    if (email && !isValidEmail(email)) {
+      errors.push({
+        job_type: 'pull',
+        local_id: prior?.local_id ?? null,
+        crm_id: rec.crmId,
+        code: 'INVALID_EMAIL',
+        message: `${rec.crmObject} record ${rec.crmId} was not pulled: its email "${email}" is not a valid email address`,
+      });
+      continue;
+    }
     const localId = prior?.local_id ?? randomUUID();
     if (!prior) counts.created++;
     else if (prior.crm_modified_at !== rec.modifiedAt) counts.updated++;
@@ -293,6 +305,7 @@ async function writeRecords(
       if (prior) counts.ownerChanges++;
     } else if (decision.action === 'logMissingPermission') {
       errors.push({
+        job_type: 'owner-sync',
         local_id: localId,
         crm_id: rec.crmId,
         code: 'OWNER_SYNC_PERMISSION',
@@ -302,6 +315,7 @@ async function writeRecords(
       });
     } else if (decision.action === 'logUnlinkedOwner') {
       errors.push({
+        job_type: 'owner-sync',
         local_id: localId,
         crm_id: rec.crmId,
         code: 'OWNER_NOT_LINKED',
@@ -363,8 +377,8 @@ async function writeRecords(
   if (errors.length) {
     await tx.query(
       `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message)
-       SELECT $1, $3, 'owner-sync', $4, e.local_id, e.crm_id, e.code, e.message
-         FROM jsonb_to_recordset($2::jsonb) AS e(local_id uuid, crm_id text, code text, message text)`,
+       SELECT $1, $3, e.job_type, $4, e.local_id, e.crm_id, e.code, e.message
+         FROM jsonb_to_recordset($2::jsonb) AS e(job_type text, local_id uuid, crm_id text, code text, message text)`,
       [workspaceId, JSON.stringify(errors), crm, kind],
     );
   }

@@ -18,9 +18,13 @@ const custom = z.record(
   z.string().max(2000).nullable(),
 );
 
+/** An email address as the workspace takes it; the pull refuses CRM emails that fail it (seed 000 step 2). */
+const emailAddress = z.string().trim().email('must be an email address').max(254);
+export const isValidEmail = (value: string): boolean => emailAddress.safeParse(value).success;
+
 export const contactFields = z
   .object({
-    email: z.string().trim().email('must be an email address').max(254).nullable(),
+    email: emailAddress.nullable(),
     first_name: text,
     last_name: text,
     title: text,

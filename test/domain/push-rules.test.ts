@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { matchAccount } from '../../src/domain/account-match';
 import { applyOutbound, defaultFieldMapping } from '../../src/domain/field-mapping';
 import { decideAccountPush, decideContactPush } from '../../src/domain/push-conditions';
-import { defaultPushSettings, type PushSettings } from '../../src/domain/push-settings';
+import { accountSourceOf, defaultPushSettings, duplicatesOf, type PushSettings } from '../../src/domain/push-settings';
 import { applySettingsPatch, defaultSettings, pushRulesChanged } from '../../src/domain/settings';
 
 /** The pure push rules of seed 001, one by one. */
@@ -98,6 +98,28 @@ describe('push rules', () => {
     assert.equal(
       pushRulesChanged(before, applySettingsPatch('salesforce', before, { pullIntervalMinutes: 60 })),
       false,
+    );
+  });
+
+  it('settings: account source and duplicate handling have defaults, also for settings carried from older runs', () => {
+    const sf = defaultSettings('salesforce');
+    assert.equal(sf.push.pushGuessedEmails, false, 'seed 004: optional, so off');
+    assert.deepEqual(sf.push.accountSource, { field: 'AccountSource', value: 'Apollo' });
+    assert.deepEqual(defaultSettings('hubspot').push.accountSource, { field: 'apollo_source', value: 'Apollo' });
+    assert.deepEqual(sf.push.duplicates, { contacts: 'email', accounts: 'domain' });
+    // State carried from a run before these settings existed holds neither.
+    const { accountSource: _a, duplicates: _d, ...older } = sf.push;
+    const carried = { ...sf, push: older as PushSettings };
+    assert.deepEqual(accountSourceOf('salesforce', carried.push), { field: 'AccountSource', value: 'Apollo' });
+    assert.deepEqual(duplicatesOf(carried.push), { contacts: 'email', accounts: 'domain' });
+    const after = applySettingsPatch('salesforce', carried, {
+      push: { accountSource: { value: 'Partner Referral' }, duplicates: { contacts: 'off' } },
+    });
+    assert.deepEqual(after.push.accountSource, { field: 'AccountSource', value: 'Partner Referral' });
+    assert.deepEqual(after.push.duplicates, { contacts: 'off', accounts: 'domain' });
+    assert.throws(
+      () => applySettingsPatch('salesforce', sf, { push: { duplicates: { accounts: 'name' } } }),
+      /^Error: invalid settings: push\.duplicates\.accounts: /,
     );
   });
 });

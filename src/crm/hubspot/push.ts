@@ -5,8 +5,8 @@ import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
 /**
  * Writes to HubSpot, idempotently. Nothing here relies on the search API to find what a previous,
  * interrupted attempt created (search lags behind writes): contacts are looked up by email with a
- * batch read and created by an upsert keyed on email, or on `apollo_contact_id` when they have no
- * email; companies are upserted on `apollo_account_id`. Both properties are unique-valued custom
+ * batch read and created by an upsert keyed on email, or on `apollo_contact_id` when no email is
+ * sent or duplicate handling is off; companies are upserted on `apollo_account_id`. Both properties are unique-valued custom
  * properties this module creates in the portal on first use.
  */
 
@@ -55,31 +55,35 @@ export class HubSpotWriter {
     await this.ensureSourceProperties(records);
     const out = new Map<string, PushOutcome>();
     const toUpdate = records.filter((r) => r.crmId);
-    const withEmail = records.filter((r) => !r.crmId && r.email);
-    const withoutEmail = records.filter((r) => !r.crmId && !r.email);
+    const unlinked = records.filter((r) => !r.crmId);
 
     // HubSpot holds one contact per email: an existing one is updated and linked, never duplicated,
-    // and keeps its own owner and source. The batch read is consistent, unlike search.
-    const existing = await this.readByEmail(withEmail.map((r) => r.email!));
+    // and keeps its own owner and source. The batch read is consistent, unlike search. A withheld
+    // (guessed) email is looked up too, and the contact it finds is updated without it.
+    const existing = await this.readByEmail(unlinked.flatMap((r) => (r.matchEmail ? [r.matchEmail] : [])));
     const matched: OutboundRecord[] = [];
-    const toCreate: OutboundRecord[] = [];
-    for (const r of withEmail) {
-      const id = existing.get(r.email!.toLowerCase());
+    const byEmail: OutboundRecord[] = [];
+    const byKey: OutboundRecord[] = [];
+    for (const r of unlinked) {
+      const id = r.matchEmail ? existing.get(r.matchEmail.toLowerCase()) : undefined;
       if (id) matched.push({ ...r, crmId: id });
-      else toCreate.push(r);
+      else if (r.email && r.matchEmail) byEmail.push(r);
+      // No email sent, or duplicate handling off: keyed on our id, so an email another contact holds
+      // is refused by HubSpot (409 CONFLICT) instead of updating that contact.
+      else byKey.push(r);
     }
     await this.update('contacts', [...toUpdate, ...matched], out);
     // Keyed on email: a retry after a crash finds the contact the first attempt created.
     await this.upsert(
       'contacts',
       'email',
-      toCreate.map((r) => ({ r, key: r.email! })),
+      byEmail.map((r) => ({ r, key: r.email! })),
       out,
     );
     await this.upsert(
       'contacts',
       CONTACT_KEY,
-      withoutEmail.map((r) => ({ r, key: r.localId })),
+      byKey.map((r) => ({ r, key: r.localId })),
       out,
     );
     await this.associate(records, out);
@@ -270,6 +274,8 @@ export function recordError(localId: string, category: string, message: string):
       // Keep HubSpot's message as it came.
     }
   }
+  // A create with an email another contact holds (duplicate handling off): HubSpot's 409 names no field.
+  if (category === 'CONFLICT' && /^Contact already exists/.test(message)) field = 'email';
   const transient = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR';
   return { localId, ok: false, cause: transient ? 'transient' : 'rejected', code, message: text, field };
 }

@@ -56,10 +56,12 @@ export class SalesforceWriter {
   async pushContacts(records: OutboundRecord[], createAs: 'Lead' | 'Contact'): Promise<PushOutcome[]> {
     const out = new Map<string, PushOutcome>();
     const unlinked = records.filter((r) => !r.crmId);
-    const found = await this.findPeople(unlinked.map((r) => r.email).filter((e): e is string => !!e));
+    // By matchEmail, not email: a person whose (guessed) email is withheld is still found, and updated
+    // without it. Null when duplicate handling is off: every unlinked person is created.
+    const found = await this.findPeople(unlinked.flatMap((r) => (r.matchEmail ? [r.matchEmail] : [])));
     const targets = records.map((r) => {
       if (r.crmId) return { r, id: r.crmId, object: r.crmObject === 'Lead' ? ('Lead' as const) : ('Contact' as const) };
-      const hit = r.email ? found.get(r.email.toLowerCase()) : undefined;
+      const hit = r.matchEmail ? found.get(r.matchEmail.toLowerCase()) : undefined;
       return hit ? { r, id: hit.id, object: hit.object } : { r, id: null, object: createAs };
     });
     for (const object of ['Contact', 'Lead'] as const) {

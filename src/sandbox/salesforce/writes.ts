@@ -107,6 +107,11 @@ function recordType(input: Input, defaultType?: SObjectName): SObjectName {
   return type;
 }
 const SCHEMA_NAMES = Object.keys(SCHEMA) as SObjectName[];
+/**
+ * What an Email field accepts on write: the local part's allowed characters, an @, a dotted domain of
+ * letters, digits and dashes. Records loaded otherwise (imports, older data) may still hold anything.
+ */
+const EMAIL_FORMAT = /^[A-Za-z0-9.!#$%&'*/=?^_+`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 function plan(
   idx: OrgIndex,
@@ -146,6 +151,8 @@ function plan(
         [def.name],
       );
     }
+    if (def.type === 'email' && typeof value === 'string' && value !== '' && !EMAIL_FORMAT.test(value))
+      throw recordError('INVALID_EMAIL_ADDRESS', `${def.name}: invalid email address: ${value}`, [def.name]);
     values[def.name] = value;
   }
 

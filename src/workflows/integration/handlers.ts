@@ -7,6 +7,7 @@ import {
   type CommandContext,
 } from '../../domain/command-refusals';
 import { FAILURE_TYPE } from '../../domain/failure-types';
+import { accountSourceOf } from '../../domain/push-settings';
 import { OBJECT_KINDS } from '../../domain/types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
@@ -74,10 +75,14 @@ export function installHandlers(x: Integration): void {
         next = applySettingsPatch(input.crm, s.settings, patch);
       }
       const src = next.push.source;
+      const accountSource = accountSourceOf(input.crm, next.push);
+      const accountSourceBefore = accountSourceOf(input.crm, s.settings.push);
       const srcChanged =
         src.field !== s.settings.push.source.field ||
         src.value !== s.settings.push.source.value ||
-        next.push.createPeopleAs !== s.settings.push.createPeopleAs;
+        next.push.createPeopleAs !== s.settings.push.createPeopleAs ||
+        accountSource.field !== accountSourceBefore.field ||
+        accountSource.value !== accountSourceBefore.value;
       if (srcChanged && s.connectedAt !== null) {
         // A picklist source value must be one the CRM allows: asked of the CRM, so not in the validator.
         const { problem } = await checkSourceField({
@@ -85,6 +90,7 @@ export function installHandlers(x: Integration): void {
           field: src.field,
           value: src.value,
           createPeopleAs: next.push.createPeopleAs,
+          accountSource,
         });
         if (problem)
           throw ApplicationFailure.nonRetryable(`invalid settings: ${problem}`, FAILURE_TYPE.InvalidSettings);
