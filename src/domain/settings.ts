@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { defaultFieldMapping, mappingProblems, objectMapping, type FieldMapping } from './field-mapping';
 import { SYNC_DIRECTIONS } from './field-ownership';
-import { defaultPushSettings, mergePushSettings, pushSettingsPatchSchema, pushSettingsSchema } from './push-settings';
+import {
+  accountSourceOf,
+  defaultPushSettings,
+  duplicatesOf,
+  mergePushSettings,
+  pushSettingsPatchSchema,
+  pushSettingsSchema,
+} from './push-settings';
 import { OBJECT_KINDS, type CrmName } from './types';
 
 /** Default recurring-pull cadence per CRM (seeds 001 and 003): HubSpot 15 min, Salesforce 30 min. */
@@ -85,8 +92,15 @@ export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, p
 }
 
 /** What a settings change means for records the CRM rejected: they are pushed again by themselves. */
-export function pushRulesChanged(before: IntegrationSettings, after: IntegrationSettings): boolean {
-  const rules = (x: IntegrationSettings) => JSON.stringify([x.fieldMapping, x.push, x.direction ?? 'bidirectional']);
+export function pushRulesChanged(crm: CrmName, before: IntegrationSettings, after: IntegrationSettings): boolean {
+  // Settings carried from older runs lack later fields: read with their defaults, so an upgrade alone
+  // is no change (and a replayed history decides as it did).
+  const rules = (x: IntegrationSettings) =>
+    JSON.stringify([
+      x.fieldMapping,
+      { ...x.push, accountSource: accountSourceOf(crm, x.push), duplicates: duplicatesOf(x.push) },
+      x.direction ?? 'bidirectional',
+    ]);
   return rules(before) !== rules(after);
 }
 

@@ -94,9 +94,9 @@ describe('push rules', () => {
     const before = defaultSettings('salesforce');
     const after = applySettingsPatch('salesforce', before, { push: { contacts: { conditions: { stages: ['MQL'] } } } });
     assert.deepEqual(after.push.contacts, { enabled: true, conditions: { stages: ['MQL'] } });
-    assert.equal(pushRulesChanged(before, after), true);
+    assert.equal(pushRulesChanged('salesforce', before, after), true);
     assert.equal(
-      pushRulesChanged(before, applySettingsPatch('salesforce', before, { pullIntervalMinutes: 60 })),
+      pushRulesChanged('salesforce', before, applySettingsPatch('salesforce', before, { pullIntervalMinutes: 60 })),
       false,
     );
   });

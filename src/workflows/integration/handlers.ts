@@ -98,7 +98,7 @@ export function installHandlers(x: Integration): void {
         next = applySettingsPatch(input.crm, s.settings, patch);
       }
       // Records the CRM rejected are pushed again by themselves once the rules they failed on change.
-      if (pushRulesChanged(s.settings, next)) session.requeueRejected = true;
+      if (pushRulesChanged(input.crm, s.settings, next)) session.requeueRejected = true;
       const before = s.settings;
       s.settings = next;
       rescheduleOnIntervalChange(x, before);

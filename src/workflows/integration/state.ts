@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import type { IntegrationInput } from '../../domain/integration-input';
 import type { Phase } from '../../domain/phase';
 import { defaultPushSettings } from '../../domain/push-settings';
@@ -76,8 +77,8 @@ export function initialState(
     phase: 'connecting',
     connection: input.connection,
     settings: input.settings
-      ? applySettingsPatch(input.crm, defaultSettings(input.crm), input.settings)
-      : defaultSettings(input.crm),
+      ? applySettingsPatch(input.crm, defaultsOfThisRun(input.crm), input.settings)
+      : defaultsOfThisRun(input.crm),
     connectedAt: null,
     windowEndsAt: null,
     initialPullDone: false,
@@ -91,6 +92,16 @@ export function initialState(
   if (!s.settings.direction) s.settings = { ...s.settings, direction: 'bidirectional' };
   s.push ??= { wanted: false, totals: noPushTotals(), due: 0, deferred: 0, lastBatchAt: null, failure: null };
   return s as CarriedState & { push: PushState };
+}
+
+/**
+ * The default settings a new integration starts with. Guessed emails became opt-in (seed 004);
+ * integrations whose history began before that replay with the default they started with.
+ */
+function defaultsOfThisRun(crm: IntegrationInput['crm']): IntegrationSettings {
+  const d = defaultSettings(crm);
+  if (!patched('guessed-emails-opt-in')) d.push = { ...d.push, pushGuessedEmails: true };
+  return d;
 }
 
 export function newSession(): Session {
