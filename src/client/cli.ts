@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
+import { formatExplanation } from '../domain/explain-format';
+import { defaultFieldMapping } from '../domain/field-mapping';
 import { CRM_NAMES, type CrmName } from '../domain/types';
-import { openDb } from '../store/db';
+import { openDb, type Db } from '../store/db';
+import { connectedCrms, explainRecord, type ExplainRequest } from '../store/explain';
 import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
 import {
   pullNowUpdate,
@@ -15,7 +18,7 @@ import {
   updateSettingsUpdate,
   type IntegrationStatus,
 } from '../workflows/contract';
-import { integrationHandle, refusalReason, startIntegration, temporalClient } from './integrations';
+import { integrationHandle, refusalReason, settingsOrReason, startIntegration, temporalClient } from './integrations';
 import { writeAndNotify, type WriteOp } from './workspace-writes';
 
 const USAGE = `usage: crm-sync <command> <workspaceId> [options]
@@ -32,6 +35,7 @@ const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   contacts update <ws> <id> --json '{"title":"CTO"}' [--user ID]
   accounts add|update <ws> [<id>] --json '{"name":"Acme","domain":"acme.com"}'
   push <ws> --kind contact|account (--ids ID,ID | --all) [--user ID]   manual push, overriding the conditions
+  explain <ws> contact|account <id> [field]   why each mapped field holds its value: who wrote it, the rule, each CRM's side
 Temporal: TEMPORAL_ADDRESS (127.0.0.1:7233). Database: DATABASE_URL (the main job prints it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -113,6 +117,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command === 'explain') {
+    const [kind, id, field] = rest;
+    if (!kind || !id) return fail('explain needs the record kind (contact or account) and its id');
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
+    try {
+      const mappings = await explainMappings(db, config, workspaceId, crm);
+      console.log(formatExplanation(await explainRecord(db, { workspaceId, kind, id, field, mappings })));
+      return 0;
+    } catch (err) {
+      return fail((err as Error).message);
+    } finally {
+      await db.close();
+    }
+  }
+
   const client = await temporalClient(config.temporalAddress, config.namespace);
   const handle = integrationHandle(client, workspaceId, crm);
   try {
@@ -169,6 +188,43 @@ async function main(argv: string[]): Promise<number> {
     return fail(refusalReason(err) ?? (err as Error).message);
   } finally {
     await client.connection.close();
+  }
+}
+
+/**
+ * Each connected CRM's field mapping, from its workflow's settings when Temporal answers, else the
+ * default one with the reason. A workspace with no integration gets --crm's default mapping.
+ */
+async function explainMappings(
+  db: Db,
+  config: AppConfig,
+  workspaceId: string,
+  fallbackCrm: CrmName,
+): Promise<ExplainRequest['mappings']> {
+  const crms = await connectedCrms(db, workspaceId);
+  if (!crms.length)
+    return [
+      {
+        crm: fallbackCrm,
+        from: 'default',
+        reason: 'the workspace has no integration',
+        fieldMapping: defaultFieldMapping(fallbackCrm),
+      },
+    ];
+  const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+  try {
+    return await Promise.all(
+      crms.map(async (c) => {
+        const r = client
+          ? await settingsOrReason(client, workspaceId, c)
+          : { reason: `Temporal at ${config.temporalAddress} is not reachable` };
+        return 'settings' in r
+          ? { crm: c, from: 'settings' as const, fieldMapping: r.settings.fieldMapping }
+          : { crm: c, from: 'default' as const, reason: r.reason, fieldMapping: defaultFieldMapping(c) };
+      }),
+    );
+  } finally {
+    await client?.connection.close();
   }
 }
 
