@@ -6,6 +6,7 @@ import { defaultFieldMapping } from '../domain/field-mapping';
 import { CRM_NAMES, type CrmName } from '../domain/types';
 import { openDb, type Db } from '../store/db';
 import { connectedCrms, explainRecord, type ExplainRequest } from '../store/explain';
+import { addMembers, createList, deleteList, listLists, removeMembers } from '../store/lists';
 import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
 import {
   pullNowUpdate,
@@ -19,7 +20,7 @@ import {
   type IntegrationStatus,
 } from '../workflows/contract';
 import { integrationHandle, refusalReason, settingsOrReason, startIntegration, temporalClient } from './integrations';
-import { writeAndNotify, type WriteOp } from './workspace-writes';
+import { notifyIntegrations, writeAndNotify, type WriteOp } from './workspace-writes';
 
 const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   start <ws> --connection NAME --sync-user ID [--plan paid|free] [--crm hubspot|salesforce]
@@ -35,6 +36,8 @@ const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   contacts update <ws> <id> --json '{"title":"CTO"}' [--user ID]
   accounts add|update <ws> [<id>] --json '{"name":"Acme","domain":"acme.com"}'
   push <ws> --kind contact|account (--ids ID,ID | --all) [--user ID]   manual push, overriding the conditions
+  lists <ws>                     workspace lists (the sync scope, push.scope.lists, names them)
+  lists <ws> create <name> --kind contact|account | add <list> <ids...> | remove <list> <ids...> | delete <list>
   explain <ws> contact|account <id> [field]   why each mapped field holds its value: who wrote it, the rule, each CRM's side
 Temporal: TEMPORAL_ADDRESS (127.0.0.1:7233). Database: DATABASE_URL (the main job prints it).`;
 
@@ -117,6 +120,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command === 'lists') {
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
+    try {
+      return print(await listsCommand(db, config, workspaceId, rest, o.kind!));
+    } catch (err) {
+      return fail((err as Error).message);
+    } finally {
+      await db.close();
+    }
+  }
+
   if (command === 'explain') {
     const [kind, id, field] = rest;
     if (!kind || !id) return fail('explain needs the record kind (contact or account) and its id');
@@ -188,6 +202,38 @@ async function main(argv: string[]): Promise<number> {
     return fail(refusalReason(err) ?? (err as Error).message);
   } finally {
     await client.connection.close();
+  }
+}
+
+/** `lists <ws> [create|add|remove|delete ...]`; new members are pushed if the scope lets them. */
+async function listsCommand(db: Db, config: AppConfig, workspaceId: string, args: string[], kind: string) {
+  const [sub, list, ...ids] = args;
+  switch (sub) {
+    case undefined:
+      return listLists(db, workspaceId);
+    case 'create':
+      if (!list) throw new Error('lists create needs the list name');
+      return createList(db, workspaceId, { name: [list, ...ids].join(' '), kind });
+    case 'add': {
+      if (!list) throw new Error('lists add needs the list id and the record ids');
+      const r = await addMembers(db, workspaceId, list, ids);
+      const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+      if (!client) return r;
+      try {
+        await notifyIntegrations(client, workspaceId, r.crms);
+      } finally {
+        await client.connection.close();
+      }
+      return r;
+    }
+    case 'remove':
+      if (!list) throw new Error('lists remove needs the list id and the record ids');
+      return removeMembers(db, workspaceId, list, ids);
+    case 'delete':
+      if (!list) throw new Error('lists delete needs the list id');
+      return deleteList(db, workspaceId, list);
+    default:
+      throw new Error(`lists has no sub-command "${sub}" (create, add, remove, delete)`);
   }
 }
 
