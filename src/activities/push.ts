@@ -25,6 +25,7 @@ import { noPushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
 import type { CrmPort, CurrentValues, OutboundRecord, PushOutcome } from '../crm/port';
+import { listsOf } from '../store/lists';
 import {
   committedBatch,
   enqueueManualPush,
@@ -165,11 +166,18 @@ class PushBatch {
     const out: RecordedOutcome[] = [];
 
     const contacts = await loadContacts(db, workspaceId, crm, [...dueContacts.keys()]);
+    const scoped = await this.scopeLists();
     const toPushContacts: ContactRow[] = [];
     for (const c of contacts) {
       const d = dueContacts.get(c.id)!;
       const decision = decideContactPush(
-        { email: c.columns.email, stage: c.columns.stage, emailStatus: c.columns.email_status, custom: c.custom },
+        {
+          email: c.columns.email,
+          stage: c.columns.stage,
+          emailStatus: c.columns.email_status,
+          custom: c.custom,
+          lists: scoped.get(c.id),
+        },
         this.input.push,
         { linked: !!c.crmId, manual: d.manual },
       );
@@ -201,7 +209,7 @@ class PushBatch {
       const d = dueAccounts.get(a.id);
       // A contact's account already in the CRM, or only a Lead's: loaded for its name.
       if (!d && (a.crmId || !forContacts.has(a.id))) continue;
-      const decision = decideAccountPush({ stage: a.columns.stage }, this.input.push, {
+      const decision = decideAccountPush({ stage: a.columns.stage, lists: scoped.get(a.id) }, this.input.push, {
         linked: !!a.crmId,
         manual: d?.manual ?? false,
         forContact: forContacts.has(a.id),
@@ -247,6 +255,18 @@ class PushBatch {
     }
     out.push(...(await this.pushContacts(ready, accountCrmIds, accountNames)));
     return out;
+  }
+
+  /** With a sync scope (push.scope): the workspace lists each due record is in; without one, none are read. */
+  private async scopeLists(): Promise<Map<string, string[]>> {
+    if (!this.input.push.scope) return new Map();
+    const { db } = this.deps;
+    const ids = (kind: ObjectKind) => this.due.filter((d) => d.kind === kind).map((d) => d.localId);
+    const [contacts, accounts] = await Promise.all([
+      listsOf(db, this.input.workspaceId, 'contact', ids('contact')),
+      listsOf(db, this.input.workspaceId, 'account', ids('account')),
+    ]);
+    return new Map([...contacts, ...accounts]);
   }
 
   private async pushAccounts(rows: AccountRow[], due: Map<string, DueRow>): Promise<RecordedOutcome[]> {

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
+import { formatExplanation } from '../domain/explain-format';
+import { defaultFieldMapping } from '../domain/field-mapping';
 import { CRM_NAMES, type CrmName } from '../domain/types';
-import { openDb } from '../store/db';
+import { openDb, type Db } from '../store/db';
+import { connectedCrms, explainRecord, type ExplainRequest } from '../store/explain';
+import { addMembers, createList, deleteList, listLists, removeMembers } from '../store/lists';
 import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
 import {
   pullNowUpdate,
@@ -15,8 +19,8 @@ import {
   updateSettingsUpdate,
   type IntegrationStatus,
 } from '../workflows/contract';
-import { integrationHandle, refusalReason, startIntegration, temporalClient } from './integrations';
-import { writeAndNotify, type WriteOp } from './workspace-writes';
+import { integrationHandle, refusalReason, settingsOrReason, startIntegration, temporalClient } from './integrations';
+import { notifyIntegrations, writeAndNotify, type WriteOp } from './workspace-writes';
 
 const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   start <ws> --connection NAME --sync-user ID [--plan paid|free] [--crm hubspot|salesforce]
@@ -32,6 +36,9 @@ const USAGE = `usage: crm-sync <command> <workspaceId> [options]
   contacts update <ws> <id> --json '{"title":"CTO"}' [--user ID]
   accounts add|update <ws> [<id>] --json '{"name":"Acme","domain":"acme.com"}'
   push <ws> --kind contact|account (--ids ID,ID | --all) [--user ID]   manual push, overriding the conditions
+  lists <ws>                     workspace lists (the sync scope, push.scope.lists, names them)
+  lists <ws> create <name> --kind contact|account | add <list> <ids...> | remove <list> <ids...> | delete <list>
+  explain <ws> contact|account <id> [field]   why each mapped field holds its value: who wrote it, the rule, each CRM's side
 Temporal: TEMPORAL_ADDRESS (127.0.0.1:7233). Database: DATABASE_URL (the main job prints it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -113,6 +120,32 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command === 'lists') {
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
+    try {
+      return print(await listsCommand(db, config, workspaceId, rest, o.kind!));
+    } catch (err) {
+      return fail((err as Error).message);
+    } finally {
+      await db.close();
+    }
+  }
+
+  if (command === 'explain') {
+    const [kind, id, field] = rest;
+    if (!kind || !id) return fail('explain needs the record kind (contact or account) and its id');
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: 1 });
+    try {
+      const mappings = await explainMappings(db, config, workspaceId, crm);
+      console.log(formatExplanation(await explainRecord(db, { workspaceId, kind, id, field, mappings })));
+      return 0;
+    } catch (err) {
+      return fail((err as Error).message);
+    } finally {
+      await db.close();
+    }
+  }
+
   const client = await temporalClient(config.temporalAddress, config.namespace);
   const handle = integrationHandle(client, workspaceId, crm);
   try {
@@ -169,6 +202,75 @@ async function main(argv: string[]): Promise<number> {
     return fail(refusalReason(err) ?? (err as Error).message);
   } finally {
     await client.connection.close();
+  }
+}
+
+/** `lists <ws> [create|add|remove|delete ...]`; new members are pushed if the scope lets them. */
+async function listsCommand(db: Db, config: AppConfig, workspaceId: string, args: string[], kind: string) {
+  const [sub, list, ...ids] = args;
+  switch (sub) {
+    case undefined:
+      return listLists(db, workspaceId);
+    case 'create':
+      if (!list) throw new Error('lists create needs the list name');
+      return createList(db, workspaceId, { name: [list, ...ids].join(' '), kind });
+    case 'add': {
+      if (!list) throw new Error('lists add needs the list id and the record ids');
+      const r = await addMembers(db, workspaceId, list, ids);
+      const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+      if (!client) return r;
+      try {
+        await notifyIntegrations(client, workspaceId, r.crms);
+      } finally {
+        await client.connection.close();
+      }
+      return r;
+    }
+    case 'remove':
+      if (!list) throw new Error('lists remove needs the list id and the record ids');
+      return removeMembers(db, workspaceId, list, ids);
+    case 'delete':
+      if (!list) throw new Error('lists delete needs the list id');
+      return deleteList(db, workspaceId, list);
+    default:
+      throw new Error(`lists has no sub-command "${sub}" (create, add, remove, delete)`);
+  }
+}
+
+/**
+ * Each connected CRM's field mapping, from its workflow's settings when Temporal answers, else the
+ * default one with the reason. A workspace with no integration gets --crm's default mapping.
+ */
+async function explainMappings(
+  db: Db,
+  config: AppConfig,
+  workspaceId: string,
+  fallbackCrm: CrmName,
+): Promise<ExplainRequest['mappings']> {
+  const crms = await connectedCrms(db, workspaceId);
+  if (!crms.length)
+    return [
+      {
+        crm: fallbackCrm,
+        from: 'default',
+        reason: 'the workspace has no integration',
+        fieldMapping: defaultFieldMapping(fallbackCrm),
+      },
+    ];
+  const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+  try {
+    return await Promise.all(
+      crms.map(async (c) => {
+        const r = client
+          ? await settingsOrReason(client, workspaceId, c)
+          : { reason: `Temporal at ${config.temporalAddress} is not reachable` };
+        return 'settings' in r
+          ? { crm: c, from: 'settings' as const, fieldMapping: r.settings.fieldMapping }
+          : { crm: c, from: 'default' as const, reason: r.reason, fieldMapping: defaultFieldMapping(c) };
+      }),
+    );
+  } finally {
+    await client?.connection.close();
   }
 }
 

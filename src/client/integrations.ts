@@ -1,8 +1,9 @@
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { integrationWorkflowId, parseIntegrationInput, type IntegrationInput } from '../domain/integration-input';
+import type { IntegrationSettings } from '../domain/settings';
 import type { CrmName } from '../domain/types';
 import { integrationWorkflow } from '../workflows/integration';
-import { TASK_QUEUE } from '../workflows/contract';
+import { settingsQuery, TASK_QUEUE } from '../workflows/contract';
 
 // Re-exported so the dev launcher reaches the contract through the client: nothing but the client
 // and the worker imports src/workflows (ARCHITECTURE.md, Layers).
@@ -26,6 +27,25 @@ export async function startIntegration(client: Client, raw: unknown) {
 
 export function integrationHandle(client: Client, workspaceId: string, crm: CrmName) {
   return client.workflow.getHandle<typeof integrationWorkflow>(integrationWorkflowId(workspaceId, crm));
+}
+
+/**
+ * The integration's settings as its workflow holds them, or why they could not be read: no such
+ * workflow, or no answer in time (a query needs a running worker).
+ */
+export async function settingsOrReason(
+  client: Client,
+  workspaceId: string,
+  crm: CrmName,
+  timeoutMs = 5_000,
+): Promise<{ settings: IntegrationSettings } | { reason: string }> {
+  const handle = integrationHandle(client, workspaceId, crm);
+  try {
+    return { settings: await client.withDeadline(Date.now() + timeoutMs, () => handle.query(settingsQuery)) };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { reason: `there is no workflow ${handle.workflowId}` };
+    return { reason: `${handle.workflowId} did not answer the settings query (${(err as Error).message})` };
+  }
 }
 
 /** A refused update's reason, in the one sentence the workflow gave. */

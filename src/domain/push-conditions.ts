@@ -1,4 +1,4 @@
-import type { PushSettings } from './push-settings';
+import type { PushSettings, SyncScope } from './push-settings';
 
 /**
  * Whether one workspace record goes to the CRM on this push (seed 001). Pure: the push activity
@@ -11,10 +11,13 @@ export interface ContactFacts {
   stage: string | null;
   emailStatus: string | null;
   custom: Record<string, unknown>;
+  /** The workspace lists the record is in; read only when the settings have a sync scope. */
+  lists?: readonly string[];
 }
 
 export interface AccountFacts {
   stage: string | null;
+  lists?: readonly string[];
 }
 
 export interface PushContext {
@@ -31,6 +34,8 @@ const YES: PushDecision = { push: true };
 export function decideContactPush(c: ContactFacts, settings: PushSettings, ctx: PushContext): PushDecision {
   if (ctx.linked || ctx.manual) return YES;
   if (!settings.contacts.enabled) return { push: false, reason: 'contact push is disabled' };
+  const scoped = decideScope(settings.scope, c.lists);
+  if (!scoped.push) return scoped;
   const { stages, emailStatuses, customField } = settings.contacts.conditions;
   if (stages && !inList(c.stage, stages))
     return { push: false, reason: `stage ${c.stage ?? '(none)'} is not in ${stages.join(', ')}` };
@@ -57,10 +62,21 @@ export function decideAccountPush(
 ): PushDecision {
   if (ctx.linked || ctx.manual || ctx.forContact) return YES;
   if (!settings.accounts.enabled) return { push: false, reason: 'account push is disabled' };
+  const scoped = decideScope(settings.scope, a.lists);
+  if (!scoped.push) return scoped;
   const { stages } = settings.accounts.conditions;
   if (stages && !inList(a.stage, stages))
     return { push: false, reason: `stage ${a.stage ?? '(none)'} is not in ${stages.join(', ')}` };
   return YES;
+}
+
+/**
+ * The sync scope (seed 000, "Sync Scope"): with one, a net-new record goes only if it is in one of
+ * the scope's lists. Like the conditions, it yields to a link, a manual push and a contact's account.
+ */
+export function decideScope(scope: SyncScope | null | undefined, lists: readonly string[] = []): PushDecision {
+  if (!scope || scope.lists.some((l) => lists.includes(l))) return YES;
+  return { push: false, reason: `in none of the sync scope's lists (${scope.lists.join(', ')})` };
 }
 
 function inList(value: string | null, list: readonly string[]): boolean {

@@ -48,6 +48,23 @@ export const duplicatesSchema = z
   .strict();
 export type DuplicateHandling = z.infer<typeof duplicatesSchema>;
 
+/** A workspace list's id: what `lists create` makes of its name (lower case, digits, dashes). */
+export const listId = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'a list id is lower-case letters, digits and dashes');
+
+/**
+ * Seed 000 "Sync Scope": only members of these workspace lists are pushed as net-new records
+ * (contacts of contact lists, accounts of account lists). Null or absent: every record. A list id
+ * the store does not have is a list without members.
+ */
+export const syncScope = z
+  .object({
+    lists: z.array(listId).min(1, 'scope.lists must name at least one list (a null scope pushes every record)'),
+  })
+  .strict();
+export type SyncScope = z.infer<typeof syncScope>;
+
 export const pushSettingsSchema = z
   .object({
     contacts: z.object({ enabled: z.boolean(), conditions: contactConditions }).strict(),
@@ -65,6 +82,8 @@ export const pushSettingsSchema = z
      * and still used to find the person in the CRM; the record itself is still pushed.
      */
     pushGuessedEmails: z.boolean(),
+    /** Absent in settings made before scopes, and by default: every record is in scope. */
+    scope: syncScope.nullable().optional(),
   })
   .strict();
 export type PushSettings = z.infer<typeof pushSettingsSchema>;
@@ -97,6 +116,8 @@ export const pushSettingsPatchSchema = z
       .optional(),
     createPeopleAs: pushSettingsSchema.shape.createPeopleAs.optional(),
     pushGuessedEmails: z.boolean().optional(),
+    /** Replaces the scope whole; null removes it. */
+    scope: syncScope.nullable().optional(),
   })
   .strict();
 export type PushSettingsPatch = z.infer<typeof pushSettingsPatchSchema>;
@@ -135,6 +156,8 @@ export function defaultPushSettings(crm: CrmName): PushSettings {
 }
 
 export function mergePushSettings(crm: CrmName, current: PushSettings, patch: PushSettingsPatch): PushSettings {
+  // Left out while never set, so settings (and what they send to the push) stay as they were.
+  const scope = patch.scope !== undefined ? patch.scope : current.scope;
   const next: PushSettings = {
     contacts: {
       enabled: patch.contacts?.enabled ?? current.contacts.enabled,
@@ -155,6 +178,7 @@ export function mergePushSettings(crm: CrmName, current: PushSettings, patch: Pu
     },
     createPeopleAs: patch.createPeopleAs ?? current.createPeopleAs,
     pushGuessedEmails: patch.pushGuessedEmails ?? current.pushGuessedEmails,
+    ...(scope !== undefined ? { scope } : {}),
   };
   if (crm === 'hubspot' && next.createPeopleAs === 'Lead')
     throw new Error('push.createPeopleAs: HubSpot has no leads; new people are created as contacts');

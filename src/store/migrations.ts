@@ -232,6 +232,32 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE push_outbox ADD COLUMN seq bigint NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: 'workspace lists: the sync scope of pushes',
+    sql: `
+      -- Named lists of workspace contacts or accounts. A push scope (push.scope.lists) names lists
+      -- by id, and only their members are pushed as net-new records.
+      CREATE TABLE lists (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        id text NOT NULL,
+        name text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('contact', 'account')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, id)
+      );
+      CREATE TABLE list_members (
+        workspace_id text NOT NULL,
+        list_id text NOT NULL,
+        local_id uuid NOT NULL,
+        added_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, list_id, local_id),
+        FOREIGN KEY (workspace_id, list_id) REFERENCES lists (workspace_id, id) ON DELETE CASCADE
+      );
+      -- The push asks which lists each record of a batch is in.
+      CREATE INDEX list_members_by_record ON list_members (workspace_id, local_id);
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */
