@@ -133,6 +133,8 @@ async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | 
 /** What a push sends for one record and the link state it leaves (field-ownership.ts). */
 interface Outbound {
   properties: Record<string, string>;
+  /** Linked records: fields the user emptied, cleared in the CRM. */
+  clear: string[];
   /** Merged into the link's field state when the CRM takes the record. */
   onSuccess: Record<string, FieldSync>;
   /** Merged whatever happens: changes decided without sending (an empty value, a later CRM change). */
@@ -314,6 +316,7 @@ class PushBatch {
         crmId: a.crmId ?? (m?.action === 'link' ? m.crmId : null),
         crmObject: a.crmObject,
         properties: o.properties,
+        clear: o.clear,
         onCreate: { [accountSource.field]: accountSource.value },
         ownerCrmId: await this.ownerFor(due.get(a.id)?.requestedBy ?? null),
         email: null,
@@ -359,6 +362,7 @@ class PushBatch {
         crmId: c.crmId,
         crmObject: c.crmObject,
         properties,
+        clear: o.clear.filter((f) => f !== emailField || !withholdEmail),
         onCreate: { [settings.source.field]: settings.source.value },
         ownerCrmId: await this.ownerFor(dueBy.get(c.id)?.requestedBy ?? null),
         email: withholdEmail ? null : email,
@@ -419,6 +423,7 @@ class PushBatch {
     const onSuccess: Record<string, FieldSync> = {};
     const settled: Record<string, FieldSync> = {};
     let properties: Record<string, string> = {};
+    const clear: string[] = [];
     if (!row.crmId || manual) {
       // A new person is created on the object the settings say (a Lead-only field skips a Contact).
       const object =
@@ -442,8 +447,9 @@ class PushBatch {
           crmPrecisionMs: CRM_TIME_PRECISION_MS[this.input.crm],
         });
         if (d.send) {
-          properties[m.crmField] = value!;
-          onSuccess[m.localField] = pushedSync(value!, change, this.nowMs);
+          if (value === null) clear.push(m.crmField);
+          else properties[m.crmField] = value;
+          onSuccess[m.localField] = pushedSync(value, change, this.nowMs);
         } else if (d.settle && change) {
           settled[m.localField] = {
             v: sync?.v ?? null,
@@ -464,8 +470,8 @@ class PushBatch {
       if (accountCrmId && change) onSuccess.account_id = pushedSync(accountCrmId, change, this.nowMs);
     }
     this.patches.set(`${kind}:${row.id}`, { ...settled, ...onSuccess });
-    const nothing = !!row.crmId && !manual && !Object.keys(properties).length && !association;
-    return { properties, onSuccess, settled, nothing };
+    const nothing = !!row.crmId && !manual && !Object.keys(properties).length && !clear.length && !association;
+    return { properties, clear, onSuccess, settled, nothing };
   }
 
   /** Pushing user's CRM owner, else the sync user's (seed 001 ownership). */

@@ -55,6 +55,8 @@ export interface OutboundRecord {
   crmObject: string | null;
   /** Mapped `push` / `both` fields. */
   properties: Record<string, string>;
+  /** Linked records: CRM fields a user emptied in the workspace, cleared in the CRM (HubSpot "", Salesforce null). */
+  clear?: string[];
   /** Only on creation, e.g. the source field. An existing CRM record keeps its own. */
   onCreate: Record<string, string>;
   /** Only on creation: the CRM owner (the pushing user's linked owner, else the sync user's). */

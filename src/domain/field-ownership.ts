@@ -184,7 +184,9 @@ export function decideOutbound(f: OutboundField): OutboundDecision {
       settle: false,
       why: 'an enrichment update waits for the next pull (auto-fill / auto-overwrite)',
     };
-  if (f.workspace === null) return { send: false, settle: true, why: 'empty values are not sent' };
+  // A user emptied the field: the CRM's value is cleared too. Empty enrichment values never go.
+  if (f.workspace === null && change.kind !== 'manual')
+    return { send: false, settle: true, why: 'empty values are not sent' };
   // Only a fresh read proves the CRM holds the value: what the link remembers may be older.
   if (f.current && f.workspace === f.current.value)
     return { send: false, settle: true, why: 'the CRM already holds this value' };
@@ -194,7 +196,7 @@ export function decideOutbound(f: OutboundField): OutboundDecision {
 }
 
 /** The link state of a field a push has just written. */
-export function pushedSync(value: string, change: WorkspaceChange | null, nowMs: number): FieldSync {
+export function pushedSync(value: string | null, change: WorkspaceChange | null, nowMs: number): FieldSync {
   return { v: value, ct: nowMs, st: change?.at ?? 0, pt: nowMs };
 }
 

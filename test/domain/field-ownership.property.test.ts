@@ -38,7 +38,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     op: fc.constant('ws' as const),
     field: fc.constantFrom(...FIELDS),
     // 'crm' copies the CRM's current value: the workspace may well arrive at the same value.
-    value: fc.constantFrom(...VALUES, 'crm'),
+    value: fc.constantFrom(...VALUES, 'crm', 'clear'),
     kind: fc.constantFrom<WriteKind>('manual', 'manual', 'enrichment'),
     dt: fc.integer({ min: 1, max: 2500 }),
   }),
@@ -87,7 +87,7 @@ class World {
   pages: Page[] = [];
   writes = { crm: 0, workspace: 0 };
   /** The last manual workspace edit and the last CRM user edit of each field. */
-  lastManual: Partial<Record<Field, { value: string; at: number }>> = {};
+  lastManual: Partial<Record<Field, { value: string | null; at: number }>> = {};
   lastCrmEdit: Partial<Record<Field, { value: string; at: number }>> = {};
   enriched = new Set<Field>();
   /** The CRM record's last change by anyone, our pushes included: its modified time shows no more. */
@@ -125,11 +125,13 @@ class World {
     switch (op.op) {
       case 'ws': {
         if (op.value === 'crm') op = { ...op, value: this.crm[op.field] ?? 'v0' };
+        // A user empties the field.
+        const value = op.value === 'clear' ? null : op.value;
         const change = this.store.wsChanges[op.field] ?? null;
         if (op.kind === 'enrichment' && !enrichmentMayWrite(change, [this.store.fieldSync[op.field] ?? null])) return;
-        this.store.columns[op.field] = op.value;
+        this.store.columns[op.field] = value;
         this.store.wsChanges[op.field] = { at: this.t, kind: op.kind };
-        if (op.kind === 'manual') this.lastManual[op.field] = { value: op.value, at: this.t };
+        if (op.kind === 'manual') this.lastManual[op.field] = { value, at: this.t };
         else this.enriched.add(op.field);
         return;
       }
@@ -179,7 +181,7 @@ class World {
   push(): void {
     // The push reads the CRM record first (readCurrent), as the push activity does.
     const current = { values: { ...this.crm }, modifiedAt: this.crmModifiedAt };
-    const sent: Record<string, string> = {};
+    const sent: Record<string, string | null> = {};
     const patch: Record<string, FieldSync> = {};
     for (const entry of this.mapping) {
       const f = entry.localField;
@@ -197,8 +199,8 @@ class World {
         crmPrecisionMs: this.setup.precisionMs,
       });
       if (d.send) {
-        sent[f] = value!;
-        patch[f] = pushedSync(value!, change, this.t);
+        sent[f] = value;
+        patch[f] = pushedSync(value, change, this.t);
       } else if (d.settle && change) {
         patch[f] = { v: sync?.v ?? null, ct: sync?.ct ?? null, st: change.at, ...(sync?.pt ? { pt: sync.pt } : {}) };
       }
@@ -244,9 +246,11 @@ describe('field ownership under random interleavings (property-based)', () => {
           const manual = w.lastManual[f];
           const edit = w.lastCrmEdit[f];
           if (w.enriched.has(f)) continue;
-          const allowed = new Set(manual || edit ? [manual?.value, edit?.value].filter(Boolean) : ['v0']);
+          const allowed = new Set<string | null>(
+            manual || edit ? [manual, edit].filter((e) => e !== undefined).map((e) => e.value) : ['v0'],
+          );
           // Never an older value: only the last manual edit or the last CRM edit survives.
-          assert.ok(allowed.has(ws as string), `field ${f}: ${ws} is one of the last edits (${[...allowed]})`);
+          assert.ok(allowed.has(ws as string | null), `field ${f}: ${ws} is one of the last edits (${[...allowed]})`);
           const winner = winnerOf(w.mapping.find((m) => m.localField === f)!);
           if (winner === 'latest' && manual && edit) {
             // CRM times are per record (Salesforce; HubSpot's record modified date): a CRM edit after

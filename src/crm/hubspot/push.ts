@@ -157,7 +157,12 @@ export class HubSpotWriter {
   private async update(type: HsType, records: OutboundRecord[], out: Map<string, PushOutcome>): Promise<void> {
     if (!records.length) return;
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
-    const inputs = records.map((r) => ({ id: r.crmId!, properties: r.properties, objectWriteTraceId: r.localId }));
+    // HubSpot empties a property set to "".
+    const inputs = records.map((r) => ({
+      id: r.crmId!,
+      properties: { ...Object.fromEntries((r.clear ?? []).map((f) => [f, ''])), ...r.properties },
+      objectWriteTraceId: r.localId,
+    }));
     const res = (await this.call(`${type} batch update`, () => api.update({ inputs }))) as BatchResult;
     this.collect(type, records, res, out, () => false);
   }

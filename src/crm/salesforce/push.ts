@@ -31,7 +31,7 @@ export class SalesforceWriter {
     await this.save(
       'update',
       'Account',
-      records.filter((r) => r.crmId).map((r) => ({ r, body: { Id: r.crmId, ...r.properties } })),
+      records.filter((r) => r.crmId).map((r) => ({ r, body: { Id: r.crmId, ...cleared(r), ...r.properties } })),
       out,
     );
     await this.save(
@@ -123,9 +123,9 @@ export class SalesforceWriter {
   }
 
   /** Leads carry their company as text and are never associated with an account (seed 003). */
-  private personFields(object: 'Lead' | 'Contact', r: OutboundRecord, create: boolean): Record<string, string> {
-    const fields: Record<string, string> = {
-      ...(create ? { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}) } : {}),
+  private personFields(object: 'Lead' | 'Contact', r: OutboundRecord, create: boolean): Record<string, string | null> {
+    const fields: Record<string, string | null> = {
+      ...(create ? { ...r.onCreate, ...(r.ownerCrmId ? { OwnerId: r.ownerCrmId } : {}) } : cleared(r)),
       ...r.properties,
     };
     if (object === 'Contact' && r.accountCrmId) fields.AccountId = r.accountCrmId;
@@ -269,4 +269,9 @@ function websiteSpellings(domain: string): string[] {
 /** A SOQL string literal. */
 function quote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Salesforce empties a field sent as null (a required one is refused for that record alone). */
+function cleared(r: OutboundRecord): Record<string, null> {
+  return Object.fromEntries((r.clear ?? []).map((f) => [f, null]));
 }
