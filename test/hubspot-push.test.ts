@@ -43,6 +43,21 @@ describe('push to HubSpot (time-skipping)', () => {
   const contactsByEmail = (p: PortalIndex, email: string) =>
     p.portal.objects.contacts.filter((c) => !c.archived && c.properties.email?.toLowerCase() === email.toLowerCase());
 
+  it('a field a user empties in the workspace is emptied in HubSpot, and a pull does not bring it back', async () => {
+    const x = await syncing();
+    const { id } = await x.write('contacts add', { email: 'clear@fields.example', last_name: 'Clear', title: 'CTO' });
+    await x.waitForPushDrained();
+    const crmId = (await x.crmIdOf(id))!;
+    assert.equal(x.tenant.portal.get('contacts', crmId)?.properties.jobtitle, 'CTO');
+    await x.write('contacts update', { title: null }, { id });
+    await x.waitForPushDrained();
+    assert.ok(!x.tenant.portal.get('contacts', crmId)?.properties.jobtitle, 'cleared in HubSpot');
+    const before = (await x.status()).lastPull?.finishedAt;
+    await x.pullNow();
+    await x.waitForStatus('the pull', (s) => s.pullInProgress === null && s.lastPull?.finishedAt !== before);
+    assert.equal((await x.recordByCrmId('contact', crmId))?.fields.title, null, 'still empty in the workspace');
+  });
+
   it('a field mapping the HubSpot schema refuses is rejected with one sentence, and nothing changes', async () => {
     const x = await syncing();
     const before = await x.settings();
