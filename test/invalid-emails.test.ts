@@ -1,3 +1,4 @@
+import { DEMO_ORG_SEED, DEMO_PORTAL_SEED } from '../src/dev/demo-setup';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@hubspot/api-client';
@@ -37,7 +38,7 @@ describe('invalid emails in the CRM (time-skipping)', () => {
   it('the sandboxes refuse an invalid email on write, as the CRMs do, and their demo data holds none', async () => {
     // The demo sets of `npm start` (src/dev/demo-setup.ts), generated in memory.
     const portal = new PortalIndex(newPortal(1, 'demo'));
-    seedPortal(portal, { contacts: 5_000, companies: 1_000, owners: 6, duplicates: 25, seed: 7 });
+    seedPortal(portal, DEMO_PORTAL_SEED);
     const hsEmails = portal.portal.objects.contacts.map((c) => c.properties.email).filter((e): e is string => !!e);
     assert.equal(hsEmails.length, 5_025);
     assert.deepEqual(
@@ -45,16 +46,7 @@ describe('invalid emails in the CRM (time-skipping)', () => {
       [],
     );
     const org = newOrg('00DEMAILS', 'demo');
-    seedOrg(new OrgIndex(org), {
-      accounts: 1_000,
-      contacts: 4_000,
-      leads: 1_500,
-      leadContactPairs: 30,
-      convertedLeads: 20,
-      duplicates: 10,
-      users: 6,
-      seed: 9,
-    });
+    seedOrg(new OrgIndex(org), DEMO_ORG_SEED);
     const sfEmails = [...org.records.Contact, ...org.records.Lead, ...org.records.User]
       .map((r) => r.Email)
       .filter((e): e is string => typeof e === 'string' && e !== '');

@@ -1,3 +1,4 @@
+import type { CrmFieldFacts } from '../domain/mapping-check';
 import type { CrmName, CrmOwner, CrmRecord, ObjectKind } from '../domain/types';
 
 /**
@@ -94,25 +95,8 @@ export interface DomainMatch {
   modifiedAt: string;
 }
 
-export interface FieldInfo {
-  /** The CRM's type name: HubSpot `string`, `enumeration`, `number`...; Salesforce `string`, `picklist`, `email`... */
-  type: string;
-  /** Allowed values when the field is a picklist / enumeration. */
-  options: string[] | null;
-  /** Whether the CRM refuses values outside `options`. */
-  restricted: boolean;
-  /** A value holds several options joined by ";" (Salesforce multipicklist, HubSpot checkbox enumeration). */
-  multiValued: boolean;
-  /**
-   * Whether a push may write it: HubSpot `modificationMetadata.readOnlyValue` false and not
-   * `calculated`; Salesforce `createable` and `updateable` (a push both creates and updates).
-   */
-  writable: boolean;
-  /** Computed by the CRM (HubSpot `calculated`, Salesforce formula fields). */
-  calculated: boolean;
-  /** Most characters the field holds (Salesforce `length` of text fields); null when the CRM sets none. */
-  length: number | null;
-}
+/** A CRM field's description, as the mapping check reads it (defined in the domain, which judges it). */
+export type FieldInfo = CrmFieldFacts;
 
 /** The object new people are created on, and how messages an operator reads name it. */
 export interface PersonObject {

@@ -11,6 +11,19 @@ import { seedDemoWorkspace } from './demo-workspace';
 export const DEMO_PORTAL = 880001;
 export const DEMO_ORG = '00DDEMO0001';
 
+/** The demo data of `npm start`: one HubSpot portal and one Salesforce org, generated the same each time. */
+export const DEMO_PORTAL_SEED = { contacts: 5_000, companies: 1_000, owners: 6, duplicates: 25, seed: 7 };
+export const DEMO_ORG_SEED = {
+  accounts: 1_000,
+  contacts: 4_000,
+  leads: 1_500,
+  leadContactPairs: 30,
+  convertedLeads: 20,
+  duplicates: 10,
+  users: 6,
+  seed: 9,
+};
+
 /** What to paste into the UI's Start Workflow form for each demo integration. */
 export const DEMO_INPUTS = {
   hubspot: { workspaceId: 'acme', crm: 'hubspot', connection: 'acme-hubspot', syncUserId: 'u-admin', plan: 'paid' },
@@ -53,7 +66,7 @@ export async function setupDemo(o: DemoSetupOptions): Promise<{ seeded: string[]
   if (!(await HubSpotSandboxAdmin.portals(o.sandboxUrl)).includes(DEMO_PORTAL) || !connections[hs.connection]) {
     const token = newToken('pat-na1-');
     const admin = await HubSpotSandboxAdmin.createPortal(o.sandboxUrl, DEMO_PORTAL, token, { tenSecondMax: 190 });
-    await admin.seed({ contacts: 5_000, companies: 1_000, owners: 6, duplicates: 25, seed: 7 });
+    await admin.seed(DEMO_PORTAL_SEED);
     connections[hs.connection] = { crm: 'hubspot', accessToken: token, baseUrl: o.workerSandboxUrl ?? o.sandboxUrl };
     seeded.push('hubspot');
   }
@@ -70,16 +83,7 @@ export async function setupDemo(o: DemoSetupOptions): Promise<{ seeded: string[]
     if (!(await SalesforceSandboxAdmin.orgs(o.salesforceUrl)).includes(DEMO_ORG) || !connections[sf.connection]) {
       const token = newToken(`${DEMO_ORG}!`);
       const admin = await SalesforceSandboxAdmin.createOrg(o.salesforceUrl, DEMO_ORG, token, { dailyMax: 100_000 });
-      await admin.seed({
-        accounts: 1_000,
-        contacts: 4_000,
-        leads: 1_500,
-        leadContactPairs: 30,
-        convertedLeads: 20,
-        duplicates: 10,
-        users: 6,
-        seed: 9,
-      });
+      await admin.seed(DEMO_ORG_SEED);
       connections[sf.connection] = {
         crm: 'salesforce',
         accessToken: token,

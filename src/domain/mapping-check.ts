@@ -18,16 +18,24 @@ export interface MappingCheckEntry {
   crmObject?: 'Lead' | 'Contact';
 }
 
-/** What the check needs of a CRM field description (the CRM port's FieldInfo has these). */
+/** What a CRM says of one field (the CRM port's FieldInfo): what the mapping check judges by. */
 export interface CrmFieldFacts {
-  /** The CRM's type name, e.g. HubSpot `enumeration`, Salesforce `picklist`. */
+  /** The CRM's type name: HubSpot `string`, `enumeration`, `number`...; Salesforce `string`, `picklist`, `email`... */
   type: string;
+  /** Allowed values when the field is a picklist / enumeration. */
   options: string[] | null;
+  /** Whether the CRM refuses values outside `options`. */
   restricted: boolean;
-  /** Several options joined by ";" (Salesforce multipicklist, HubSpot checkbox enumeration). */
+  /** A value holds several options joined by ";" (Salesforce multipicklist, HubSpot checkbox enumeration). */
   multiValued: boolean;
+  /**
+   * Whether a push may write it: HubSpot `modificationMetadata.readOnlyValue` false and not
+   * `calculated`; Salesforce `createable` and `updateable` (a push both creates and updates).
+   */
   writable: boolean;
+  /** Computed by the CRM (HubSpot `calculated`, Salesforce formula fields). */
   calculated: boolean;
+  /** Most characters the field holds (Salesforce `length` of text fields); null when the CRM sets none. */
   length: number | null;
 }
 
