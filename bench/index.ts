@@ -1,5 +1,6 @@
 import { hubspotInitialPull } from './hubspot-initial-pull';
 import { hubspotPush, pushLatency, salesforcePush } from './push';
+import { pushLatencyDuringPull } from './push-during-pull';
 import { salesforceInitialPull } from './salesforce-initial-pull';
 import { formatBench, type BenchResult } from './result';
 
@@ -13,6 +14,7 @@ const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
   'hubspot-push': hubspotPush,
   'salesforce-push': salesforcePush,
   'push-latency': pushLatency,
+  'push-latency-during-pull': pushLatencyDuringPull,
 };
 
 async function main(): Promise<void> {

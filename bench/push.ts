@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'jsforce';
-import { writeAndNotify } from '../src/client/workspace-writes';
 import { API_VERSION } from '../src/crm/salesforce/adapter';
 import { HubSpotSandboxAdmin } from '../src/sandbox/hubspot/admin-client';
 import { SalesforceSandboxAdmin } from '../src/sandbox/salesforce/admin-client';
 import { openDb, type Db } from '../src/store/db';
 import { pushRecordsUpdate, statusQuery } from '../src/workflows/contract';
+import { latencyFields, linkedContacts, timeUpdate } from './latency';
 import type { BenchResult } from './result';
 import { BENCH_WORKSPACE, onStack, peakRssMb, releaseDb, until, type Stack } from './stack';
 
@@ -207,21 +207,8 @@ export async function pushLatency(): Promise<BenchResult> {
         (x) => x.phase === 'syncing',
       );
       const db = await openDb({ databaseUrl: s.dbUrl, poolMax: 1 });
-      const { rows } = await db.query<{ local_id: string; crm_id: string }>(
-        `SELECT local_id, crm_id FROM crm_links WHERE workspace_id = $1 AND object_kind = 'contact' ORDER BY crm_id LIMIT $2`,
-        [BENCH_WORKSPACE, LATENCY_UPDATES],
-      );
       const samples: number[] = [];
-      for (const [i, r] of rows.entries()) {
-        const title = `Title ${i} ${Date.now()}`;
-        const t0 = Date.now();
-        await writeAndNotify(db, s.client, 'contacts update', BENCH_WORKSPACE, { title }, { id: r.local_id });
-        for (;;) {
-          if ((await admin.get('contacts', r.crm_id)).properties.jobtitle === title) break;
-          await new Promise((res) => setTimeout(res, 20));
-        }
-        samples.push(Date.now() - t0);
-      }
+      for (const c of await linkedContacts(db, LATENCY_UPDATES)) samples.push(await timeUpdate(s, db, admin, c));
       await db.close();
       const rssMb = peakRssMb(s.worker.pid!);
       const dbClosed = await releaseDb(s);
@@ -229,8 +216,6 @@ export async function pushLatency(): Promise<BenchResult> {
       return { samples, rssMb };
     },
   );
-  const sorted = [...m.samples].sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
   const total = m.samples.reduce((a, b) => a + b, 0) / 1000;
   // Floor: one batch (read + update) per record at the rate limit, i.e. what pacing alone would cost.
   return {
@@ -239,6 +224,6 @@ export async function pushLatency(): Promise<BenchResult> {
     wallS: total,
     floorS: (m.samples.length * 2) / (TEN_SECOND_MAX / 10),
     rssMb: m.rssMb,
-    notes: `p50_ms=${pct(50)} p95_ms=${pct(95)} max_ms=${sorted[sorted.length - 1]} updates=${m.samples.length}`,
+    notes: `${latencyFields(m.samples)} updates=${m.samples.length}`,
   };
 }

@@ -13,7 +13,7 @@ import type {
   PushOutcome,
 } from '../port';
 import { CrmError } from '../errors';
-import { RollingWindowPacer } from '../pacing';
+import { RollingWindowPacer, type PacePriority } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
 import { HubSpotWriter, SOURCE_PROPERTY } from './push';
@@ -30,8 +30,9 @@ const LIST_LIMIT = 100;
 const SEARCH_LIMIT = 200;
 
 /** Pacers live per connection for the whole process, shared by every activity using it. */
-const pacers = new Map<string, { general: RollingWindowPacer; search: RollingWindowPacer }>();
-function pacersFor(key: string) {
+type Pacers = { general: RollingWindowPacer; search: RollingWindowPacer };
+const pacers = new Map<string, Pacers>();
+function pacersFor(key: string): Pacers {
   let p = pacers.get(key);
   if (!p) {
     // Start at the lowest tier (100 / 10 s); response headers raise it to the portal's real limit.
@@ -59,14 +60,15 @@ export class HubSpotAdapter implements CrmPort {
   // Seed 001 FAQ: a second company for a domain is refused ("A different company with this domain already exists").
   readonly refusesDuplicateAccountDomains = true;
   private readonly client: Client;
-  private readonly pace: { general: RollingWindowPacer; search: RollingWindowPacer };
+  private readonly pace: Pacers;
   private readonly writer: HubSpotWriter;
 
   constructor(connectionName: string, creds: HubSpotCredentials) {
     // numberOfApiCallRetries stays unset: retries belong to Temporal, which sees and records them.
     this.client = new Client({ accessToken: creds.accessToken, ...(creds.baseUrl ? { basePath: creds.baseUrl } : {}) });
     this.pace = pacersFor(connectionName);
-    this.writer = new HubSpotWriter(this.client, (what, fn) => this.call(what, fn), connectionName);
+    // Everything the writer sends is a push: it goes before queued pull pages (src/crm/pacing.ts).
+    this.writer = new HubSpotWriter(this.client, (what, fn) => this.call(what, fn, 'push'), connectionName);
   }
 
   pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
@@ -90,14 +92,17 @@ export class HubSpotAdapter implements CrmPort {
     return this.writer.describeField(object === 'account' ? 'companies' : 'contacts', field);
   }
 
+  /** Read just before a push writes, so a push's call. */
   async readCurrent(crmObject: string, crmIds: string[], fields: string[]): Promise<Map<string, CurrentValues>> {
     const type = this.type(crmObject);
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
     const out = new Map<string, CurrentValues>();
     for (let i = 0; i < crmIds.length; i += LIST_LIMIT) {
       const inputs = crmIds.slice(i, i + LIST_LIMIT).map((id) => ({ id }));
-      const res = await this.call(`${type} batch read`, () =>
-        api.read({ inputs, properties: [...fields, MODIFIED[type]], propertiesWithHistory: [] }),
+      const res = await this.call(
+        `${type} batch read`,
+        () => api.read({ inputs, properties: [...fields, MODIFIED[type]], propertiesWithHistory: [] }),
+        'push',
       );
       for (const o of res.results)
         out.set(o.id, {
@@ -115,19 +120,23 @@ export class HubSpotAdapter implements CrmPort {
     return this.writer.describeFields(object === 'account' ? 'companies' : 'contacts', fields);
   }
 
-  /** Companies holding these domains, for matching before creating (search lag is harmless here). */
+  /** Companies holding these domains, for matching before creating (search lag is harmless here). A push's call. */
   async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
     const matches: DomainMatch[] = [];
     for (let i = 0; i < domains.length; i += 100) {
       const values = domains.slice(i, i + 100);
       let after: string | undefined;
       do {
-        const res = await this.search('companies', {
-          filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values }] }],
-          properties: ['domain', 'hs_lastmodifieddate'],
-          limit: SEARCH_LIMIT,
-          after,
-        });
+        const res = await this.search(
+          'companies',
+          {
+            filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values }] }],
+            properties: ['domain', 'hs_lastmodifieddate'],
+            limit: SEARCH_LIMIT,
+            after,
+          },
+          'push',
+        );
         for (const o of res.results) {
           matches.push({
             crmId: o.id,
@@ -194,10 +203,8 @@ export class HubSpotAdapter implements CrmPort {
     const after = cursor?.mode === 'list' ? cursor.after : undefined;
     const api = type === 'contacts' ? this.client.crm.contacts.basicApi : this.client.crm.companies.basicApi;
     const associations = type === 'contacts' ? ['companies'] : undefined;
-    const info = await this.call(
-      `${type} list`,
-      () => api.getPageWithHttpInfo(LIST_LIMIT, after, properties, undefined, associations, false),
-      true,
+    const info = await this.call(`${type} list`, () =>
+      api.getPageWithHttpInfo(LIST_LIMIT, after, properties, undefined, associations, false),
     );
     const next = info.data.paging?.next?.after;
     return {
@@ -285,13 +292,14 @@ export class HubSpotAdapter implements CrmPort {
     );
   }
 
+  /** The search API has its own limit, so its own pacer; a push's searches go first there too. */
   private async search(
     type: HsType,
     body: Record<string, unknown>,
+    priority: PacePriority = 'pull',
   ): Promise<{ total: number; results: HsObject[]; paging?: { next?: { after: string } } }> {
     const api = type === 'contacts' ? this.client.crm.contacts.searchApi : this.client.crm.companies.searchApi;
-    await this.pace.search.acquire();
-    return this.call(`${type} search`, () => api.doSearch(body as never) as never, false);
+    return this.call(`${type} search`, () => api.doSearch(body as never) as never, priority, 'search');
   }
 
   /** Search results carry no associations; one v4 batch read per page fetches them. */
@@ -326,19 +334,23 @@ export class HubSpotAdapter implements CrmPort {
   }
 
   /**
-   * Every HubSpot call goes through here: wait for a pacing slot, call, learn the real limit from the
-   * response headers, and translate errors. `paced` is false for search (its own pacer).
+   * Every HubSpot call goes through here: wait for a slot of its pacer (pushes before pulls), call,
+   * learn the real limit from the response headers, and translate errors. Search has its own pacer.
    */
-  private async call<T>(what: string, fn: () => Promise<T>, paced = true): Promise<T> {
-    if (paced) await this.pace.general.acquire();
+  private async call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    priority: PacePriority = 'pull',
+    pacer: keyof Pacers = 'general',
+  ): Promise<T> {
+    await this.pace[pacer].acquire(priority);
     try {
       const result = await fn();
       this.learn((result as { headers?: Record<string, string> })?.headers);
       return result;
     } catch (err) {
       const e = hubspotError(err, what);
-      if (e.kind === 'rateLimited' && e.retryAfterMs)
-        (paced ? this.pace.general : this.pace.search).backOff(e.retryAfterMs);
+      if (e.kind === 'rateLimited' && e.retryAfterMs) this.pace[pacer].backOff(e.retryAfterMs);
       this.learn((err as { headers?: Record<string, string> })?.headers);
       throw e;
     }
