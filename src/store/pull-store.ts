@@ -347,24 +347,47 @@ async function writeRecords(
   const approved = rows.filter((r) => Object.keys(r.ws_changes as object).length).map((r) => r.id as string);
   if (approved.length) await enqueuePush(tx, workspaceId, kind, approved, { crm });
 
-  const json = JSON.stringify(rows);
+  // Each statement parses only what it reads: an initial pull's pages are all new records, a
+  // recurring pull's mostly known ones, and the JSON parse is much of a page's database time.
   const cols = COLUMNS[kind];
-  const recordset = `jsonb_to_recordset($2::jsonb) AS r(id uuid, is_new boolean, data jsonb, custom jsonb, owner_user_id text,
-      ws_changes jsonb, origin jsonb)`;
-  await tx.query(
-    `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
-     SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin
-       FROM ${recordset} WHERE r.is_new`,
-    [workspaceId, json],
-  );
-  // Only the fields the rules let through are touched: a key missing from `data` keeps the workspace value.
-  await tx.query(
-    `UPDATE ${table} t SET ${cols.map((c) => `${c} = CASE WHEN r.data ? '${c}' THEN r.data->>'${c}' ELSE t.${c} END`).join(', ')},
-       owner_user_id = r.owner_user_id, custom = t.custom || r.custom, ws_changes = t.ws_changes || r.ws_changes,
-       field_origin = t.field_origin || r.origin, updated_at = now()
-       FROM ${recordset} WHERE NOT r.is_new AND t.id = r.id AND t.workspace_id = $1`,
-    [workspaceId, json],
-  );
+  const created = rows.filter((r) => r.is_new);
+  const known = rows.filter((r) => !r.is_new);
+  if (created.length) {
+    await tx.query(
+      `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
+       SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, origin jsonb)`,
+      [
+        workspaceId,
+        JSON.stringify(
+          created.map(({ id, data, custom, owner_user_id, origin }) => ({ id, data, custom, owner_user_id, origin })),
+        ),
+      ],
+    );
+  }
+  if (known.length) {
+    // Only the fields the rules let through are touched: a key missing from `data` keeps the workspace value.
+    await tx.query(
+      `UPDATE ${table} t SET ${cols.map((c) => `${c} = CASE WHEN r.data ? '${c}' THEN r.data->>'${c}' ELSE t.${c} END`).join(', ')},
+         owner_user_id = r.owner_user_id, custom = t.custom || r.custom, ws_changes = t.ws_changes || r.ws_changes,
+         field_origin = t.field_origin || r.origin, updated_at = now()
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, ws_changes jsonb, origin jsonb)
+        WHERE t.id = r.id AND t.workspace_id = $1`,
+      [
+        workspaceId,
+        JSON.stringify(
+          known.map(({ id, data, custom, owner_user_id, ws_changes, origin }) => ({
+            id,
+            data,
+            custom,
+            owner_user_id,
+            ws_changes,
+            origin,
+          })),
+        ),
+      ],
+    );
+  }
   await tx.query(
     `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at, field_sync)
      SELECT $1, $3, $4, r.crm_object, r.crm_id, r.id, r.crm_owner_id, r.parent_crm_id, r.modified_at, r.field_sync
@@ -372,7 +395,22 @@ async function writeRecords(
      ON CONFLICT (workspace_id, crm, object_kind, crm_id) DO UPDATE SET crm_object = EXCLUDED.crm_object,
        crm_owner_id = EXCLUDED.crm_owner_id, parent_crm_id = EXCLUDED.parent_crm_id, crm_modified_at = EXCLUDED.crm_modified_at,
        field_sync = EXCLUDED.field_sync`,
-    [workspaceId, json, crm, kind],
+    [
+      workspaceId,
+      JSON.stringify(
+        rows.map(({ id, crm_object, crm_id, crm_owner_id, parent_crm_id, modified_at, field_sync }) => ({
+          id,
+          crm_object,
+          crm_id,
+          crm_owner_id,
+          parent_crm_id,
+          modified_at,
+          field_sync,
+        })),
+      ),
+      crm,
+      kind,
+    ],
   );
   if (errors.length) {
     await tx.query(
