@@ -141,6 +141,8 @@ interface Outbound {
   settled: Record<string, FieldSync>;
   /** A linked record with no field and no association to send: no CRM call. */
   nothing: boolean;
+  /** Contacts: the account association is to be sent (new record, manual push, or a workspace move). */
+  association: boolean;
 }
 
 class PushBatch {
@@ -368,7 +370,9 @@ class PushBatch {
         email: withholdEmail ? null : email,
         // A withheld email still finds the person the CRM already has: withholding never duplicates.
         matchEmail: matchByEmail ? email : null,
-        accountCrmId: c.accountId ? (accountCrmIds.get(c.accountId) ?? null) : null,
+        // Only a new record or a workspace move of the contact sets its account: a CRM user's own
+        // move is not undone, and HubSpot is not asked to associate again on every edit.
+        accountCrmId: o.association && c.accountId ? (accountCrmIds.get(c.accountId) ?? null) : null,
         accountName: c.accountId ? (accountNames.get(c.accountId) ?? null) : null,
       });
     }
@@ -471,7 +475,7 @@ class PushBatch {
     }
     this.patches.set(`${kind}:${row.id}`, { ...settled, ...onSuccess });
     const nothing = !!row.crmId && !manual && !Object.keys(properties).length && !clear.length && !association;
-    return { properties, clear, onSuccess, settled, nothing };
+    return { properties, clear, onSuccess, settled, nothing, association };
   }
 
   /** Pushing user's CRM owner, else the sync user's (seed 001 ownership). */
