@@ -71,7 +71,7 @@ async function plainQueryLoop(instanceUrl: string, accessToken: string): Promise
     ['Contact', 'contact'],
     ['Lead', 'contact'],
   ] as const) {
-    const fields = [...new Set([...ownFields(stream), ...inboundCrmFields(mapping[kind])])];
+    const fields = [...new Set([...ownFields(stream), ...inboundCrmFields(mapping[kind], stream)])];
     let page = await conn.query(sliceSoql(stream, fields, 0, Date.now() + 60_000));
     calls++;
     while (!page.done && page.nextRecordsUrl) {
