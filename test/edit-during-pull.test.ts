@@ -19,7 +19,8 @@ import { ROOT } from './support/tools';
 
 /**
  * Issue 11's measured scenario on the real dev server, a real worker process and PostgreSQL: a linked
- * contact, a slow CRM (400 ms a request), a manual pull, and a workspace edit three seconds into it.
+ * contact, a slow CRM (HubSpot 400 ms a request), a manual pull, and a workspace edit three seconds
+ * into it (Salesforce: 1.5 s a request, the edit after one second, since its pull takes far fewer calls).
  * Before field ownership the pull wrote the old title back and the push then sent it, so the edit
  * was lost on both sides. Then a shared field edited on both sides at different times ends with the
  * later value on both, and three more pulls write nothing.
@@ -27,6 +28,12 @@ import { ROOT } from './support/tools';
 type Field = 'title' | 'first_name';
 interface Crm {
   connection: ConnectionConfig;
+  /**
+   * The slowness that keeps a manual pull running well past the edit: HubSpot pages 100 records a
+   * request, Salesforce 2,000 a query batch, so Salesforce needs slower requests and an earlier edit.
+   */
+  latencyMs: number;
+  editAfterMs: number;
   value(crmId: string, field: Field): string | null;
   edit(crmId: string, field: Field, value: string): void;
   slow(latencyMs: number): Promise<unknown>;
@@ -43,6 +50,8 @@ const CRMS: Record<'hubspot' | 'salesforce', () => Promise<Crm>> = {
     const idx = () => sandbox.indexes.get(7711)!;
     return {
       connection: { crm: 'hubspot', accessToken: 'pat-edits', baseUrl: sandbox.url },
+      latencyMs: 400,
+      editAfterMs: 3_000,
       value: (id, f) => idx().get('contacts', id)?.properties[prop[f]] ?? null,
       edit: (id, f, v) => void idx().update('contacts', id, { [prop[f]]: v }),
       slow: (latencyMs) => admin.setFaults({ latencyMs }),
@@ -64,6 +73,8 @@ const CRMS: Record<'hubspot' | 'salesforce', () => Promise<Crm>> = {
     };
     return {
       connection: { crm: 'salesforce', accessToken: 'sf-edits', instanceUrl: sandbox.url },
+      latencyMs: 1_500,
+      editAfterMs: 1_000,
       value: (id, f) => (person(id)?.rec[col[f]] as string | null | undefined) ?? null,
       edit: (id, f, v) => void org().update(person(id)!.type, id, { [col[f]]: v }),
       slow: (latencyMs) => admin.setFaults({ latencyMs }),
@@ -157,10 +168,10 @@ for (const name of ['hubspot', 'salesforce'] as const) {
       const crmId = (await crmIdOf(id))!;
       assert.equal(crm.value(crmId, 'title'), 'CTO');
 
-      await crm.slow(400);
+      await crm.slow(crm.latencyMs);
       await x.pullNow();
       await x.waitForStatus('the manual pull running', (s) => s.pullInProgress === 'manual');
-      await new Promise((r) => setTimeout(r, 3_000));
+      await new Promise((r) => setTimeout(r, crm.editAfterMs));
       await write('contacts update', { title: 'VP Sales' }, id);
       await waitFor(
         'the edit in the CRM',
