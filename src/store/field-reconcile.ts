@@ -49,6 +49,8 @@ export interface Reconciled {
   origin: Record<string, Origin>;
   /** The link's whole field state after this record. */
   fieldSync: Record<string, FieldSync>;
+  /** Some field's value was read before a push wrote it (the page is older than the push). */
+  staleRead?: boolean;
 }
 
 const isCustom = (m: FieldMappingEntry) => m.localField.startsWith('custom.');
@@ -89,6 +91,7 @@ export function reconcileRecord(
       direction: ctx.direction,
     });
     if (d.sync) out.fieldSync[entry.localField] = d.sync;
+    if (d.rule === 'stale-read') out.staleRead = true;
     if (d.change) out.wsChanges[entry.localField] = d.change;
     if (d.write) {
       if (isCustom(entry)) out.custom[customName(entry)] = p.value;

@@ -258,6 +258,23 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX list_members_by_record ON list_members (workspace_id, local_id);
     `,
   },
+  {
+    version: 7,
+    name: 'one open pull error per record and cause',
+    sql: `
+      -- A record the CRM keeps sending with the same problem (an owner linked to nobody, an invalid
+      -- email) had a new row on every pull. Now it has one open row per record and code, resolved
+      -- when a pull finds the record without it; older copies are closed here.
+      UPDATE error_log e SET resolved_at = now()
+        WHERE e.job_type IN ('pull', 'owner-sync') AND e.resolved_at IS NULL AND EXISTS (
+          SELECT 1 FROM error_log n WHERE n.workspace_id = e.workspace_id AND n.crm = e.crm
+            AND n.job_type = e.job_type AND n.object_kind IS NOT DISTINCT FROM e.object_kind
+            AND n.crm_id IS NOT DISTINCT FROM e.crm_id AND n.error_code = e.error_code
+            AND n.resolved_at IS NULL AND n.id > e.id);
+      CREATE UNIQUE INDEX error_log_open_pull ON error_log (workspace_id, crm, job_type, object_kind, crm_id, error_code)
+        WHERE job_type IN ('pull', 'owner-sync') AND resolved_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

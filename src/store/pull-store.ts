@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { LOCAL_FIELDS, type ObjectMapping } from '../domain/field-mapping';
 import { crmTime, type SyncDirection } from '../domain/field-ownership';
 import { decideOwner, type OwnerContext } from '../domain/owner-sync';
@@ -6,6 +7,7 @@ import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { newRecordSync, reconcileRecord, type ReconcileContext, type StoredRecord } from './field-reconcile';
 import { applyPrecedence, type Precedence } from './precedence';
+import { pruneHistory } from './retention';
 import { enqueuePush, isValidEmail } from './workspace-writes';
 
 /** A CRM record after the field mapping: what the store writes, and nothing CRM-specific. */
@@ -84,6 +86,7 @@ export async function beginPullRun(
   return db.transaction(async (tx) => {
     const existing = await findRun(tx, 'run_key = $1', [p.runKey]);
     if (existing) return existing;
+    await pruneHistory(tx, p.workspaceId, p.crm, p.stream);
     let sinceMs: number | null = null;
     if (p.kind === 'recurring') {
       const { rows } = await tx.query<{ since_ms: number }>(
@@ -205,6 +208,7 @@ export async function applyPullPage(
 }
 
 const isPowerOfTwo = (n: number) => n >= 2 && (n & (n - 1)) === 0;
+const empty = (o: object) => Object.keys(o).length === 0;
 
 /**
  * Refreshes the planner's statistics while a pull grows the tables. PGlite runs without autovacuum,
@@ -242,6 +246,9 @@ function rulesFor(records: PulledRecord[], rules: PageRules | undefined): Reconc
 interface ExistingRow {
   crm_id: string;
   local_id: string;
+  crm_object: string;
+  crm_owner_id: string | null;
+  parent_crm_id: string | null;
   owner_user_id: string | null;
   crm_modified_at: string | null;
   record: Record<string, unknown>;
@@ -266,7 +273,8 @@ async function writeRecords(
   // Locked: a workspace write or a push outcome for these records waits for this page, so neither
   // is decided on values the page is about to change.
   const { rows: existingRows } = await tx.query<ExistingRow>(
-    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at, to_jsonb(t) AS record, l.field_sync
+    `SELECT l.crm_id, l.local_id, l.crm_object, l.crm_owner_id, l.parent_crm_id, t.owner_user_id, l.crm_modified_at,
+            to_jsonb(t) AS record, l.field_sync
        FROM crm_links l JOIN ${table} t ON t.id = l.local_id
       WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_id = ANY($4)
       FOR UPDATE OF l, t`,
@@ -326,9 +334,28 @@ async function writeRecords(
     const fields = prior
       ? reconcileRecord(rules, storedOf(prior), rec, crmAt)
       : { columns: rec.columns, custom: rec.custom, wsChanges: {}, ...newRecordSync(rules.mapping, rec, crmAt) };
+    // The link changes when the CRM's copy did; the record row is then written too, even with no
+    // value to take, as it is after a stale read: its time tells `explain` that a pull read the
+    // record after a push (see domain/explain.ts).
+    const linkChanged =
+      !prior ||
+      prior.crm_modified_at !== rec.modifiedAt ||
+      prior.crm_object !== rec.crmObject ||
+      prior.crm_owner_id !== rec.crmOwnerId ||
+      prior.parent_crm_id !== rec.parentCrmId ||
+      !isDeepStrictEqual(prior.field_sync ?? {}, fields.fieldSync);
     rows.push({
       id: localId,
       is_new: !prior,
+      link_changed: linkChanged,
+      touches:
+        linkChanged ||
+        ('staleRead' in fields && fields.staleRead === true) ||
+        ownerUserId !== current ||
+        !empty(fields.columns) ||
+        !empty(fields.custom) ||
+        !empty(fields.wsChanges) ||
+        !empty(fields.origin),
       crm_id: rec.crmId,
       crm_object: rec.crmObject,
       data: fields.columns,
@@ -351,7 +378,8 @@ async function writeRecords(
   // recurring pull's mostly known ones, and the JSON parse is much of a page's database time.
   const cols = COLUMNS[kind];
   const created = rows.filter((r) => r.is_new);
-  const known = rows.filter((r) => !r.is_new);
+  // A known record the rules leave as it is (most of a re-pull) is not rewritten.
+  const known = rows.filter((r) => !r.is_new && r.touches);
   if (created.length) {
     await tx.query(
       `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
@@ -388,38 +416,34 @@ async function writeRecords(
       ],
     );
   }
-  await tx.query(
-    `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at, field_sync)
+  // An unchanged link (most of a re-pull) is not rewritten.
+  const links = rows.filter((r) => r.link_changed);
+  if (links.length)
+    await tx.query(
+      `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, parent_crm_id, crm_modified_at, field_sync)
      SELECT $1, $3, $4, r.crm_object, r.crm_id, r.id, r.crm_owner_id, r.parent_crm_id, r.modified_at, r.field_sync
        FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, crm_object text, crm_id text, crm_owner_id text, parent_crm_id text, modified_at text, field_sync jsonb)
      ON CONFLICT (workspace_id, crm, object_kind, crm_id) DO UPDATE SET crm_object = EXCLUDED.crm_object,
        crm_owner_id = EXCLUDED.crm_owner_id, parent_crm_id = EXCLUDED.parent_crm_id, crm_modified_at = EXCLUDED.crm_modified_at,
        field_sync = EXCLUDED.field_sync`,
-    [
-      workspaceId,
-      JSON.stringify(
-        rows.map(({ id, crm_object, crm_id, crm_owner_id, parent_crm_id, modified_at, field_sync }) => ({
-          id,
-          crm_object,
-          crm_id,
-          crm_owner_id,
-          parent_crm_id,
-          modified_at,
-          field_sync,
-        })),
-      ),
-      crm,
-      kind,
-    ],
-  );
-  if (errors.length) {
-    await tx.query(
-      `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message)
-       SELECT $1, $3, e.job_type, $4, e.local_id, e.crm_id, e.code, e.message
-         FROM jsonb_to_recordset($2::jsonb) AS e(job_type text, local_id uuid, crm_id text, code text, message text)`,
-      [workspaceId, JSON.stringify(errors), crm, kind],
+      [
+        workspaceId,
+        JSON.stringify(
+          links.map(({ id, crm_object, crm_id, crm_owner_id, parent_crm_id, modified_at, field_sync }) => ({
+            id,
+            crm_object,
+            crm_id,
+            crm_owner_id,
+            parent_crm_id,
+            modified_at,
+            field_sync,
+          })),
+        ),
+        crm,
+        kind,
+      ],
     );
-  }
+  await logPullErrors(tx, workspaceId, crm, kind, [...byId.keys()], errors);
   await resolveAccounts(tx, workspaceId, crm, kind, [...byId.keys()]);
   await flagDuplicates(
     tx,
@@ -428,6 +452,50 @@ async function writeRecords(
     rows.map((r) => r.id as string),
   );
   return counts;
+}
+
+/**
+ * The page's problems in the error log: one open row per record and code. A repeat leaves the row
+ * as it is (its time says since when) unless the message changed; the page's records that no
+ * longer have a problem get theirs resolved.
+ */
+async function logPullErrors(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: ObjectKind,
+  crmIds: string[],
+  errors: Record<string, unknown>[],
+): Promise<void> {
+  // Compared here rather than in SQL: the page's open rows are few and the comparison is cheap in JS.
+  const { rows: open } = await tx.query<{
+    id: number;
+    job_type: string;
+    crm_id: string;
+    error_code: string;
+    message: string;
+  }>(
+    `SELECT id, job_type, crm_id, error_code, message FROM error_log
+      WHERE workspace_id = $1 AND crm = $2 AND job_type IN ('pull', 'owner-sync') AND object_kind = $3
+        AND resolved_at IS NULL AND crm_id = ANY($4)`,
+    [workspaceId, crm, kind, crmIds],
+  );
+  const key = (jobType: unknown, code: unknown, crmId: unknown) => `${jobType} ${code} ${crmId}`;
+  const now = new Map(errors.map((e) => [key(e.job_type, e.code, e.crm_id), e]));
+  const gone = open.filter((o) => !now.has(key(o.job_type, o.error_code, o.crm_id))).map((o) => o.id);
+  if (gone.length) await tx.query('UPDATE error_log SET resolved_at = now() WHERE id = ANY($1::bigint[])', [gone]);
+  const openMessages = new Map(open.map((o) => [key(o.job_type, o.error_code, o.crm_id), o.message]));
+  const fresh = errors.filter((e) => openMessages.get(key(e.job_type, e.code, e.crm_id)) !== e.message);
+  if (!fresh.length) return;
+  await tx.query(
+    `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message)
+     SELECT $1, $3, e.job_type, $4, e.local_id, e.crm_id, e.code, e.message
+       FROM jsonb_to_recordset($2::jsonb) AS e(job_type text, local_id uuid, crm_id text, code text, message text)
+     ON CONFLICT (workspace_id, crm, job_type, object_kind, crm_id, error_code)
+       WHERE job_type IN ('pull', 'owner-sync') AND resolved_at IS NULL
+     DO UPDATE SET message = EXCLUDED.message, local_id = EXCLUDED.local_id, occurred_at = now()`,
+    [workspaceId, JSON.stringify(fresh), crm, kind],
+  );
 }
 
 /**
@@ -446,7 +514,8 @@ async function settleEnrichment(
   if (!rules.mapping.length) return;
   const table = TABLE[kind];
   const { rows } = await tx.query<ExistingRow>(
-    `SELECT l.crm_id, l.local_id, t.owner_user_id, l.crm_modified_at, to_jsonb(t) AS record, l.field_sync
+    `SELECT l.crm_id, l.local_id, l.crm_object, l.crm_owner_id, l.parent_crm_id, t.owner_user_id, l.crm_modified_at,
+            to_jsonb(t) AS record, l.field_sync
        FROM crm_links l JOIN ${table} t ON t.id = l.local_id
       WHERE l.workspace_id = $1 AND l.crm = $2 AND l.object_kind = $3 AND l.crm_object = $4
         AND EXISTS (SELECT 1 FROM jsonb_each(t.ws_changes) e
@@ -542,14 +611,20 @@ async function resolveAccounts(
   );
 }
 
-/** Duplicates in the CRM are mirrored, never merged; the workspace flags them (seed 002). */
+/**
+ * Duplicates in the CRM are mirrored, never merged; the workspace flags them (seed 002). Only rows
+ * whose flag changes are written: on a re-pull nearly none do, and a write is a new row version.
+ */
 async function flagDuplicates(tx: Queryable, workspaceId: string, kind: ObjectKind, localIds: string[]): Promise<void> {
   const [table, key] = kind === 'contact' ? ['contacts', 'email_key'] : ['accounts', 'domain_key'];
+  // Per key of the page, at most two rows are counted (through the key's index).
   await tx.query(
-    `UPDATE ${table} t SET potential_duplicate = (
-        SELECT count(*) > 1 FROM ${table} o WHERE o.workspace_id = t.workspace_id AND o.${key} = t.${key})
-      WHERE t.workspace_id = $1 AND t.${key} IS NOT NULL AND t.${key} IN (
-        SELECT ${key} FROM ${table} WHERE id = ANY($2::uuid[]) AND ${key} IS NOT NULL)`,
+    `WITH k AS (SELECT DISTINCT ${key} AS k FROM ${table}
+                 WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND ${key} IS NOT NULL),
+          d AS (SELECT k.k, (SELECT count(*) FROM (SELECT 1 FROM ${table} o
+                  WHERE o.workspace_id = $1 AND o.${key} = k.k LIMIT 2) two) > 1 AS dup FROM k)
+     UPDATE ${table} t SET potential_duplicate = d.dup FROM d
+      WHERE t.workspace_id = $1 AND t.${key} = d.k AND t.potential_duplicate IS DISTINCT FROM d.dup`,
     [workspaceId, localIds],
   );
 }
