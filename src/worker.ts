@@ -7,6 +7,7 @@ import { loadConfig } from './config';
 import { CrmConnections, fileConnections } from './crm/connections';
 import { createLogger, routeTemporalLogs } from './logger';
 import { openDb, type Db } from './store/db';
+import { DbTurns } from './store/db-turns';
 import { TASK_QUEUE } from './workflows/contract';
 
 export interface WorkerDeps {
@@ -33,6 +34,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({
+      ...interactiveDeps(deps),
       db: deps.db,
       connections: deps.connections,
       logger: deps.logger,
@@ -40,6 +42,12 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     }),
     ...(deps.interceptors ? { interceptors: deps.interceptors } : {}),
   });
+}
+
+/** Pushes go ahead of pull pages at the database (store/db-turns.ts). */
+function interactiveDeps(deps: WorkerDeps) {
+  const turns = new DbTurns();
+  return { turns, interactiveDb: turns.interactive(deps.db) };
 }
 
 /** `node lib/src/worker.js`: configuration from the environment (see README). */

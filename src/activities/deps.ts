@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CrmConnections } from '../crm/connections';
 import type { Db } from '../store/db';
+import type { DbTurns } from '../store/db-turns';
 
 /** What activities are built from; the worker passes real ones, tests pass sandboxes. */
 export interface ActivityDeps {
@@ -9,4 +10,10 @@ export interface ActivityDeps {
   logger: Logger;
   /** Upper bound of one pullChunk call, so a worker crash repeats little and heartbeats flow. */
   chunkBudgetMs?: number;
+  /**
+   * Pushes (work a user waits on) use this instead of `db`: the same database, counted by `turns`,
+   * so pull pages wait for them (src/store/db-turns.ts). Absent: pushes use `db` uncounted.
+   */
+  interactiveDb?: Db;
+  turns?: DbTurns;
 }

@@ -130,6 +130,8 @@ export function pullChunkActivity(deps: ActivityDeps) {
         // Unobserved while we write: a failed prefetch must not crash the process as unhandled.
         pending?.catch(() => undefined);
 
+        // A push using the database goes first (src/store/db-turns.ts); the prefetch runs on meanwhile.
+        await deps.turns?.bulkTurn();
         const applied = await applyPullPage(deps.db, {
           runId: run.id,
           expectedCursor: run.cursor,

@@ -22,8 +22,12 @@ export interface DbOptions {
   /** PGlite data directory; omitted means in memory. */
   dataDir?: string;
   /**
-   * Pool size for `pg`. Use 1 against pglite-socket: it multiplexes clients onto PGlite's single
-   * session, so two pooled connections' transactions would interleave.
+   * Pool size for `pg`. 1 against pglite-socket: it multiplexes its connections onto PGlite's one
+   * session. A connection's open transaction holds the session until it ends, but outside
+   * transactions the connections' protocol messages interleave, so two queries sent at once can
+   * replace each other's unnamed prepared statement ("26000" errors, seen with a second worker
+   * connection). One process therefore keeps to one connection; pushes get ahead of pull pages
+   * by store/db-turns.ts instead. Another process (the CLI) beside the worker shares that risk.
    */
   poolMax?: number;
 }

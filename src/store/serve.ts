@@ -4,7 +4,7 @@ import { openDb, pgliteOf, type Db } from './db';
 /**
  * Serves an embedded PGlite database over the PostgreSQL wire protocol (pglite-socket), so the
  * worker and the CLI, in their own processes, reach it with DATABASE_URL as they would PostgreSQL.
- * PGlite has one session: clients must use a pool of one (PG_POOL_MAX=1), see src/store/db.ts.
+ * PGlite has one session, which the server gives to one transaction at a time: see src/store/db.ts.
  */
 export async function servePglite(
   db: Db,
