@@ -1,35 +1,41 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FAILURE_TYPE } from '../domain/failure-types';
-import { isCrmError } from '../crm/errors';
+import { isCrmError, oneLineCause } from '../crm/errors';
+import { storeOrCodeFailure } from './store-failures';
 
 /**
- * Turns an adapter error into the Temporal failure that makes the right thing happen: a 429 retries
- * after the CRM's own delay (nextRetryDelay), a 5xx with backoff, bad credentials not at all.
- * Messages come from CrmError, which never includes credentials.
+ * Turns an activity's error into the Temporal failure that makes the right thing happen: a 429
+ * retries after the CRM's own delay (nextRetryDelay), a 5xx with backoff, bad credentials not at
+ * all. Every failure's message is its cause in one line, without credentials (oneLineCause), as
+ * the workflow shows it in `status`. Only the causes named retryable are retried: an error nobody
+ * classified fails visibly rather than being retried for ever (store-failures.ts).
  */
 export function toActivityFailure(err: unknown): unknown {
-  if (!isCrmError(err)) return err;
+  // Ours already (SyncUserUnknown), or Temporal's own (a cancellation): as they are.
+  if (err instanceof TemporalFailure) return err;
+  if (!isCrmError(err)) return storeOrCodeFailure(err);
+  const message = oneLineCause(err.message);
   switch (err.kind) {
     case 'rateLimited':
       return ApplicationFailure.create({
         type: FAILURE_TYPE.CrmRateLimited,
-        message: err.message,
+        message,
         nextRetryDelay: err.retryAfterMs ?? 10_000,
       });
     case 'transient':
-      return ApplicationFailure.retryable(err.message, FAILURE_TYPE.CrmTransient);
+      return ApplicationFailure.retryable(message, FAILURE_TYPE.CrmTransient);
     case 'auth':
-      return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmAuth);
+      return ApplicationFailure.nonRetryable(message, FAILURE_TYPE.CrmAuth);
     case 'dailyLimit':
       // Not retried by the activity: the pull workflow pauses on a timer, visible in `status`.
       return ApplicationFailure.create({
         type: FAILURE_TYPE.CrmDailyLimit,
-        message: err.message,
+        message,
         nonRetryable: true,
         details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }],
       });
     default:
-      return ApplicationFailure.nonRetryable(err.message, FAILURE_TYPE.CrmInvalid);
+      return ApplicationFailure.nonRetryable(message, FAILURE_TYPE.CrmInvalid);
   }
 }
 

@@ -26,24 +26,53 @@ export function isCrmError(err: unknown): err is CrmError {
   return err instanceof CrmError;
 }
 
+/**
+ * Failures below HTTP that a later attempt can get past: connections refused, reset, timed out,
+ * names that did not resolve (node-fetch, which both CRM clients use, and undici / pg spellings).
+ */
 const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
+  'ECONNABORTED',
   'ENOTFOUND',
   'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
-  'UND_ERR_SOCKET',
+  'ENETDOWN',
   'ENETUNREACH',
+  'EHOSTDOWN',
   'EHOSTUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
+/** node-fetch's FetchError types for a failed connection or a response that stopped arriving. */
+const NETWORK_TYPES = new Set(['system', 'request-timeout', 'body-timeout']);
 
 /** Errors below HTTP (refused connections, resets) are transient whatever the client wraps them in. */
 export function networkError(err: unknown): CrmError | undefined {
   const e = err as { code?: string; cause?: { code?: string }; type?: string; message?: string };
   const code = e?.code ?? e?.cause?.code;
-  if ((code && NETWORK_CODES.has(code)) || e?.type === 'system' || e?.type === 'request-timeout') {
+  if ((typeof code === 'string' && NETWORK_CODES.has(code)) || (e?.type !== undefined && NETWORK_TYPES.has(e.type))) {
+    // The code, never the message: node-fetch's names the URL, and Salesforce's identity URL carries the token.
     return new CrmError('transient', `network error talking to the CRM: ${code ?? e?.type}`, { code });
   }
   return undefined;
+}
+
+/**
+ * A cause as one line an operator can read in `status`: whitespace collapsed, at most 500
+ * characters, and anything shaped like a credential blanked out (a bearer token, a token in a
+ * query string), in case a CRM or a library echoes a request into its message.
+ */
+export function oneLineCause(s: string): string {
+  const line = s
+    .replace(/\bBearer\s+[^\s"',;]+/gi, 'Bearer [redacted]')
+    .replace(/([?&](?:oauth_token|access_token|refresh_token|token|hapikey|client_secret)=)[^&\s"']+/gi, '$1[redacted]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length > 500 ? `${line.slice(0, 499)}\u2026` : line;
 }

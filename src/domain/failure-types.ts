@@ -14,6 +14,15 @@ export const FAILURE_TYPE = {
   CrmTransient: 'CrmTransient',
   /** The CRM refused a whole call as invalid: retrying the same call cannot help. */
   CrmInvalid: 'CrmInvalid',
+  /** The workspace database is unreachable or busy (a connection lost, a deadlock): retried with backoff. */
+  StoreUnavailable: 'StoreUnavailable',
+  /**
+   * The workspace database refused the operation for what it holds (a data or integrity error):
+   * the same attempt fails the same way, so not retried; the message says what it refused.
+   */
+  StoreRefused: 'StoreRefused',
+  /** An error nobody classified (a fault in our code, a file that does not parse): not retried, shown. */
+  Unexpected: 'Unexpected',
   /** The integration's sync user is not a user of the workspace. */
   SyncUserUnknown: 'SyncUserUnknown',
   /** The integration workflow's input does not parse. */

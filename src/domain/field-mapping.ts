@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cleanCrmText } from './crm-text';
 import type { CrmName, ObjectKind } from './types';
 
 /**
@@ -144,10 +145,17 @@ export function inboundCrmFields(mapping: ObjectMapping, crmObject: string | nul
   return [...new Set(mapping.filter((m) => m.direction !== 'push' && appliesTo(m, crmObject)).map((m) => m.crmField))];
 }
 
-/** The CRM's value of a mapped field as the workspace stores it: blanks are no value. */
+/**
+ * The CRM's value of a mapped field as the workspace stores it: blanks are no value, and text the
+ * database cannot hold is cleaned (crm-text.ts). Adapters clean what they read already; cleaning
+ * here too keeps a pull's value and a push's read-before-write comparison the same string, whatever
+ * path the properties came by.
+ */
 export function crmValue(properties: Record<string, string | null | undefined>, crmField: string): string | null {
   const raw = properties[crmField];
-  return raw === null || raw === undefined || raw === '' ? null : raw;
+  if (raw === null || raw === undefined) return null;
+  const value = cleanCrmText(raw);
+  return value === '' ? null : value;
 }
 
 /** A workspace value as pushes compare and send it: trimmed text, blanks are no value. */

@@ -12,10 +12,12 @@ import type {
   PullStream,
   PushOutcome,
 } from '../port';
+import { cleanCrmProperties, cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
 import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
+import { hubspotModifiedAt, hubspotModifiedMs } from './modified-time';
 import { HubSpotWriter, SOURCE_PROPERTY } from './push';
 
 export interface HubSpotCredentials {
@@ -106,8 +108,8 @@ export class HubSpotAdapter implements CrmPort {
       );
       for (const o of res.results)
         out.set(o.id, {
-          properties: o.properties,
-          modifiedAt: o.properties[MODIFIED[type]] ?? o.updatedAt.toISOString(),
+          properties: cleanCrmProperties(o.properties),
+          modifiedAt: hubspotModifiedAt(o.properties[MODIFIED[type]], o.updatedAt),
         });
     }
     return out;
@@ -140,8 +142,8 @@ export class HubSpotAdapter implements CrmPort {
         for (const o of res.results) {
           matches.push({
             crmId: o.id,
-            domain: String(o.properties.domain ?? ''),
-            modifiedAt: o.properties.hs_lastmodifieddate ?? o.updatedAt.toISOString(),
+            domain: cleanCrmText(String(o.properties.domain ?? '')),
+            modifiedAt: hubspotModifiedAt(o.properties.hs_lastmodifieddate, o.updatedAt),
           });
         }
         after = res.paging?.next?.after;
@@ -174,10 +176,12 @@ export class HubSpotAdapter implements CrmPort {
         this.client.crm.owners.ownersApi.getPage(undefined, after, 100, false),
       );
       for (const o of page.results) {
+        // Owner names and emails are CRM text like any other: stored, so cleaned (crm-text.ts).
+        const email = cleanCrmValue(o.email) ?? null;
         owners.push({
-          crmOwnerId: o.id,
-          email: o.email ?? null,
-          name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id),
+          crmOwnerId: cleanCrmText(o.id),
+          email,
+          name: cleanCrmText([o.firstName, o.lastName].filter(Boolean).join(' ')) || (email ?? cleanCrmText(o.id)),
         });
       }
       after = page.paging?.next?.after;
@@ -236,8 +240,10 @@ export class HubSpotAdapter implements CrmPort {
     const records = await this.fresh(type, res.results, state.skip);
     if (!res.paging?.next?.after) return { records, nextCursor: null };
 
-    const stamp = (o: HsObject) => Date.parse(o.properties[prop] ?? '') || o.updatedAt.getTime();
-    const last = stamp(res.results[res.results.length - 1]);
+    // A record without a usable time cannot place the cursor: the last one with a time does. (The
+    // search filters on `prop`, so HubSpot itself only returns records that have one.)
+    const stamp = (o: HsObject) => hubspotModifiedMs(o.properties[prop], o.updatedAt);
+    const last = res.results.reduceRight<number | null>((t, o) => t ?? stamp(o), null) ?? state.since;
     const next: HubSpotCursor =
       last > state.since
         ? { mode: 'search', since: last, skip: res.results.filter((o) => stamp(o) === last).map((o) => o.id) }
@@ -315,16 +321,17 @@ export class HubSpotAdapter implements CrmPort {
   }
 
   private normalise(type: HsType, o: HsObject): CrmRecord {
+    const properties = cleanCrmProperties(o.properties);
     return {
       crmId: o.id,
       crmObject: type,
-      properties: o.properties,
-      ownerId: o.properties.hubspot_owner_id || null,
+      properties,
+      ownerId: properties.hubspot_owner_id || null,
       accountCrmIds:
         o.associations?.companies?.results?.filter((a) => a.type === 'contact_to_company').map((a) => a.id) ??
         o.associations?.companies?.results?.map((a) => a.id) ??
         [],
-      modifiedAt: o.properties[MODIFIED[type]] ?? o.updatedAt.toISOString(),
+      modifiedAt: hubspotModifiedAt(properties[MODIFIED[type]], o.updatedAt),
     };
   }
 

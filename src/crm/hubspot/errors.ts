@@ -1,6 +1,12 @@
-import { CrmError, networkError } from '../errors';
+import { CrmError, networkError, oneLineCause } from '../errors';
 
-/** Turns what @hubspot/api-client throws into a CrmError; never copies request headers (the token). */
+/**
+ * Turns what @hubspot/api-client throws into a CrmError; never copies request headers (the token).
+ * Retried (transient, rateLimited) only for an allow-list of causes: network failures, 429, 5xx and
+ * the client's one parse failure that stands for a proxy's error page. Everything else HubSpot said
+ * (a 4xx) or that broke on our side (a TypeError, a body that is not JSON) would fail the same way on
+ * every attempt, so it is `invalid`: not retried, its cause in the failure message.
+ */
 export function hubspotError(err: unknown, what: string): CrmError {
   if (err instanceof CrmError) return err;
   const net = networkError(err);
@@ -13,20 +19,36 @@ export function hubspotError(err: unknown, what: string): CrmError {
   };
   const status = typeof e?.code === 'number' ? e.code : undefined;
   if (status === undefined) {
-    // e.g. "Cannot parse content. No Content-Type defined." from a proxy's HTML error page.
-    return new CrmError('transient', `HubSpot ${what} failed: ${oneLine(e?.message ?? String(err))}`);
+    const text = oneLineCause(e?.message ?? String(err));
+    // The client throws this, status lost, for a response without a Content-Type: a proxy's or load
+    // balancer's error page in front of HubSpot, which passes like the outage behind it.
+    if (text === NO_CONTENT_TYPE) return new CrmError('transient', `HubSpot ${what} failed: ${text}`);
+    return new CrmError('invalid', `HubSpot ${what} failed: ${text}`);
   }
-  const body = (e.body ?? {}) as { message?: string; category?: string; policyName?: string; errorType?: string };
-  const message = `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${oneLine(body.message ?? 'no message')}`;
+  const body = (typeof e.body === 'object' && e.body !== null ? e.body : {}) as {
+    message?: string;
+    category?: string;
+    policyName?: string;
+    errorType?: string;
+  };
+  const detail = typeof body.message === 'string' ? body.message : 'no message';
+  const message = oneLineCause(
+    `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${detail}`,
+  );
   const code = body.policyName ?? body.category;
   if (status === 429)
     return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
+  if (TRANSIENT_STATUSES.has(status) || status >= 500) return new CrmError('transient', message, { status, code });
   if (status === 401 || status === 403) return new CrmError('auth', message, { status, code });
   if (status === 404) return new CrmError('notFound', message, { status, code });
   if (status === 409) return new CrmError('conflict', message, { status, code });
-  if (status >= 500) return new CrmError('transient', message, { status, code });
   return new CrmError('invalid', message, { status, code });
 }
+
+/** What @hubspot/api-client 13.5 throws when a response has no Content-Type (ObjectSerializer.parse). */
+const NO_CONTENT_TYPE = 'Cannot parse content. No Content-Type defined.';
+/** Below 500, only a request timeout passes by itself (408); the rest of 4xx is an answer. */
+const TRANSIENT_STATUSES = new Set([408]);
 
 /** HubSpot may not send Retry-After; the policy says how long its window is. */
 function retryAfter(policy: string | undefined, headers: Record<string, string> | undefined): number {
@@ -41,8 +63,4 @@ function retryAfter(policy: string | undefined, headers: Record<string, string> 
     headers &&
     Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-hubspot-ratelimit-interval-milliseconds')?.[1];
   return interval ? Number(interval) : 10_000;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').slice(0, 500);
 }

@@ -1,6 +1,8 @@
 import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
 import { crmFieldNameProblem } from '../../domain/crm-field-names';
+import { cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
+import { crmTime } from '../../domain/field-ownership';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
 import type {
@@ -136,8 +138,9 @@ export class SalesforceAdapter implements CrmPort {
       );
       for (const r of rows) {
         const properties: Record<string, string | null> = {};
-        for (const f of columns) properties[f] = r[f] === null || r[f] === undefined ? null : String(r[f]);
-        out.set(r.Id, { properties, modifiedAt: r.SystemModstamp });
+        for (const f of columns)
+          properties[f] = r[f] === null || r[f] === undefined ? null : cleanCrmText(String(r[f]));
+        out.set(r.Id, { properties, modifiedAt: modstampOf(r) });
       }
     }
     return out;
@@ -153,7 +156,11 @@ export class SalesforceAdapter implements CrmPort {
       'SELECT Id, Email, Name FROM User WHERE IsActive = true ORDER BY Id',
       'users',
     );
-    return rows.map((u) => ({ crmOwnerId: u.Id, email: u.Email, name: u.Name ?? u.Email ?? u.Id }));
+    // Names and emails are stored: cleaned like every CRM string (crm-text.ts).
+    return rows.map((u) => {
+      const email = cleanCrmValue(u.Email);
+      return { crmOwnerId: u.Id, email, name: cleanCrmValue(u.Name) ?? email ?? u.Id };
+    });
   }
 
   async countRecords(stream: string): Promise<number | null> {
@@ -177,14 +184,22 @@ export class SalesforceAdapter implements CrmPort {
     const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? { slices: [[req.sinceMs ?? 0, req.untilMs]] };
     const result = await this.nextBatch(stream, fields, cursor);
     const rows = result.records;
-    const last = rows[rows.length - 1];
+    // The resume position needs a readable SystemModstamp: the last row that has one. (Salesforce
+    // always sets it; without any, an expired locator re-reads the slice from its start, which
+    // repeats records but loses none.)
+    let last: SfRow | undefined;
+    for (let i = rows.length - 1; i >= 0 && !last; i--) if (crmTime(rows[i].SystemModstamp) !== null) last = rows[i];
     let next: SalesforceCursor;
     if (result.done) next = { slices: cursor.slices.slice(1) };
     else
       next = {
         slices: cursor.slices,
         locator: locatorOf(result.nextRecordsUrl!),
-        after: [last.SystemModstamp, last.Id],
+        ...(last
+          ? { after: [last.SystemModstamp, last.Id] as [string, string] }
+          : cursor.after
+            ? { after: cursor.after }
+            : {}),
       };
     return {
       records: rows.map((r) => this.normalise(stream, r)),
@@ -233,15 +248,16 @@ export class SalesforceAdapter implements CrmPort {
 
   private normalise(stream: SfStream, r: SfRow): CrmRecord {
     const properties: Record<string, string | null> = {};
+    // Every value is stored somewhere (columns, link state, error messages): cleaned (crm-text.ts).
     for (const [k, v] of Object.entries(r))
-      if (k !== 'attributes') properties[k] = v === null || v === undefined ? null : String(v);
+      if (k !== 'attributes') properties[k] = v === null || v === undefined ? null : cleanCrmText(String(v));
     return {
       crmId: r.Id,
       crmObject: stream,
       properties,
-      ownerId: (r.OwnerId as string | null) ?? null,
-      accountCrmIds: r.AccountId ? [String(r.AccountId)] : [],
-      modifiedAt: r.SystemModstamp,
+      ownerId: properties.OwnerId ?? null,
+      accountCrmIds: properties.AccountId ? [properties.AccountId] : [],
+      modifiedAt: modstampOf(r),
       ...(stream === 'Lead'
         ? { followsTo: r.IsConverted === true ? ((r.ConvertedContactId as string | null) ?? null) : null }
         : {}),
@@ -319,6 +335,14 @@ export class SalesforceAdapter implements CrmPort {
     }
     if (d.action === 'slow') await new Promise((r) => setTimeout(r, d.delayMs));
   }
+}
+
+/**
+ * A row's SystemModstamp when it reads as a time, else '' (unknown): the ownership rules then take
+ * the CRM change as not later than a workspace change, and the text the database keeps is clean.
+ */
+function modstampOf(r: SfRow): string {
+  return crmTime(r.SystemModstamp) !== null ? r.SystemModstamp : '';
 }
 
 interface QueryPage<T = SfRow> {

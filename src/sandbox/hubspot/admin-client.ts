@@ -57,6 +57,10 @@ export class HubSpotSandboxAdmin {
   update(type: HsObjectType, id: string, properties: Record<string, string | null>) {
     return this.call<HsRecord>('PATCH', `/objects/${type}/${id}`, { properties });
   }
+  /** Stores properties and `updatedAt` verbatim, bad data included (NUL, lone surrogates, no time). */
+  storeAsIs(type: HsObjectType, id: string, patch: { properties?: Record<string, string | null>; updatedAt?: string }) {
+    return this.call<HsRecord>('PUT', `/objects/${type}/${id}/as-is`, patch);
+  }
   get(type: HsObjectType, id: string) {
     return this.call<HsRecord>('GET', `/objects/${type}/${id}`);
   }

@@ -78,6 +78,16 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     sb.changed();
     return { status: 201, body: { id } };
   }
+  if ((m = /^\/objects\/(\w+)\/(\d+)\/as-is$/.exec(rest)) && method === 'PUT') {
+    // Bad data a real portal can hold (see PortalIndex.storeAsIs), for tests of what a pull does with it.
+    const type = m[1] as HsObjectType;
+    if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${type}`);
+    const updatedAt = body?.updatedAt === undefined ? undefined : String(body.updatedAt);
+    const rec = idx.storeAsIs(type, m[2], { properties: body?.properties ?? {}, updatedAt });
+    if (!rec) return { status: 404, body: { message: 'not found' } };
+    sb.changed();
+    return { status: 200, body: rec };
+  }
   if ((m = /^\/objects\/(\w+)(?:\/(\d+))?$/.exec(rest))) {
     const type = m[1] as HsObjectType;
     if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${type}`);

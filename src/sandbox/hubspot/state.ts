@@ -191,6 +191,24 @@ export class PortalIndex {
     this.reindex(type, rec);
     return rec;
   }
+
+  /**
+   * Writes a record as an import or older data may have left it, without HubSpot's bookkeeping: no
+   * modified time is bumped, any text is kept (NUL, lone surrogates), `updatedAt` is taken verbatim
+   * even when it is no time at all. HubSpot's API never answers a write so; its data can hold it.
+   */
+  storeAsIs(
+    type: HsObjectType,
+    id: string,
+    patch: { properties?: Record<string, string | null>; updatedAt?: string },
+  ): HsRecord | undefined {
+    const rec = this.byId[type].get(id);
+    if (!rec) return undefined;
+    Object.assign(rec.properties, patch.properties ?? {});
+    if (patch.updatedAt !== undefined) rec.updatedAt = patch.updatedAt;
+    this.reindex(type, rec);
+    return rec;
+  }
 }
 
 /** HubSpot compares emails case-insensitively; other unique values exactly. */

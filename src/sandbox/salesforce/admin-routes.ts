@@ -39,6 +39,16 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       return done({ status: 200, body: seedOrg(idx, body as unknown as SfSeedSpec) });
     if (rest === '/faults' && method === 'PUT') {
       Object.assign(org.faults, pick<OrgFaults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'lockRate'], 'number'));
+      if (body?.apiError === null) org.faults.apiError = null;
+      else if (body?.apiError) {
+        const a = body.apiError as Record<string, unknown>;
+        if (typeof a.errorCode !== 'string' || !a.errorCode) return bad('apiError needs an errorCode');
+        org.faults.apiError = {
+          status: typeof a.status === 'number' ? a.status : 400,
+          errorCode: a.errorCode,
+          message: typeof a.message === 'string' ? a.message : a.errorCode,
+        };
+      }
       return done({ status: 200, body: org.faults });
     }
     if (rest === '/limits' && method === 'PUT') {

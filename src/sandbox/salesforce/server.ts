@@ -143,6 +143,8 @@ export class SalesforceSandbox {
       stats.serverErrors++;
       throw new SfApiError(503, 'SERVER_UNAVAILABLE', 'Server unavailable, please try again later.');
     }
+    const refusal = org.faults.apiError;
+    if (refusal) throw new SfApiError(refusal.status, refusal.errorCode, refusal.message);
 
     const now = Date.now();
     if (now - org.usage.windowStart >= DAY_MS) org.usage = { windowStart: now, count: 0 };

@@ -22,6 +22,17 @@ export interface OrgFaults {
   outageUntil: number;
   /** Fraction (0..1) of records in a write that fail with UNABLE_TO_LOCK_ROW. */
   lockRate: number;
+  /**
+   * Every API request answered with this error, as an org refuses a whole connection (e.g. 403
+   * API_DISABLED_FOR_ORG, INVALID_OPERATION_WITH_EXPIRED_PASSWORD); absent or null: none.
+   */
+  apiError?: SfErrorFault | null;
+}
+
+export interface SfErrorFault {
+  status: number;
+  errorCode: string;
+  message: string;
 }
 
 export interface Org {
