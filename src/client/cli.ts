@@ -2,9 +2,7 @@
 import { loadConfig } from '../config';
 import { UsageError } from './cli-args';
 import { parseCommandLine, USAGE, type Invocation } from './cli-commands';
-import { runDbCommand } from './cli-db';
 import { printRefusal, printResult } from './cli-output';
-import { runTemporalCommand } from './cli-temporal';
 
 /**
  * `crm-sync <command> <workspaceId> [options]` (USAGE in cli-commands.ts). The command line is checked
@@ -37,7 +35,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  printResult(await (DB_COMMANDS.has(line.command) ? runDbCommand(config, line) : runTemporalCommand(config, line)));
+  // Loaded only now: the database drivers and the Temporal client take most of a second to load,
+  // which a refused command line need not wait for.
+  const result = DB_COMMANDS.has(line.command)
+    ? (await import('./cli-db.js')).runDbCommand(config, line)
+    : (await import('./cli-temporal.js')).runTemporalCommand(config, line);
+  printResult(await result);
   return 0;
 }
 
