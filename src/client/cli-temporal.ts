@@ -51,17 +51,17 @@ async function run(client: Client, inv: Invocation): Promise<unknown> {
       return PRINTED;
     }
     case 'status':
-      if (!inv.watch) return await query(() => handle.query(statusQuery));
-      return await watch(() => query(() => handle.query(statusQuery)));
+      if (!inv.watch) return query(() => handle.query(statusQuery));
+      return watch(() => query(() => handle.query(statusQuery)));
     case 'pull-now':
-      return await handle.executeUpdate(pullNowUpdate, { args: [{}] });
+      return handle.executeUpdate(pullNowUpdate, { args: [{}] });
     case 'start-sync-now':
-      return await handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
+      return handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
     case 'settings':
-      if (!inv.set) return await query(() => handle.query(settingsQuery));
-      return await handle.executeUpdate(updateSettingsUpdate, { args: [inv.set] });
+      if (!inv.set) return query(() => handle.query(settingsQuery));
+      return handle.executeUpdate(updateSettingsUpdate, { args: [inv.set] });
     case 'push':
-      return await handle.executeUpdate(pushRecordsUpdate, {
+      return handle.executeUpdate(pushRecordsUpdate, {
         args: [
           {
             objectKind: inv.kind!,
@@ -71,7 +71,7 @@ async function run(client: Client, inv: Invocation): Promise<unknown> {
         ],
       });
     case 'errors retry':
-      return await handle.executeUpdate(retryFailedUpdate, { args: [inv.ids ? { ids: inv.ids } : {}] });
+      return handle.executeUpdate(retryFailedUpdate, { args: [inv.ids ? { ids: inv.ids } : {}] });
     case 'reauthorize':
       // A signal to a workflow that is not there fails; one that is there is always delivered.
       await handle.signal(reauthorizeSignal, inv.connection ? { connection: inv.connection } : {});
