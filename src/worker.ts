@@ -5,6 +5,7 @@ import { createActivities } from './activities';
 import { ensureSearchAttributes } from './client/search-attributes';
 import { loadConfig } from './config';
 import { CrmConnections, fileConnections } from './crm/connections';
+import { connectionsFileProblems } from './crm/connections-file';
 import { createLogger, routeTemporalLogs } from './logger';
 import { openDb, type Db } from './store/db';
 import { DbTurns } from './store/db-turns';
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger();
   routeTemporalLogs(logger);
+  // Said once at start so a mistake is seen before an integration trips on it; the file is still
+  // read again on every resolve, so fixing it needs no restart.
+  for (const problem of connectionsFileProblems(config.connectionsFile)) logger.warn(problem);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDataDir, poolMax: config.poolMax });
   const client = await Connection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(client, config.namespace);

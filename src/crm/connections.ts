@@ -1,53 +1,51 @@
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { describeZodError } from '../domain/settings';
 import { CrmError } from './errors';
 import { HubSpotAdapter } from './hubspot/adapter';
 import type { CrmPort } from './port';
 import { SalesforceAdapter } from './salesforce/adapter';
+import { readConnectionsFile, type ConnectionConfig, type ConnectionEntry } from './connections-file';
+
+export type { ConnectionConfig } from './connections-file';
 
 /**
  * Resolves a connection NAME (what workflow inputs carry) to credentials and an adapter. Credentials
  * live only in the worker's configuration: a JSON file named by CRM_CONNECTIONS_FILE, re-read on each
- * resolve so that rotating a token takes effect with a `reauthorize` signal and no restart.
+ * resolve so that rotating a token (or fixing the file) takes effect with no restart.
  */
-const connectionSchema = z.discriminatedUnion('crm', [
-  z.object({ crm: z.literal('hubspot'), accessToken: z.string().min(1), baseUrl: z.string().url().optional() }),
-  z.object({
-    crm: z.literal('salesforce'),
-    accessToken: z.string().min(1),
-    instanceUrl: z.string().url(),
-    /** Share of the daily API allowance the sync leaves for the customer's other integrations. */
-    apiReservePercent: z.number().min(0).max(90).optional(),
-  }),
-]);
-export type ConnectionConfig = z.infer<typeof connectionSchema>;
-const fileSchema = z.record(connectionSchema);
-
 export interface ConnectionSource {
-  get(name: string): ConnectionConfig | undefined;
+  /** Undefined when no entry has the name; an entry that failed validation comes back with `problem`. */
+  get(name: string): ConnectionEntry | undefined;
 }
 
+/**
+ * The connections file. What cannot be read as a whole (missing, readable by others, not JSON) throws
+ * a *transient* CrmError: every connection waits, the activities retry with backoff, and work
+ * resumes by itself once the operator fixes the file — no workspace needs re-authorising for a
+ * mistake on the worker's host. See connections-file.ts for the checks.
+ */
 export function fileConnections(path: string): ConnectionSource {
   return {
     get(name) {
-      const parsed = fileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (!parsed.success) throw new Error(`connections file ${path} is invalid: ${describeZodError(parsed.error)}`);
-      return parsed.data[name];
+      const file = readConnectionsFile(path);
+      if (!file.ok) throw new CrmError('transient', file.problem);
+      return file.entries.get(name);
     },
   };
 }
 
 export function staticConnections(map: Record<string, ConnectionConfig>): ConnectionSource {
-  return { get: (name) => map[name] };
+  return { get: (name) => (name in map ? { config: map[name] } : undefined) };
 }
 
 export class CrmConnections {
   constructor(private readonly source: ConnectionSource) {}
 
   adapter(name: string): CrmPort {
-    const c = this.source.get(name);
-    if (!c) throw new CrmError('auth', `no CRM connection named "${name}" is configured on this worker`);
+    const entry = this.source.get(name);
+    if (!entry) throw new CrmError('auth', `no CRM connection named "${name}" is configured on this worker`);
+    // A bad entry is that connection's problem alone (the others in the file keep working): like a
+    // missing one, the integration waits for the operator to fix it and send `reauthorize`.
+    if (!entry.config) throw new CrmError('auth', entry.problem);
+    const c = entry.config;
     switch (c.crm) {
       case 'hubspot':
         return new HubSpotAdapter(name, { accessToken: c.accessToken, baseUrl: c.baseUrl });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ConnectionConfig } from '../crm/connections';
+import { parseJsonQuietly } from '../crm/connections-file';
 import { createLogger } from '../logger';
 import { HubSpotSandboxAdmin } from '../sandbox/hubspot/admin-client';
 import { SalesforceSandboxAdmin } from '../sandbox/salesforce/admin-client';
@@ -105,7 +106,11 @@ export async function setupDemo(o: DemoSetupOptions): Promise<{ seeded: string[]
 }
 
 function readConnections(file: string): Record<string, ConnectionConfig> {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ConnectionConfig>) : {};
+  if (!existsSync(file)) return {};
+  // Not JSON.parse's own error: it would quote the file's text, tokens included.
+  const parsed = parseJsonQuietly(readFileSync(file, 'utf8'));
+  if (!parsed.ok) throw new Error(`connections file ${file} is not valid JSON${parsed.where}`);
+  return parsed.value as Record<string, ConnectionConfig>;
 }
 
 /**
