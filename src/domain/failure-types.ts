@@ -27,6 +27,8 @@ export const FAILURE_TYPE = {
   SyncUserUnknown: 'SyncUserUnknown',
   /** The integration workflow's input does not parse. */
   InvalidInput: 'InvalidInput',
+  /** An update the workflow refused while carrying it out (its validator had let it through). */
+  InvalidRequest: 'InvalidRequest',
   /** A settings change the CRM cannot take (e.g. a source field it does not have). */
   InvalidSettings: 'InvalidSettings',
 } as const;

@@ -33,16 +33,20 @@ export const settingsSchema = z
 export type IntegrationSettings = z.infer<typeof settingsSchema>;
 
 /** What an operator may send to `updateSettings`: any subset of the settings. */
+const SETTINGS_OBJECT = 'settings must be one JSON object, e.g. {"pullIntervalMinutes": 30}';
 export const settingsPatchSchema = z
-  .object({
-    pullIntervalMinutes: settingsSchema.shape.pullIntervalMinutes.optional(),
-    fieldMapping: z
-      .object({ contact: objectMapping.optional(), account: objectMapping.optional() })
-      .strict()
-      .optional(),
-    push: pushSettingsPatchSchema.optional(),
-    direction: z.enum(SYNC_DIRECTIONS).optional(),
-  })
+  .object(
+    {
+      pullIntervalMinutes: settingsSchema.shape.pullIntervalMinutes.optional(),
+      fieldMapping: z
+        .object({ contact: objectMapping.optional(), account: objectMapping.optional() })
+        .strict()
+        .optional(),
+      push: pushSettingsPatchSchema.optional(),
+      direction: z.enum(SYNC_DIRECTIONS).optional(),
+    },
+    { invalid_type_error: SETTINGS_OBJECT, required_error: SETTINGS_OBJECT },
+  )
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 

@@ -19,8 +19,20 @@ export const pullProgressSchema = z
   })
   .strict();
 
-/** Commands without parameters: `{}`, or nothing at all, as the UI and the CLI send. */
-export const noArgsSchema = z.object({}).passthrough();
+/**
+ * Signals without parameters (`pushPending`, `disconnect`): `{}`, or nothing at all, as the UI and
+ * the CLI send. Keys are ignored rather than refused, since the name alone is the whole message; a
+ * number, string or array is not an object and is dropped.
+ */
+export const noArgsSchema = z.object({}, { invalid_type_error: 'expected {} or no argument' }).passthrough();
+
+/**
+ * Updates without parameters (`pullNow`, `startSyncNow`) can say no, so they are strict: a key the
+ * caller thought meant something (`{"kind": "full"}`) is refused rather than silently ignored.
+ */
+export const noArgsUpdateSchema = z
+  .object({}, { invalid_type_error: 'expected {} or no argument' })
+  .strict('this command takes no parameters; send {}');
 
 /** The parsed argument, or the sentence that says why the signal was dropped. */
 export function parseSignal<T>(

@@ -55,6 +55,8 @@ export interface IntegrationStatus {
   errors: { ownerSync: number; failedPulls: number };
   /** Why the last malformed signal was dropped, e.g. "reauthorize signal ignored: connection: ...". */
   lastIgnoredSignal: string | null;
+  /** How many signals were dropped that way (carried across continue-as-new). */
+  ignoredSignals: number;
   push: PushStatus;
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, TemporalFailure, log, patched, setHandler } from '@temporalio/workflow';
 import {
   manualPushRefusal,
   pullNowRefusal,
@@ -11,7 +11,13 @@ import { accountSourceOf } from '../../domain/push-settings';
 import { OBJECT_KINDS } from '../../domain/types';
 import { pushRecordsSchema, retryFailedSchema } from '../../domain/push-request';
 import { applySettingsPatch, parseOrThrow, pushRulesChanged } from '../../domain/settings';
-import { parseSignal, pullProgressSchema, reauthorizeArgsSchema } from '../../domain/signal-args';
+import {
+  noArgsSchema,
+  noArgsUpdateSchema,
+  parseSignal,
+  pullProgressSchema,
+  reauthorizeArgsSchema,
+} from '../../domain/signal-args';
 import {
   DESCRIPTIONS,
   disconnectSignal,
@@ -53,7 +59,7 @@ export function installHandlers(x: Integration): void {
 
   setHandler(
     updateSettingsUpdate,
-    async (patch) => {
+    refusingUpdate(async (patch) => {
       let next = applySettingsPatch(input.crm, s.settings, patch);
       const changedKinds = OBJECT_KINDS.filter(
         (k) => JSON.stringify(next.fieldMapping[k]) !== JSON.stringify(s.settings.fieldMapping[k]),
@@ -104,7 +110,7 @@ export function installHandlers(x: Integration): void {
       rescheduleOnIntervalChange(x, before);
       session.settingsChanged = true;
       return s.settings;
-    },
+    }),
     {
       // Validators must be synchronous: they throw to reject, and a rejected update leaves no history.
       validator: (patch) => void applySettingsPatch(input.crm, s.settings, patch),
@@ -114,7 +120,7 @@ export function installHandlers(x: Integration): void {
 
   setHandler(
     pushRecordsUpdate,
-    async (req) => {
+    refusingUpdate(async (req) => {
       const { queued } = await enqueueManualPush({
         workspaceId: input.workspaceId,
         crm: input.crm,
@@ -125,7 +131,7 @@ export function installHandlers(x: Integration): void {
       });
       push.wanted = true;
       return { queued };
-    },
+    }),
     {
       validator: (req) => {
         const kind = parseOrThrow(pushRecordsSchema, req ?? {}, 'push request').objectKind;
@@ -138,7 +144,7 @@ export function installHandlers(x: Integration): void {
 
   setHandler(
     retryFailedUpdate,
-    async (req) => {
+    refusingUpdate(async (req) => {
       const { queued } = await requeueFailedPushes({
         workspaceId: input.workspaceId,
         crm: input.crm,
@@ -147,7 +153,7 @@ export function installHandlers(x: Integration): void {
       });
       push.wanted = true;
       return { queued };
-    },
+    }),
     {
       validator: (req) => {
         parseOrThrow(retryFailedSchema, req ?? {}, 'retry request');
@@ -157,7 +163,13 @@ export function installHandlers(x: Integration): void {
     },
   );
 
-  setHandler(pushPendingSignal, () => void (push.wanted = true), { description: DESCRIPTIONS.pushPending });
+  setHandler(
+    pushPendingSignal,
+    (raw) => {
+      if (accept('pushPending', noArgsSchema, raw)) push.wanted = true;
+    },
+    { description: DESCRIPTIONS.pushPending },
+  );
 
   setHandler(
     pullNowUpdate,
@@ -165,7 +177,13 @@ export function installHandlers(x: Integration): void {
       s.manualPullQueued = true;
       return { accepted: true as const, kind: 'manual' as const };
     },
-    { validator: (_args) => refuse(pullNowRefusal(commandContext())), description: DESCRIPTIONS.pullNow },
+    {
+      validator: (args) => {
+        parseOrThrow(noArgsUpdateSchema, args ?? {}, 'pullNow argument');
+        refuse(pullNowRefusal(commandContext()));
+      },
+      description: DESCRIPTIONS.pullNow,
+    },
   );
 
   setHandler(
@@ -174,7 +192,13 @@ export function installHandlers(x: Integration): void {
       session.startSyncRequested = true;
       return { phase: s.phase };
     },
-    { validator: (_args) => refuse(startSyncNowRefusal(commandContext())), description: DESCRIPTIONS.startSyncNow },
+    {
+      validator: (args) => {
+        parseOrThrow(noArgsUpdateSchema, args ?? {}, 'startSyncNow argument');
+        refuse(startSyncNowRefusal(commandContext()));
+      },
+      description: DESCRIPTIONS.startSyncNow,
+    },
   );
 
   setHandler(
@@ -187,9 +211,13 @@ export function installHandlers(x: Integration): void {
     },
     { description: DESCRIPTIONS.reauthorize },
   );
-  setHandler(disconnectSignal, () => void (session.disconnectRequested = true), {
-    description: DESCRIPTIONS.disconnect,
-  });
+  setHandler(
+    disconnectSignal,
+    (raw) => {
+      if (accept('disconnect', noArgsSchema, raw)) session.disconnectRequested = true;
+    },
+    { description: DESCRIPTIONS.disconnect },
+  );
   setHandler(
     pullProgressSignal,
     (raw) => {
@@ -207,7 +235,27 @@ export function installHandlers(x: Integration): void {
     const r = parseSignal(name, schema, raw);
     if (r.ok) return r.value;
     session.lastIgnoredSignal = r.reason;
+    s.ignoredSignals = (s.ignoredSignals ?? 0) + 1;
     log.warn(r.reason);
     return null;
   }
+}
+
+/**
+ * An update handler that can only refuse. A plain Error thrown by an update handler (unlike one from
+ * its validator) fails the workflow task, retried forever; as an ApplicationFailure it is the
+ * caller's refusal, with the same sentence, and the integration goes on.
+ */
+function refusingUpdate<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (err instanceof TemporalFailure) throw err;
+      throw ApplicationFailure.nonRetryable(
+        err instanceof Error ? err.message : String(err),
+        FAILURE_TYPE.InvalidRequest,
+      );
+    }
+  };
 }

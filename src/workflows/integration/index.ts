@@ -1,16 +1,25 @@
-import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  patched,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { parseCarriedState } from '../../domain/carried-state';
 import { configurationWindowEnd } from '../../domain/config-window';
 import { FAILURE_TYPE } from '../../domain/failure-types';
-import { parseIntegrationInput, type IntegrationInput } from '../../domain/integration-input';
+import { parseIntegrationInput, splitWorkflowInput, type IntegrationInput } from '../../domain/integration-input';
 import type { Phase } from '../../domain/phase';
 import { CRM_ATTR, PHASE_ATTR, WORKSPACE_ATTR } from '../search-attributes';
 import { installHandlers } from './handlers';
+import { continueWithCarriedState, historyIsLong } from './history-limit';
 import { initialPull } from './pull-schedule';
 import { connectUntilAuthorized, waitForReauthorize, type Resumed } from './recovery';
-import { initialState, minutes, newSession, type CarriedState, type Integration } from './state';
+import { initialState, minutes, newSession, type CarriedInput, type CarriedState, type Integration } from './state';
 import { syncLoop } from './syncing';
 
-export { MAX_HISTORY_EVENTS, PUSH_LANES } from './push-drain';
+export { MAX_HISTORY_EVENTS } from './history-limit';
+export { PUSH_LANES } from './push-drain';
 export { PUSH_SWEEP_MS } from './syncing';
 export type { CarriedState } from './state';
 
@@ -23,13 +32,7 @@ export type IntegrationWorkflowInput = IntegrationInput & { carried?: CarriedSta
  * database and never pass through here: activities return counts.
  */
 export async function integrationWorkflow(raw: IntegrationWorkflowInput): Promise<{ phase: Phase }> {
-  const { carried, ...rest } = raw ?? ({} as IntegrationWorkflowInput);
-  let input: IntegrationInput;
-  try {
-    input = parseIntegrationInput(rest);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE_TYPE.InvalidInput);
-  }
+  const { input, carried } = parseStart(raw);
   const s = initialState(input, carried);
   const x: Integration = {
     input,
@@ -78,17 +81,53 @@ async function connectFirst(x: Integration): Promise<Resumed> {
   return 'ok';
 }
 
-/** Settings may change and manual pull is refused; sync starts by itself at the end, or when asked. */
+/**
+ * Settings may change and manual pull is refused; sync starts by itself at the end, or when asked.
+ * Workspace writes signal `pushPending` here too, so a long window continues as new when its
+ * history grows long, carrying its end time. Runs whose window began before that replay without it.
+ */
 async function configurationWindow(x: Integration): Promise<Resumed> {
   const { s, session } = x;
-  await condition(
-    () => session.startSyncRequested || session.disconnectRequested,
+  const bounded = patched('window-continue-as-new');
+  const woken = await condition(
+    () => session.startSyncRequested || session.disconnectRequested || (bounded && historyIsLong()),
     Math.max(0, (s.windowEndsAt ?? 0) - Date.now()),
     { summary: 'configuration window' },
   );
+  if (woken && !session.startSyncRequested && !session.disconnectRequested) {
+    await condition(allHandlersFinished);
+    // A startSyncNow or disconnect that came in while handlers finished is acted on, not carried away.
+    if (!session.startSyncRequested && !session.disconnectRequested) await continueWithCarriedState(x);
+  }
   if (session.disconnectRequested) return 'disconnected';
   x.setPhase('initialPull');
   return 'ok';
+}
+
+/**
+ * The start argument, parsed. Temporal cannot refuse a start, so a bad one ends the run here, at its
+ * first workflow task, as Failed (InvalidInput, not retried) with the one-line reason the UI shows;
+ * throwing a plain Error instead would fail the task and retry it forever. It is not repaired: a
+ * setting the operator gave and we dropped would sync with rules they did not choose, and a junk
+ * `carried` replaced by a fresh state would reopen the configuration window and pull everything
+ * again. Either way the operator fixes the input and starts the same workflow id again.
+ */
+function parseStart(raw: unknown): { input: IntegrationInput; carried: CarriedInput | undefined } {
+  const split = splitWorkflowInput(raw);
+  let input: IntegrationInput;
+  try {
+    input = parseIntegrationInput(split.input);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE_TYPE.InvalidInput);
+  }
+  try {
+    return { input, carried: parseCarriedState(split.carried) };
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(
+      `${(err as Error).message} (it is the state a previous run hands to the next; start without "carried" to begin afresh)`,
+      FAILURE_TYPE.InvalidInput,
+    );
+  }
 }
 
 function finish(x: Integration): { phase: Phase } {

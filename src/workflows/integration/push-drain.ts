@@ -1,8 +1,9 @@
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import { PUSH_TOTAL_KEYS } from '../../domain/push-totals';
 import type { CrmName } from '../../domain/types';
 import { failureMessage } from '../failure-type';
 import { pushBatch } from './activity-proxies';
+import { historyIsLong } from './history-limit';
 import { recoverFrom, type Resumed } from './recovery';
 import type { Integration } from './state';
 
@@ -13,13 +14,6 @@ import type { Integration } from './state';
  * concurrent-request limit. An integration keeps the count it started with (PushState.lanes).
  */
 export const PUSH_LANES: Record<CrmName, number> = { hubspot: 2, salesforce: 4 };
-
-/** Continue as new after this many history events even if the server has not suggested it yet. */
-export const MAX_HISTORY_EVENTS = 2_000;
-
-export function historyIsLong(): boolean {
-  return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
-}
 
 /**
  * Pushes due outbox rows batch after batch until none is due. Stops early to let the workflow

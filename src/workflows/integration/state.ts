@@ -26,7 +26,17 @@ export interface CarriedState {
   potentialDuplicates?: number;
   /** Added with push; absent in state carried by older runs. */
   push?: PushState;
+  /** Signals dropped for a malformed argument, over the integration's life; absent: none yet. */
+  ignoredSignals?: number;
 }
+
+/**
+ * What a run may be started with as `carried` (domain/carried-state.ts checks it): runs before push
+ * carried settings without `push`, which initialState fills in.
+ */
+export type CarriedInput = Omit<CarriedState, 'settings'> & {
+  settings: Omit<IntegrationSettings, 'push'> & Partial<Pick<IntegrationSettings, 'push'>>;
+};
 
 export interface PushState {
   wanted: boolean;
@@ -71,9 +81,9 @@ export interface Integration {
 
 export function initialState(
   input: IntegrationInput,
-  carried: CarriedState | undefined,
+  carried: CarriedInput | undefined,
 ): CarriedState & { push: PushState } {
-  const s: CarriedState = carried ?? {
+  const s: CarriedInput = carried ?? {
     phase: 'connecting',
     connection: input.connection,
     settings: input.settings

@@ -25,6 +25,7 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
     lastIgnoredSignal: session.lastIgnoredSignal,
+    ignoredSignals: s.ignoredSignals ?? 0,
     push: {
       pushing: session.pushing,
       due: push.due,

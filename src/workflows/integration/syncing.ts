@@ -2,7 +2,8 @@ import { allHandlersFinished, condition, continueAsNew, patched } from '@tempora
 import type { PullKind } from '../../domain/types';
 import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
-import { drainPush, historyIsLong } from './push-drain';
+import { historyIsLong } from './history-limit';
+import { drainPush } from './push-drain';
 import type { Integration } from './state';
 import type { integrationWorkflow } from './index';
 

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseCarriedState } from '../../src/domain/carried-state';
+import { readHistoryFiles } from '../replay/history-files';
+import { ROOT } from '../support/tools';
+
+/** The `carried` of every run start in the committed histories (older code's shapes included). */
+function carriedStates(): { name: string; carried: unknown }[] {
+  const out: { name: string; carried: unknown }[] = [];
+  for (const { name, file } of readHistoryFiles(join(ROOT, 'test/histories'))) {
+    // Pull children carry their own state; only the integration's is checked here.
+    for (const h of file.histories.filter((x) => !x.workflowId.includes('/pull-'))) {
+      for (const e of h.history.events ?? []) {
+        for (const p of e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) {
+          const value = JSON.parse(Buffer.from(String(p.data), 'base64').toString('utf8')) as { carried?: unknown };
+          if (value && typeof value === 'object' && value.carried) out.push({ name, carried: value.carried });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('carried state', () => {
+  it('accepts what every recorded run carried, unchanged', () => {
+    const states = carriedStates();
+    assert.ok(states.length >= 3, `${states.length} carried states found`);
+    for (const { name, carried } of states) assert.deepEqual(parseCarriedState(carried), carried, name);
+  });
+
+  it('refuses a wrong type anywhere with one line naming the field', () => {
+    const good = carriedStates()[0].carried as Record<string, unknown>;
+    for (const [bad, reason] of [
+      [{ ...good, pullSeq: -1 }, /^Error: invalid carried state: pullSeq: Number must be greater than or equal to 0$/],
+      [{ ...good, nextPullAt: 'soon' }, /^Error: invalid carried state: nextPullAt: Expected number, received string$/],
+      [{ ...good, phase: 'paused' }, /^Error: invalid carried state: phase: Invalid enum value/],
+      [{ ...good, errors: { ownerSync: 1 } }, /^Error: invalid carried state: errors\.failedPulls: Required$/],
+      [
+        { ...good, settings: { ...(good.settings as object), pullIntervalMinutes: 1 } },
+        /pullIntervalMinutes must be at least 5$/,
+      ],
+      [[good], /^Error: invalid carried state: carried must be the state object a previous run carried$/],
+    ] as const) {
+      assert.throws(() => parseCarriedState(bad), reason);
+    }
+  });
+
+  it('takes null and absent as no carried state', () => {
+    assert.equal(parseCarriedState(undefined), undefined);
+    assert.equal(parseCarriedState(null), undefined);
+  });
+});
