@@ -19,7 +19,8 @@ export function abortableAgent(baseUrl: string): http.Agent {
     addRequest(req: http.ClientRequest, options: unknown): void {
       const signal = requestSignal();
       if (signal) {
-        const abort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error('request abandoned'));
+        const abort = () =>
+          req.destroy(signal.reason instanceof Error ? signal.reason : new Error('request abandoned'));
         if (signal.aborted) abort();
         else {
           signal.addEventListener('abort', abort, { once: true });
