@@ -3,7 +3,7 @@ import { FAILURE_TYPE } from '../domain/failure-types';
 import type { IntegrationInput } from '../domain/integration-input';
 import { ensureWorkspace, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
 import type { ActivityDeps } from './deps';
-import { asActivity } from './failures';
+import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
 
 export interface ConnectResult {
   crmAccountId: string;
@@ -16,9 +16,10 @@ export function connectActivity(deps: ActivityDeps) {
   return async function connect(
     input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>,
   ): Promise<ConnectResult> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const { crmAccountId } = await crm.verify();
+      stopIfAbandoned();
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {
@@ -29,6 +30,7 @@ export function connectActivity(deps: ActivityDeps) {
       }
       await recordConnection(deps.db, { ...input, crmAccountId });
       const owners = await crm.listOwners();
+      stopIfAbandoned();
       const { linkedByEmail } = await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
       deps.logger.info(
         { workspaceId: input.workspaceId, crm: input.crm, crmAccountId, owners: owners.length },
@@ -46,8 +48,9 @@ export function refreshOwnersActivity(deps: ActivityDeps) {
     crm: IntegrationInput['crm'];
     connection: string;
   }): Promise<{ owners: number }> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async () => {
       const owners = await deps.connections.adapter(input.connection).listOwners();
+      stopIfAbandoned();
       await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
       return { owners: owners.length };
     });

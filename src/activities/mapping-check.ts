@@ -11,7 +11,7 @@ import type { CrmName, ObjectKind } from '../domain/types';
 import type { CrmPort } from '../crm/port';
 import { distinctFieldValues } from '../store/field-values';
 import type { ActivityDeps } from './deps';
-import { asActivity } from './failures';
+import { heartbeatingActivity } from './heartbeat';
 
 export interface FieldMappingCheck {
   workspaceId: string;
@@ -30,7 +30,8 @@ export interface FieldMappingCheck {
  */
 export function checkFieldMappingActivity(deps: ActivityDeps) {
   return async function checkFieldMapping(input: FieldMappingCheck): Promise<{ problems: string[] }> {
-    return asActivity(async () => {
+    // Read-only: nothing to stop before a write, but its describes end when the attempt is abandoned.
+    return heartbeatingActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const problems: string[] = [];
       for (const kind of ['contact', 'account'] as const) {

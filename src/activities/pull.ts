@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import { applyInbound, inboundCrmFields, type ObjectMapping } from '../domain/field-mapping';
 import { CRM_TIME_PRECISION_MS, type SyncDirection } from '../domain/field-ownership';
 import type { CrmName, CrmRecord, PullKind } from '../domain/types';
@@ -6,7 +6,7 @@ import type { PullPage } from '../crm/port';
 import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord } from '../store/pull-store';
 import { workspaceCounts } from '../store/reports';
 import type { ActivityDeps } from './deps';
-import { asActivity } from './failures';
+import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
 
 export interface BeginPullInput {
   workspaceId: string;
@@ -26,7 +26,7 @@ export interface BeganRun {
 /** Opens one pull-history row per CRM stream. Full pulls also count what they will see, for progress. */
 export function beginPullActivity(deps: ActivityDeps) {
   return async function beginPull(input: BeginPullInput): Promise<{ runs: BeganRun[] }> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async (beat) => {
       const crm = deps.connections.adapter(input.connection);
       const nowMs = Date.now();
       // Streams are opened one by one (each its own row), then counted concurrently: counting is one
@@ -49,8 +49,9 @@ export function beginPullActivity(deps: ActivityDeps) {
           let total = run.totalEstimate;
           if (total === null && run.sinceMs === null) {
             total = await crm.countRecords(stream.name);
+            stopIfAbandoned();
             if (total !== null) await setRunTotal(deps.db, run.id, total);
-            heartbeat({ stream: stream.name });
+            beat({ stream: stream.name });
           }
           return { runId: run.id, stream: stream.name, objectKind: stream.kind, total };
         }),
@@ -94,10 +95,12 @@ export interface PullChunkResult {
  * the same transaction as each page's records, so a retry after a crash (or a second attempt racing
  * a zombie one) continues exactly where the committed work ends. The next page is fetched while the
  * current one is written, to keep the CRM's rate budget busy. Only counts leave this function.
+ * Heartbeats flow on a timer while it waits on the CRM or the database (heartbeat.ts); once the
+ * attempt is cancelled or timed out, it applies no further page.
  */
 export function pullChunkActivity(deps: ActivityDeps) {
   return async function pullChunk(input: PullChunkInput): Promise<PullChunkResult> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async (beat) => {
       const crm = deps.connections.adapter(input.connection);
       const budget = deps.chunkBudgetMs ?? 30_000;
       const started = Date.now();
@@ -132,6 +135,9 @@ export function pullChunkActivity(deps: ActivityDeps) {
 
         // A push using the database goes first (src/store/db-turns.ts); the prefetch runs on meanwhile.
         await deps.turns?.bulkTurn();
+        // An abandoned attempt writes nothing more: its successor may already be paging (the
+        // cursor check would refuse a page it applied, but this one must not race it at all).
+        stopIfAbandoned();
         const applied = await applyPullPage(deps.db, {
           runId: run.id,
           expectedCursor: run.cursor,
@@ -154,7 +160,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
         }
         pages++;
         run = { ...run, cursor: page.nextCursor, done: page.nextCursor === null };
-        heartbeat({ pages });
+        beat({ pages });
         if (!more) break;
       }
       if (activityInfo().attempt > 1)

@@ -36,8 +36,17 @@ export function staticConnections(map: Record<string, ConnectionConfig>): Connec
   return { get: (name) => (name in map ? { config: map[name] } : undefined) };
 }
 
+/** How adapters call their CRM; the defaults suit real CRMs, tests shorten them. */
+export interface CrmCallOptions {
+  /** Per-request deadlines, by CRM (defaults: HUBSPOT_REQUEST_TIMEOUT_MS, SALESFORCE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: { hubspot?: number; salesforce?: number };
+}
+
 export class CrmConnections {
-  constructor(private readonly source: ConnectionSource) {}
+  constructor(
+    private readonly source: ConnectionSource,
+    private readonly options: CrmCallOptions = {},
+  ) {}
 
   adapter(name: string): CrmPort {
     const entry = this.source.get(name);
@@ -48,13 +57,21 @@ export class CrmConnections {
     const c = entry.config;
     switch (c.crm) {
       case 'hubspot':
-        return new HubSpotAdapter(name, { accessToken: c.accessToken, baseUrl: c.baseUrl });
+        return new HubSpotAdapter(
+          name,
+          { accessToken: c.accessToken, baseUrl: c.baseUrl },
+          { requestTimeoutMs: this.options.requestTimeoutMs?.hubspot },
+        );
       case 'salesforce':
-        return new SalesforceAdapter(name, {
-          accessToken: c.accessToken,
-          instanceUrl: c.instanceUrl,
-          apiReservePercent: c.apiReservePercent,
-        });
+        return new SalesforceAdapter(
+          name,
+          {
+            accessToken: c.accessToken,
+            instanceUrl: c.instanceUrl,
+            apiReservePercent: c.apiReservePercent,
+          },
+          { requestTimeoutMs: this.options.requestTimeoutMs?.salesforce },
+        );
     }
   }
 }

@@ -21,6 +21,7 @@ export const systemClock: PacerClock = {
 
 interface Waiter {
   grant: () => void;
+  refuse: (reason: unknown) => void;
   since: number;
 }
 
@@ -35,6 +36,8 @@ interface Waiter {
 export class RollingWindowPacer {
   private stamps: number[] = [];
   private blockedUntil = 0;
+  /** While set (until `until`), every request is refused at once with `cause` instead of waiting. */
+  private suspended: { until: number; cause: (remainingMs: number) => Error } | null = null;
   private readonly queues: Record<PacePriority, Waiter[]> = { push: [], pull: [] };
   /** Cancels the timer set for the next free slot, while one is set. */
   private cancelTimer: (() => void) | null = null;
@@ -73,10 +76,55 @@ export class RollingWindowPacer {
     this.reschedule();
   }
 
-  /** Resolves when one more request may be sent: pushes before pulls, in order within each. */
-  acquire(priority: PacePriority = 'pull'): Promise<void> {
-    return new Promise((grant) => {
-      this.queues[priority].push({ grant, since: this.clock.now() });
+  /**
+   * A limit that will not free a slot for hours (HubSpot's daily one): until `untilMs`, requests
+   * are refused at once with `cause(time left)`, and those already waiting now, rather than parked
+   * in silence until the limit renews. The caller's failure shows the cause; a later call after
+   * `untilMs` finds out whether the limit has renewed.
+   */
+  suspend(untilMs: number, cause: (remainingMs: number) => Error): void {
+    const now = this.clock.now();
+    if (untilMs <= now) return;
+    this.suspended = { until: untilMs, cause };
+    for (const queue of Object.values(this.queues)) for (const w of queue.splice(0)) w.refuse(cause(untilMs - now));
+  }
+
+  /** Why requests are refused now, if the pacer is suspended. */
+  get suspendedBy(): Error | null {
+    const now = this.clock.now();
+    if (this.suspended && this.suspended.until <= now) this.suspended = null;
+    return this.suspended ? this.suspended.cause(this.suspended.until - now) : null;
+  }
+
+  /**
+   * Resolves when one more request may be sent: pushes before pulls, in order within each. With a
+   * `signal`, an abort takes the request out of the queue (it uses no slot) and rejects with the
+   * signal's reason; a suspended pacer rejects with its cause.
+   */
+  acquire(priority: PacePriority = 'pull', signal?: AbortSignal): Promise<void> {
+    return new Promise((grant, refuse) => {
+      if (signal?.aborted) return refuse(signal.reason);
+      const suspended = this.suspendedBy;
+      if (suspended) return refuse(suspended);
+      const queue = this.queues[priority];
+      const onAbort = () => {
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        refuse(signal!.reason);
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          grant();
+        },
+        refuse: (reason) => {
+          signal?.removeEventListener('abort', onAbort);
+          refuse(reason);
+        },
+        since: this.clock.now(),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
       // With a timer set, the slot it waits for goes to whoever is first when it fires.
       if (!this.cancelTimer) this.serve();
     });

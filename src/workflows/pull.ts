@@ -57,22 +57,25 @@ const retry = {
   maximumInterval: '5 minutes',
   nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
 };
-// One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
+// One short call (a page or two of owners), heartbeating on a timer: a dead worker's attempt is
+// retried within 20 s.
 const { refreshOwners } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry,
   summary: 'refresh CRM owners',
 });
 const { beginPull } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  // It heartbeats per stream it counts, so a dead worker's attempt is retried within 30 s.
+  // It heartbeats on a timer while it counts, so a dead worker's attempt is retried within 30 s.
   heartbeatTimeout: '30 seconds',
   retry,
   summary: 'open and count the pull runs',
 });
 const { pullChunk } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  // Each page heartbeats; a dead worker's attempt is retried elsewhere after this much silence.
+  // It heartbeats on a timer, also while a request or the rate pacer keeps it waiting (a Salesforce
+  // query may take 2 minutes); a dead worker's attempt is retried elsewhere after this much silence.
   heartbeatTimeout: '30 seconds',
   retry,
   summary: 'pull pages',

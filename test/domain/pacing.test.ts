@@ -154,3 +154,34 @@ describe('rolling-window pacer', () => {
     assert.deepEqual(granted[3], { name: 'd', at: 12_000 });
   });
 });
+
+describe('rolling-window pacer: abandoned and suspended requests', () => {
+  it('takes an aborted waiter out of the queue: it rejects with the reason and uses no slot', async () => {
+    const { clock, pacer, request, names } = setup(1, 100);
+    request('first');
+    const controller = new AbortController();
+    const abandoned = pacer.acquire('pull', controller.signal);
+    request('next');
+    await settle();
+    controller.abort(new Error('attempt cancelled'));
+    await assert.rejects(abandoned, /attempt cancelled/);
+    await clock.advance(100);
+    assert.deepEqual(names(), ['first', 'next'], 'the slot the abandoned request waited for went to the next');
+    assert.deepEqual(pacer.waiting, { push: 0, pull: 0 });
+  });
+
+  it('a suspension refuses waiting and new requests at once with its cause, until it ends', async () => {
+    const { clock, pacer, request, names } = setup(1, 100);
+    request('first');
+    const waiting = pacer.acquire('pull');
+    await settle();
+    pacer.suspend(clock.now() + 3_600_000, (ms) => new Error(`daily limit, ${ms} ms left`));
+    await assert.rejects(waiting, /daily limit, 3600000 ms left/);
+    await clock.advance(1_000);
+    await assert.rejects(pacer.acquire('push'), /daily limit, 3599000 ms left/);
+    await clock.advance(3_599_000);
+    request('after');
+    await clock.advance(0);
+    assert.deepEqual(names(), ['first', 'after']);
+  });
+});

@@ -17,6 +17,8 @@ import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
+import { boundedRequest, scopeSignal, throwIfAbandoned } from '../request-scope';
+import { abortableAgent } from './transport';
 import { hubspotModifiedAt, hubspotModifiedMs } from './modified-time';
 import { HubSpotWriter, SOURCE_PROPERTY } from './push';
 
@@ -26,10 +28,26 @@ export interface HubSpotCredentials {
   baseUrl?: string;
 }
 
+export interface HubSpotCallOptions {
+  /** How long one request may go unanswered before it is abandoned (and its attempt retried). */
+  requestTimeoutMs?: number;
+}
+
+/** HubSpot answers in well under a second; a minute without an answer is a connection that hangs. */
+export const HUBSPOT_REQUEST_TIMEOUT_MS = 60_000;
+
 type HsType = 'contacts' | 'companies';
 const MODIFIED: Record<HsType, string> = { contacts: 'lastmodifieddate', companies: 'hs_lastmodifieddate' };
 const LIST_LIMIT = 100;
 const SEARCH_LIMIT = 200;
+
+/** One keep-alive agent per API address for the process, as Node's default agent would be. */
+const agents = new Map<string, ReturnType<typeof abortableAgent>>();
+function agentFor(baseUrl: string): ReturnType<typeof abortableAgent> {
+  let a = agents.get(baseUrl);
+  if (!a) agents.set(baseUrl, (a = abortableAgent(baseUrl)));
+  return a;
+}
 
 /** Pacers live per connection for the whole process, shared by every activity using it. */
 type Pacers = { general: RollingWindowPacer; search: RollingWindowPacer };
@@ -64,10 +82,17 @@ export class HubSpotAdapter implements CrmPort {
   private readonly client: Client;
   private readonly pace: Pacers;
   private readonly writer: HubSpotWriter;
+  private readonly requestTimeoutMs: number;
 
-  constructor(connectionName: string, creds: HubSpotCredentials) {
+  constructor(connectionName: string, creds: HubSpotCredentials, opts: HubSpotCallOptions = {}) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? HUBSPOT_REQUEST_TIMEOUT_MS;
     // numberOfApiCallRetries stays unset: retries belong to Temporal, which sees and records them.
-    this.client = new Client({ accessToken: creds.accessToken, ...(creds.baseUrl ? { basePath: creds.baseUrl } : {}) });
+    // The agent lets an abandoned request be stopped (transport.ts): the client has no signal option.
+    this.client = new Client({
+      accessToken: creds.accessToken,
+      httpAgent: agentFor(creds.baseUrl ?? 'https://api.hubapi.com'),
+      ...(creds.baseUrl ? { basePath: creds.baseUrl } : {}),
+    });
     this.pace = pacersFor(connectionName);
     // Everything the writer sends is a push: it goes before queued pull pages (src/crm/pacing.ts).
     this.writer = new HubSpotWriter(this.client, (what, fn) => this.call(what, fn, 'push'), connectionName);
@@ -341,8 +366,11 @@ export class HubSpotAdapter implements CrmPort {
   }
 
   /**
-   * Every HubSpot call goes through here: wait for a slot of its pacer (pushes before pulls), call,
-   * learn the real limit from the response headers, and translate errors. Search has its own pacer.
+   * Every HubSpot call goes through here: wait for a slot of its pacer (pushes before pulls), call
+   * with a deadline, learn the real limit from the response headers, and translate errors. Search
+   * has its own pacer. An abandoned attempt (request-scope.ts) leaves the pacer's queue without
+   * using a slot and sends nothing more; a daily 429 suspends the connection's pacers, so every
+   * activity waiting on them fails with that cause at once instead of waiting for midnight.
    */
   private async call<T>(
     what: string,
@@ -350,14 +378,25 @@ export class HubSpotAdapter implements CrmPort {
     priority: PacePriority = 'pull',
     pacer: keyof Pacers = 'general',
   ): Promise<T> {
-    await this.pace[pacer].acquire(priority);
+    await this.pace[pacer].acquire(priority, scopeSignal());
+    throwIfAbandoned();
     try {
-      const result = await fn();
+      const result = await boundedRequest(`HubSpot ${what}`, this.requestTimeoutMs, () => fn());
       this.learn((result as { headers?: Record<string, string> })?.headers);
       return result;
     } catch (err) {
+      // The attempt was abandoned: its reason (a cancellation), not a CRM error.
+      if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
       const e = hubspotError(err, what);
       if (e.kind === 'rateLimited' && e.retryAfterMs) this.pace[pacer].backOff(e.retryAfterMs);
+      if (e.kind === 'dailyLimit' && e.retryAfterMs) {
+        const until = Date.now() + e.retryAfterMs;
+        const cause = (remainingMs: number) =>
+          new CrmError('dailyLimit', e.message, { ...e.details, retryAfterMs: remainingMs });
+        // One daily allowance covers both pacers' calls (search included).
+        this.pace.general.suspend(until, cause);
+        this.pace.search.suspend(until, cause);
+      }
       this.learn((err as { headers?: Record<string, string> })?.headers);
       throw e;
     }

@@ -36,6 +36,14 @@ export function hubspotError(err: unknown, what: string): CrmError {
     `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${detail}`,
   );
   const code = body.policyName ?? body.category;
+  // The daily limit does not free a slot in seconds: retrying (or waiting in the pacer) until it
+  // renews would hold activities for hours in silence. A dailyLimit failure pauses visibly instead.
+  if (status === 429 && body.policyName === 'DAILY')
+    return new CrmError('dailyLimit', `${message} (calls resume once the daily limit renews)`, {
+      status,
+      code,
+      retryAfterMs: dailyRecheckMs(),
+    });
   if (status === 429)
     return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
   if (TRANSIENT_STATUSES.has(status) || status >= 500) return new CrmError('transient', message, { status, code });
@@ -55,12 +63,21 @@ function retryAfter(policy: string | undefined, headers: Record<string, string> 
   const header = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
   if (header && /^\d+$/.test(header)) return Number(header) * 1000;
   if (policy === 'SECONDLY') return 1000;
-  if (policy === 'DAILY') {
-    const now = new Date();
-    return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime();
-  }
   const interval =
     headers &&
     Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-hubspot-ratelimit-interval-milliseconds')?.[1];
   return interval ? Number(interval) : 10_000;
 }
+
+/**
+ * How long a daily-limited connection waits before one call looks again: until the next UTC
+ * midnight, at most an hour. HubSpot renews the limit at midnight in the account's time zone, which
+ * the API does not tell, so an hourly look finds the renewal within the hour wherever it is.
+ */
+export function dailyRecheckMs(now = Date.now()): number {
+  const d = new Date(now);
+  const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  return Math.max(1_000, Math.min(midnight - now, HUBSPOT_DAILY_RECHECK_MS));
+}
+
+export const HUBSPOT_DAILY_RECHECK_MS = 60 * 60 * 1000;

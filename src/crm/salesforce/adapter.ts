@@ -20,6 +20,8 @@ import type {
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
 import { SalesforceWriter } from './push';
+import { abandonableSleep, boundedRequest, throwIfAbandoned, scopeSignal } from '../request-scope';
+import { DeadlineTransport } from './transport';
 
 export interface SalesforceCredentials {
   accessToken: string;
@@ -27,6 +29,17 @@ export interface SalesforceCredentials {
   /** Share of the daily API allowance left for the customer's other integrations. */
   apiReservePercent?: number;
 }
+
+export interface SalesforceCallOptions {
+  /** How long one request may go unanswered before it is abandoned (and its attempt retried). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Past Salesforce's own QUERY_TIMEOUT (about 2 minutes of server time), which the pull answers by
+ * slicing: a request still unanswered after that is a connection that hangs.
+ */
+export const SALESFORCE_REQUEST_TIMEOUT_MS = 150_000;
 
 export const API_VERSION = '62.0';
 /** Slices narrower than this that still time out are an error, not something to split further. */
@@ -73,16 +86,22 @@ export class SalesforceAdapter implements CrmPort {
   /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
   private probe?: Promise<void>;
 
+  private readonly requestTimeoutMs: number;
+
   constructor(
     private readonly connectionName: string,
     creds: SalesforceCredentials,
+    opts: SalesforceCallOptions = {},
   ) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? SALESFORCE_REQUEST_TIMEOUT_MS;
     // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
     this.conn = new Connection({
       instanceUrl: creds.instanceUrl,
       accessToken: creds.accessToken,
       version: API_VERSION,
     });
+    // Every request with a timeout jsforce enforces at the socket (transport.ts).
+    this.conn._transport = new DeadlineTransport(this.requestTimeoutMs);
     this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
     this.writer = new SalesforceWriter(this.conn, (what, fn) => this.call(what, fn));
   }
@@ -290,14 +309,17 @@ export class SalesforceAdapter implements CrmPort {
 
   /**
    * Every Salesforce call goes through here: spend the daily allowance within its budget (slow down
-   * near the end, pause before the reserve), call, learn the usage from Sforce-Limit-Info, and
-   * translate errors.
+   * near the end, pause before the reserve), call with a deadline, learn the usage from
+   * Sforce-Limit-Info, and translate errors. An abandoned attempt (request-scope.ts) sends nothing
+   * more and stops waiting at once.
    */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     await this.spendBudget();
+    throwIfAbandoned();
     try {
-      return await fn();
+      return await boundedRequest(`Salesforce ${what}`, this.requestTimeoutMs, () => fn());
     } catch (err) {
+      if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
       throw salesforceError(err, what);
     } finally {
       const u = this.conn.limitInfo?.apiUsage;
@@ -312,13 +334,14 @@ export class SalesforceAdapter implements CrmPort {
     if (d.action === 'pause') {
       // The allowance may have renewed since we last looked: one /limits call tells, shared by
       // every call this adapter has in flight (beginPull counts its streams concurrently).
-      this.probe ??= this.conn.limits().then(
+      this.probe ??= boundedRequest('Salesforce limits', this.requestTimeoutMs, () => this.conn.limits()).then(
         (limits) =>
           void usageByConnection.set(this.connectionName, {
             used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining,
             limit: limits.DailyApiRequests.Max,
           }),
         (err: unknown) => {
+          if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
           throw salesforceError(err, 'limits');
         },
       );
@@ -333,7 +356,7 @@ export class SalesforceAdapter implements CrmPort {
         { code: 'DAILY_API_RESERVE', retryAfterMs: DAILY_LIMIT_RECHECK_MS },
       );
     }
-    if (d.action === 'slow') await new Promise((r) => setTimeout(r, d.delayMs));
+    if (d.action === 'slow') await abandonableSleep(d.delayMs);
   }
 }
 

@@ -36,7 +36,10 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     return { status: 200, body: result };
   }
   if (rest === '/faults' && method === 'PUT') {
-    Object.assign(portal.faults, pickNumbers<Faults>(body, ['latencyMs', 'errorRate', 'outageUntil']));
+    Object.assign(
+      portal.faults,
+      pickNumbers<Faults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'stallCount', 'stallMs']),
+    );
     sb.changed();
     return { status: 200, body: portal.faults };
   }

@@ -127,6 +127,10 @@ export class HubSpotSandbox {
     if (idx) {
       const faults = idx.portal.faults;
       if (faults.latencyMs) await sleep(faults.latencyMs);
+      if (faults.stallCount && faults.stallCount > 0) {
+        faults.stallCount--;
+        await sleep(faults.stallMs ?? 0);
+      }
       if (Date.now() < faults.outageUntil) return this.serverError(idx.portal.portalId, 503);
     }
     if (!idx) {

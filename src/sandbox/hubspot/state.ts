@@ -54,6 +54,12 @@ export interface Faults {
   errorRate: number;
   /** Every authenticated request before this epoch-ms gets 503. */
   outageUntil: number;
+  /**
+   * The next `stallCount` authenticated requests are each answered only after `stallMs` more (a
+   * request that hangs past a client's timeout); each one stalled counts down. Absent: 0.
+   */
+  stallCount?: number;
+  stallMs?: number;
 }
 
 export interface Portal {

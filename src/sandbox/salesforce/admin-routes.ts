@@ -38,7 +38,10 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
     if (rest === '/seed' && method === 'POST')
       return done({ status: 200, body: seedOrg(idx, body as unknown as SfSeedSpec) });
     if (rest === '/faults' && method === 'PUT') {
-      Object.assign(org.faults, pick<OrgFaults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'lockRate'], 'number'));
+      Object.assign(
+        org.faults,
+        pick<OrgFaults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'lockRate', 'stallCount', 'stallMs'], 'number'),
+      );
       if (body?.apiError === null) org.faults.apiError = null;
       else if (body?.apiError) {
         const a = body.apiError as Record<string, unknown>;

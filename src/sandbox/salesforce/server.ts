@@ -139,6 +139,10 @@ export class SalesforceSandbox {
     stats.byRoute[route] = (stats.byRoute[route] ?? 0) + 1;
 
     if (org.faults.latencyMs) await sleep(org.faults.latencyMs);
+    if (org.faults.stallCount && org.faults.stallCount > 0) {
+      org.faults.stallCount--;
+      await sleep(org.faults.stallMs ?? 0);
+    }
     if (Date.now() < org.faults.outageUntil || (org.faults.errorRate > 0 && Math.random() < org.faults.errorRate)) {
       stats.serverErrors++;
       throw new SfApiError(503, 'SERVER_UNAVAILABLE', 'Server unavailable, please try again later.');

@@ -23,6 +23,12 @@ export interface OrgFaults {
   /** Fraction (0..1) of records in a write that fail with UNABLE_TO_LOCK_ROW. */
   lockRate: number;
   /**
+   * The next `stallCount` API requests are each answered only after `stallMs` more (a query that
+   * runs past a client's timeout); each one stalled counts down. Absent: 0.
+   */
+  stallCount?: number;
+  stallMs?: number;
+  /**
    * Every API request answered with this error, as an org refuses a whole connection (e.g. 403
    * API_DISABLED_FOR_ORG, INVALID_OPERATION_WITH_EXPIRED_PASSWORD); absent or null: none.
    */

@@ -9,6 +9,9 @@ import { NOT_RETRIED_BY_ACTIVITIES, NOT_RETRIED_BY_CONNECT } from '../../domain/
 
 export const { connect } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  // It heartbeats on a timer while it waits on the CRM: a dead worker's attempt is retried within
+  // 30 s rather than 2 minutes, and a cancelled one hears of it.
+  heartbeatTimeout: '30 seconds',
   // Bad credentials are not retried: the workflow waits for `reauthorize` instead of hammering the CRM.
   retry: { initialInterval: '2s', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NOT_RETRIED_BY_CONNECT] },
   summary: 'verify the CRM connection',
@@ -16,7 +19,8 @@ export const { connect } = proxyActivities<Activities>({
 
 export const { pushBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  // It heartbeats between its CRM calls: a dead worker's batch is pushed again (idempotently) within 30 s.
+  // It heartbeats (on a timer, once push.ts uses heartbeatingActivity): a dead worker's batch is
+  // pushed again (idempotently) within 30 s.
   heartbeatTimeout: '30 seconds',
   // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; attempts are unlimited.
   retry: {
@@ -47,5 +51,7 @@ export const { checkSourceField } = proxyActivities<Activities>({
 });
 export const { checkFieldMapping } = proxyActivities<Activities>({
   ...shortCall,
+  // Heartbeats on a timer (heartbeat.ts): a dead worker's check is retried within 20 s.
+  heartbeatTimeout: '20 seconds',
   summary: 'check the field mapping with the CRM',
 });
