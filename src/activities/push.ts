@@ -46,7 +46,7 @@ import {
   type RecordedOutcome,
 } from '../store/push-store';
 import type { ActivityDeps } from './deps';
-import { asActivity } from './failures';
+import { heartbeatingActivity } from './heartbeat';
 
 export interface PushBatchInput {
   workspaceId: string;
@@ -78,7 +78,7 @@ export interface PushBatchResult extends BatchCounts {
  */
 export function pushBatchActivity(deps: ActivityDeps) {
   return async function pushBatch(input: PushBatchInput): Promise<PushBatchResult> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async () => {
       const key = batchKey();
       // Only a retry can find its batch committed (by an attempt whose result was lost); a first
       // attempt skips the read, one query less on the path of every edit.
@@ -639,7 +639,7 @@ export interface SourceFieldCheck {
 /** Settings validation that needs the CRM: the source fields exist, and their values are allowed. */
 export function checkSourceFieldActivity(deps: ActivityDeps) {
   return async function checkSourceField(input: SourceFieldCheck): Promise<{ problem: string | null }> {
-    return asActivity(async () => {
+    return heartbeatingActivity(async () => {
       const crm = deps.connections.adapter(input.connection);
       const people = crm.personObjectFor(input.createPeopleAs);
       const problem = await sourceProblem(crm, 'source', people.object, people.label, input);
