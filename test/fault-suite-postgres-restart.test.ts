@@ -77,7 +77,13 @@ describe('PostgreSQL restarted during the initial pull (HubSpot)', () => {
       stderr += d.toString();
       process.stderr.write(d);
     });
-    const handle = await stack.startIntegration({ workspaceId: ws, crm: 'hubspot', connection: ws, syncUserId, plan: 'free' });
+    const handle = await stack.startIntegration({
+      workspaceId: ws,
+      crm: 'hubspot',
+      connection: ws,
+      syncUserId,
+      plan: 'free',
+    });
     const x = operate(handle);
     const contactPages = async () => sumRoutes((await admin.stats()).byRoute, /^GET \/crm\/v3\/objects\/contacts$/);
 
@@ -101,7 +107,10 @@ describe('PostgreSQL restarted during the initial pull (HubSpot)', () => {
     const guarded = stderr.split('\n').filter((l) => l.startsWith('pg-error-guard:')).length;
     if (guarded > 0) process.stderr.write(`# ${guarded} dropped-connection error(s) only the test's guard caught\n`);
     if (s === 'worker exited') return;
-    assert.ok(pagesAtRestart[1] < CONTACTS / 100, `both restarts landed mid-pull (at ${pagesAtRestart.join(', ')} pages)`);
+    assert.ok(
+      pagesAtRestart[1] < CONTACTS / 100,
+      `both restarts landed mid-pull (at ${pagesAtRestart.join(', ')} pages)`,
+    );
 
     assert.equal(s.lastPull?.kind, 'initial');
     assert.equal(s.lastPull?.failure, undefined);
@@ -122,6 +131,10 @@ describe('PostgreSQL restarted during the initial pull (HubSpot)', () => {
       "SELECT sum(created)::int AS created, sum(seen)::int AS seen FROM pull_runs WHERE workspace_id = $1 AND kind = 'initial'",
       [ws],
     );
-    assert.deepEqual(runs.rows[0], { created: CONTACTS + COMPANIES, seen: CONTACTS + COMPANIES }, 'pull history counts');
+    assert.deepEqual(
+      runs.rows[0],
+      { created: CONTACTS + COMPANIES, seen: CONTACTS + COMPANIES },
+      'pull history counts',
+    );
   });
 });

@@ -48,7 +48,13 @@ describe('Temporal dev server killed and restarted during the initial pull (HubS
       setup: (db) => addReps(db, ws, owners),
     });
     stack.startWorker({ env: { PULL_CHUNK_BUDGET_MS: '400' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const handle = await stack.startIntegration({ workspaceId: ws, crm: 'hubspot', connection: ws, syncUserId, plan: 'free' });
+    const handle = await stack.startIntegration({
+      workspaceId: ws,
+      crm: 'hubspot',
+      connection: ws,
+      syncUserId,
+      plan: 'free',
+    });
     const x = operate(handle);
     const contactPages = async () => sumRoutes((await admin.stats()).byRoute, /^GET \/crm\/v3\/objects\/contacts$/);
 
@@ -85,7 +91,11 @@ describe('Temporal dev server killed and restarted during the initial pull (HubS
       "SELECT sum(created)::int AS created, sum(seen)::int AS seen FROM pull_runs WHERE workspace_id = $1 AND kind = 'initial'",
       [ws],
     );
-    assert.deepEqual(runs.rows[0], { created: CONTACTS + COMPANIES, seen: CONTACTS + COMPANIES }, 'pull history counts');
+    assert.deepEqual(
+      runs.rows[0],
+      { created: CONTACTS + COMPANIES, seen: CONTACTS + COMPANIES },
+      'pull history counts',
+    );
   });
 });
 
@@ -109,7 +119,11 @@ describe('Temporal dev server killed and restarted during a push (Salesforce)', 
     const { syncUserId } = await stack.addWorkspace(ws, {
       permissions: ['assign contact owner', 'assign account owner'],
       setup: async (db) => {
-        await addReps(db, ws, users.map((u) => ({ id: String(u.Id), email: String(u.Email) })));
+        await addReps(
+          db,
+          ws,
+          users.map((u) => ({ id: String(u.Id), email: String(u.Email) })),
+        );
         await seedWorkspace(db, ws, ACCOUNTS, CONTACTS);
       },
     });

@@ -211,7 +211,11 @@ export class DevStack {
     await exited(old);
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     const port = Number(this.temporal.address.split(':').pop());
-    this.temporal = await startDevServer({ port, logFile: join(this.dir, 'temporal.log'), dbFile: this.temporalDbFile });
+    this.temporal = await startDevServer({
+      port,
+      logFile: join(this.dir, 'temporal.log'),
+      dbFile: this.temporalDbFile,
+    });
   }
 
   /** Stops the worker: SIGTERM, then SIGKILL after `graceMs`. */

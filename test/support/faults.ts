@@ -83,7 +83,11 @@ export function hubspotRecords(portal: PortalIndex): CrmRecords {
       })),
     accounts: companies
       .filter((c) => !c.archived)
-      .map((c) => ({ id: c.id, domain: c.properties.domain ?? null, apolloId: c.properties.apollo_account_id ?? null })),
+      .map((c) => ({
+        id: c.id,
+        domain: c.properties.domain ?? null,
+        apolloId: c.properties.apollo_account_id ?? null,
+      })),
   };
 }
 
