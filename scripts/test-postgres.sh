@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL on loopback for the store tests and prints its DATABASE_URL.
-# Installs Debian's postgresql when no server binaries are found. `test-postgres.sh stop DIR` stops it.
+# Installs Debian's postgresql when no server binaries are found. `test-postgres.sh stop DIR` stops it;
+# `test-postgres.sh restart DIR [SECONDS]` stops it (fast: open connections are terminated), leaves it
+# down that long, and starts it again on the same port and data (the fault tests).
 set -euo pipefail
+if [ "${1:-}" = "restart" ]; then
+  dir="$2"
+  runas() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  bin="$(cat "$dir/.bindir")"
+  runas "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+  sleep "${3:-0}"
+  runas "$bin/pg_ctl" -D "$dir" -o "$(cat "$dir/.options")" -l "$(dirname "$dir")/log" -w start >/dev/null
+  exit 0
+fi
 if [ "${1:-}" = "stop" ]; then
   dir="$2"
   runas() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -29,6 +40,8 @@ port=$(( 20000 + RANDOM % 20000 ))
 # PostgreSQL refuses to run as root: run it as the postgres user the package created.
 if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; runas() { runuser -u postgres -- "$@"; }; else runas() { "$@"; }; fi
 runas "$bindir/initdb" -D "$dir/data" -U crm --auth=trust -E UTF8 >/dev/null
-runas "$bindir/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" -l "$dir/log" -w start >/dev/null
+options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off"
+runas "$bindir/pg_ctl" -D "$dir/data" -o "$options" -l "$dir/log" -w start >/dev/null
 mv "$dir/.bindir" "$dir/data/.bindir"
+echo "$options" > "$dir/data/.options"
 echo "DATABASE_URL=postgres://crm@127.0.0.1:$port/postgres PG_TEST_DIR=$dir/data"

@@ -25,6 +25,11 @@ import { startDevServer, type DevServer } from './temporal-dev-server';
 export interface DevStackOptions {
   /** Prefix of the temporary directory, e.g. `kill-hubspot`; it is removed when the stack stops. */
   name: string;
+  /**
+   * Keep the dev server's state in a SQLite file in the stack's directory (`--db-filename`), so
+   * `killAndRestartTemporal` brings back the same workflows. Default: in memory, as before.
+   */
+  persistTemporal?: boolean;
 }
 
 export interface WorkerProcessOptions {
@@ -50,7 +55,9 @@ export class DevStack {
   private constructor(
     /** The temporary directory everything lives in. */
     readonly dir: string,
-    readonly temporal: DevServer,
+    /** The dev server now running; `killAndRestartTemporal` replaces it. */
+    public temporal: DevServer,
+    private readonly temporalDbFile: string | undefined,
   ) {
     this.databaseEnv = { PGLITE_DATA_DIR: this.dataDir };
   }
@@ -58,13 +65,16 @@ export class DevStack {
   /** Starts the dev server (headless, its log in the stack's directory) with the search attributes registered. */
   static async start(opts: DevStackOptions): Promise<DevStack> {
     const dir = mkdtempSync(join(tmpdir(), `crm-sync-${opts.name}-`));
-    const temporal = await startDevServer({ port: await freePort(), logFile: join(dir, 'temporal.log') }).catch(
-      (err: unknown) => {
-        rmSync(dir, { recursive: true, force: true });
-        throw err;
-      },
-    );
-    const stack = new DevStack(dir, temporal);
+    const dbFile = opts.persistTemporal ? join(dir, 'temporal.db') : undefined;
+    const temporal = await startDevServer({
+      port: await freePort(),
+      logFile: join(dir, 'temporal.log'),
+      dbFile,
+    }).catch((err: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    });
+    const stack = new DevStack(dir, temporal, dbFile);
     try {
       const connection = await Connection.connect({ address: temporal.address });
       await ensureSearchAttributes(connection, 'default');
@@ -187,6 +197,25 @@ export class DevStack {
     worker.kill('SIGKILL');
     await exited(worker);
     return this.startWorker();
+  }
+
+  /**
+   * SIGKILLs the dev server (no shutdown, as a crash), waits `downMs`, and starts it again on the
+   * same port and state file. Needs `persistTemporal`: without its file the server would come back
+   * empty. Workers and clients reconnect by themselves.
+   */
+  async killAndRestartTemporal(downMs = 0): Promise<void> {
+    if (!this.temporalDbFile) throw new Error('the dev server keeps no state to restart from (persistTemporal)');
+    const old = this.temporal.process;
+    old.kill('SIGKILL');
+    await exited(old);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    const port = Number(this.temporal.address.split(':').pop());
+    this.temporal = await startDevServer({
+      port,
+      logFile: join(this.dir, 'temporal.log'),
+      dbFile: this.temporalDbFile,
+    });
   }
 
   /** Stops the worker: SIGTERM, then SIGKILL after `graceMs`. */

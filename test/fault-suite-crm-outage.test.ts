@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { IntegrationStatus } from '../src/workflows/contract';
+import {
+  addReps,
+  assertExactlyOnce,
+  assertNoFailedWorkflow,
+  hubspotRecords,
+  sumRoutes,
+  workspaceRecords,
+} from './support/faults';
+import { newTenant, startHarness, waitFor, type Harness, type Integration } from './support/harness';
+
+/**
+ * Fault suite (issue 12): a 30-minute CRM outage (every request answered 503) during an initial
+ * pull, on the time-skipping server with the real worker and the sandboxes. HubSpot, whose client
+ * leaves every retry to Temporal (jsforce retries a 503 itself for ~15 s per attempt, so a
+ * Salesforce outage costs minutes of real time). The outage starts mid-pull, 30 minutes of Temporal
+ * time are skipped while it lasts, then it ends and time moves on only as far as the retries need.
+ */
+const OUTAGE_MS = 30 * 60_000;
+/** Far ahead on the wall clock: the outage ends when the test says, after the skipped 30 minutes. */
+const UNTIL_ENDED = () => Date.now() + 24 * 3_600_000;
+
+/**
+ * Lets the work go on after the outage: real time while it makes progress, a skip of Temporal time
+ * (to the next retry or backoff) when it stalls, until `done` holds.
+ */
+async function untilConverged(
+  h: Harness,
+  x: Integration,
+  what: string,
+  done: (s: IntegrationStatus) => boolean,
+  progress: (s: IntegrationStatus) => unknown,
+): Promise<{ status: IntegrationStatus; skippedMs: number }> {
+  const started = await h.env.currentTimeMs();
+  const deadline = Date.now() + 180_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const s = await x.status();
+    if (done(s)) return { status: s, skippedMs: (await h.env.currentTimeMs()) - started };
+    const p = JSON.stringify(progress(s));
+    if (p === last) await h.env.sleep('2 minutes');
+    else await new Promise((r) => setTimeout(r, 2_000));
+    last = p;
+  }
+  throw new Error(`${what} did not converge after the outage; last status ${JSON.stringify(await x.status())}`);
+}
+
+describe('30-minute CRM outage during the initial pull (HubSpot, time-skipping)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ chunkBudgetMs: 500 });
+  });
+  after(async () => h?.stop());
+
+  it('the pull waits the outage out, then every record arrives exactly once with exact totals', async () => {
+    const SEED = { contacts: 600, companies: 60 };
+    const t = await newTenant(h, { ...SEED, owners: 3, permissions: ['assign contact owner', 'assign account owner'] });
+    await addReps(h.db, t.workspaceId, (await t.admin.owners()).owners);
+    // Slow pages (6 contact pages of 100), so the outage lands inside the pull.
+    await t.admin.setFaults({ latencyMs: 500 });
+    const x = await h.integration(t, { plan: 'free' });
+    const contactPages = async () => sumRoutes((await t.admin.stats()).byRoute, /^GET \/crm\/v3\/objects\/contacts$/);
+    const atOutage = await waitFor('the pull under way', contactPages, (n) => n >= 2, 60_000);
+    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 0 });
+    const t0 = await h.env.currentTimeMs();
+    await h.env.sleep(OUTAGE_MS);
+    const skipped = (await h.env.currentTimeMs()) - t0;
+    const during = await x.status();
+    const refused = (await t.admin.stats()).serverErrors;
+    await t.admin.setFaults({ outageUntil: 0 });
+
+    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+    assert.ok(atOutage < SEED.contacts / 100, `the outage began mid-pull (after ${atOutage} contact pages)`);
+    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
+    assert.equal(during.phase, 'initialPull', 'the pull was still waiting when the outage ended');
+
+    const { status: s } = await untilConverged(
+      h,
+      x,
+      'the initial pull',
+      (st) => st.phase === 'syncing',
+      (st) => st.initialPull,
+    );
+    const total = SEED.contacts + SEED.companies;
+    assert.equal(s.lastPull?.kind, 'initial');
+    assert.equal(s.lastPull?.failure, undefined);
+    assert.equal(s.lastPull?.seen, total);
+    assert.equal(s.lastPull?.created, total);
+    assert.deepEqual(s.errors, { ownerSync: 0, failedPulls: 0 }, 'no pull failed, every owner mapped');
+    await assertNoFailedWorkflow(h.env.client, x.handle.workflowId);
+    assertExactlyOnce(hubspotRecords(t.portal), await workspaceRecords(h.db, t.workspaceId, 'hubspot'), {
+      people: SEED.contacts,
+      accounts: SEED.companies,
+    });
+    await x.disconnect();
+  });
+});
