@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
 import { pullProgressSignal, type PullProgress } from './contract';
 import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
+import { ACTIVITY_ATTEMPTS } from './retry-transient';
 
 /**
  * One pull of every CRM stream, as a child of the integration workflow. Records never pass through
@@ -55,6 +56,8 @@ export const MAX_CHUNKS_PER_EXECUTION = 150;
 const retry = {
   initialInterval: '1s',
   maximumInterval: '5 minutes',
+  // Then the workflow sees the failure, shows it in status and calls again (retryTransient).
+  maximumAttempts: ACTIVITY_ATTEMPTS,
   nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
 };
 // One short call (a page or two of owners): a dead worker's attempt is retried after a minute.
