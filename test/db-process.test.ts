@@ -87,7 +87,11 @@ describe('store process level (PostgreSQL)', () => {
   it('a connection dropped inside a transaction fails that transaction only', async () => {
     const url = await freshDatabase('dropped_tx');
     const warnings: string[] = [];
-    const db = await openDb({ databaseUrl: `${url}?application_name=in_tx`, poolMax: 1, warn: (l) => warnings.push(l) });
+    const db = await openDb({
+      databaseUrl: `${url}?application_name=in_tx`,
+      poolMax: 1,
+      warn: (l) => warnings.push(l),
+    });
     try {
       const tx = db.transaction(async (t) => {
         await t.query('SELECT 1');
@@ -130,7 +134,10 @@ describe('store process level (PostgreSQL)', () => {
   it('a schema newer than this release knows: refused with one sentence, nothing changed', async () => {
     const url = await freshDatabase('newer_schema');
     const db = await openDb({ databaseUrl: url });
-    await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [SCHEMA_VERSION + 1, 'from the future']);
+    await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+      SCHEMA_VERSION + 1,
+      'from the future',
+    ]);
     await db.close();
     await assert.rejects(openDb({ databaseUrl: url }), (err: Error) => {
       assert.equal(

@@ -84,7 +84,9 @@ function postgresDb(url: string, max: number, warn: (line: string) => void): Db 
   const pool = new Pool({ connectionString: url, max });
   const secrets = [url, passwordOf(url)].filter((v): v is string => !!v);
   const lost = (where: string) => (err: Error) =>
-    warn(`database connection lost ${where}: ${redact(oneLine(err), secrets)}; the pool opens a new one when next needed`);
+    warn(
+      `database connection lost ${where}: ${redact(oneLine(err), secrets)}; the pool opens a new one when next needed`,
+    );
   // An idle connection the server drops (a restart, pg_terminate_backend, a proxy timeout) is
   // reported here and removed from the pool; without a listener the 'error' event ends the process.
   pool.on('error', lost('while idle'));

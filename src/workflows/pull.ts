@@ -128,7 +128,9 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
 
   if (!runs) {
     const owners = () =>
-      pausable('refreshOwners', () => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
+      pausable('refreshOwners', () =>
+        refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }),
+      );
     const open = () =>
       pausable('beginPull', () =>
         beginPull({

@@ -7,7 +7,11 @@ import { failureMessage, failureType } from './failure-type';
 export const ACTIVITY_ATTEMPTS = 5;
 
 /** Failures that only delay the work: the workflow calls again rather than failing the pull or push. */
-const PASSING: readonly string[] = [FAILURE_TYPE.CrmTransient, FAILURE_TYPE.CrmRateLimited, FAILURE_TYPE.StoreUnavailable];
+const PASSING: readonly string[] = [
+  FAILURE_TYPE.CrmTransient,
+  FAILURE_TYPE.CrmRateLimited,
+  FAILURE_TYPE.StoreUnavailable,
+];
 
 /** The waits between the workflow's own calls: 30 s, doubling, at most 5 minutes. */
 export function retryWaitMs(round: number): number {

@@ -66,7 +66,10 @@ describe('retries through an outage, shown in status (workflow tier)', () => {
     assertNoSecret(pushing);
     x.crm.transientFailures.push = 0;
     await s.env.sleep('1m');
-    const pushed = await x.waitForStatus('pushed after the outage', (v) => v.push.totals.linked === 150 && !v.push.pushing);
+    const pushed = await x.waitForStatus(
+      'pushed after the outage',
+      (v) => v.push.totals.linked === 150 && !v.push.pushing,
+    );
     assert.equal(pushed.retrying, null);
     assert.equal(pushed.push.failureType, null);
 
