@@ -20,6 +20,8 @@ import { startDevServer } from './temporal-dev-server';
  * restart. Ctrl-C stops it all.
  */
 const PORTS = { temporal: 7233, ui: 8233, hubspot: 4010, salesforce: 4020, db: 5433 };
+/** A worker that exits sooner than this after its start is not restarted: it would only exit again. */
+const WORKER_MIN_UPTIME_MS = 60_000;
 
 async function main(): Promise<void> {
   const log = createLogger();
@@ -73,7 +75,21 @@ async function main(): Promise<void> {
     stops.push(() => dbServer.stop());
     const databaseUrl = dbServer.url;
 
-    const worker = startWorker(databaseUrl, connectionsFile, temporal.address, () => void stopAll(1));
+    // The worker logs a lost database connection and carries on (store/db.ts). Should it still die
+    // after it has been running, it is started again: one child's crash does not stop the UI, the
+    // sandboxes and the database. One that dies on start (a bad config, a schema newer than it
+    // knows) would only die again, so that stops everything, with its own message above.
+    let worker: ChildProcess;
+    const runWorker = () => {
+      const startedAt = Date.now();
+      worker = startWorker(databaseUrl, connectionsFile, temporal.address, () => {
+        if (stopping) return;
+        if (Date.now() - startedAt < WORKER_MIN_UPTIME_MS) return void stopAll(1);
+        log.warn('the worker exited unexpectedly; starting it again');
+        runWorker();
+      });
+    };
+    runWorker();
     stops.push(() => stopChild(worker));
 
     const form = (input: (typeof DEMO_INPUTS)[keyof typeof DEMO_INPUTS]) => [

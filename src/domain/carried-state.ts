@@ -29,6 +29,7 @@ const pullSummary = z
     updated: count,
     ownerChanges: count,
     failure: z.string().optional(),
+    failureType: z.string().optional(),
   })
   .strict();
 
@@ -45,6 +46,7 @@ const pushState = z
     deferred: count,
     lastBatchAt: epochMs.nullable(),
     failure: z.string().nullable(),
+    failureType: z.string().nullable().optional(),
     lanes: z.number().int().min(1).max(64).optional(),
   })
   .strict();

@@ -16,6 +16,17 @@ export const pullProgressSchema = z
     total: z.number().int().min(0).nullable(),
     pausedUntil: z.string().nullable().optional(),
     pauseReason: z.string().nullable().optional(),
+    retrying: z
+      .object({
+        activity: z.string(),
+        cause: z.string(),
+        failureType: z.string(),
+        attempts: z.number().int().min(0),
+        since: z.string(),
+      })
+      .strict()
+      .optional(),
+    retried: z.string().optional(),
   })
   .strict();
 

@@ -30,14 +30,26 @@ export interface DbOptions {
    * by store/db-turns.ts instead. Another process (the CLI) beside the worker shares that risk.
    */
   poolMax?: number;
+  /**
+   * Where the one line about a lost connection goes (default: stderr). The line names the error,
+   * never the connection string or its password.
+   */
+  warn?: (line: string) => void;
 }
 
 // int8 (counts, sums) as numbers, as PGlite returns them, so both drivers give the same rows.
 types.setTypeParser(20, (v) => Number(v));
 
 export async function openDb(opts: DbOptions = {}): Promise<Db> {
-  const db = opts.databaseUrl ? postgresDb(opts.databaseUrl, opts.poolMax ?? 4) : await pgliteDb(opts.dataDir);
-  await migrate(db);
+  const db = opts.databaseUrl
+    ? postgresDb(opts.databaseUrl, opts.poolMax ?? 4, opts.warn ?? ((line) => process.stderr.write(`${line}\n`)))
+    : await pgliteDb(opts.dataDir);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   return db;
 }
 
@@ -68,8 +80,16 @@ async function pgliteDb(dataDir?: string): Promise<Db> {
   } as Db & { pglite: PGlite };
 }
 
-function postgresDb(url: string, max: number): Db {
+function postgresDb(url: string, max: number, warn: (line: string) => void): Db {
   const pool = new Pool({ connectionString: url, max });
+  const secrets = [url, passwordOf(url)].filter((v): v is string => !!v);
+  const lost = (where: string) => (err: Error) =>
+    warn(
+      `database connection lost ${where}: ${redact(oneLine(err), secrets)}; the pool opens a new one when next needed`,
+    );
+  // An idle connection the server drops (a restart, pg_terminate_backend, a proxy timeout) is
+  // reported here and removed from the pool; without a listener the 'error' event ends the process.
+  pool.on('error', lost('while idle'));
   const wrap = (c: Pick<Pool, 'query'>): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {
       const r = await c.query(sql, params);
@@ -81,6 +101,17 @@ function postgresDb(url: string, max: number): Db {
     ...wrap(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      // Between the statements of a transaction the client is checked out and the pool does not
+      // listen to it: a connection dropped then fails the next statement (and the transaction) and
+      // must not end the process. release() sees the broken client and discards it.
+      // A dropped connection may emit twice (the server's message, then the socket's end): one line.
+      let reported = false;
+      const report = lost('in a transaction');
+      const onError = (err: Error) => {
+        if (!reported) report(err);
+        reported = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
@@ -90,6 +121,7 @@ function postgresDb(url: string, max: number): Db {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.removeListener('error', onError);
         client.release();
       }
     },
@@ -98,6 +130,24 @@ function postgresDb(url: string, max: number): Db {
     },
     close: () => pool.end(),
   };
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function oneLine(err: Error): string {
+  const code = (err as Error & { code?: string }).code;
+  return `${err.message.replace(/\s+/g, ' ').trim()}${code ? ` (${code})` : ''}`;
+}
+
+function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
 }
 
 export function pgliteOf(db: Db): PGlite | undefined {

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 
 /**
  * Ordered, append-only. Each runs once, in a transaction, recorded in schema_migrations.
@@ -280,23 +280,51 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
 /** The schema version a migrated database is at. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** Key of the advisory lock migrations take: "crms" in ASCII; nothing else in the project takes it. */
+export const MIGRATION_LOCK_KEY = 0x63726d73;
+
+/**
+ * Brings the schema up to SCHEMA_VERSION. Several processes may start at once (two workers, a
+ * worker and the CLI), so each step runs in a transaction that first takes a transaction-level
+ * advisory lock and then looks again at what is applied: the first process applies a migration, the
+ * others wait for its commit, see it recorded and skip it. Each migration keeps its own
+ * transaction. A transaction-level lock (rather than one session lock around the whole run) ends
+ * with its transaction whatever happens to the process, and needs no second connection, which a
+ * one-connection pool (PG_POOL_MAX=1 against pglite-socket) would not have. In embedded PGlite
+ * the lock is granted at once (one session), and its transactions run one at a time anyway.
+ *
+ * A database whose schema has versions this code does not know was migrated by a newer release:
+ * refused, so an old worker never writes to tables it does not understand.
+ */
 export async function migrate(db: Db): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-  const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
-  const applied = new Set(rows.map((r) => Number(r.version)));
-  for (const m of MIGRATIONS) {
-    if (applied.has(m.version)) continue;
+  const lock = (tx: Queryable) => tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+  const appliedIn = async (tx: Queryable) => {
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    return new Set(rows.map((r) => Number(r.version)));
+  };
+  const pending = await db.transaction(async (tx) => {
+    await lock(tx);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const applied = await appliedIn(tx);
+    const unknown = [...applied].filter((v) => !MIGRATIONS.some((m) => m.version === v));
+    if (unknown.length)
+      throw new Error(
+        `the database schema is at version ${Math.max(...unknown)}, newer than this release knows (${SCHEMA_VERSION}): run the newer release, or a database of its own`,
+      );
+    return MIGRATIONS.filter((m) => !applied.has(m.version));
+  });
+  for (const m of pending) {
     await db.transaction(async (tx) => {
+      await lock(tx);
+      // Another process may have applied it while this one waited for the lock.
+      if ((await appliedIn(tx)).has(m.version)) return;
       for (const stmt of m.sql
         .split(/;\s*\n/)
         .map((s) => s.trim())
         .filter(Boolean))
         await tx.query(stmt);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        m.version,
-        m.name,
-      ]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     });
   }
 }

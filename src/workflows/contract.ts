@@ -28,6 +28,23 @@ export interface PullSummary {
   ownerChanges: number;
   /** One-line reason when the pull failed. */
   failure?: string;
+  /** Its failure type (domain/failure-types.ts, or "Timeout"), beside `failure`. */
+  failureType?: string;
+}
+
+/**
+ * An activity that failed for a passing cause (an outage, a rate limit, a lost database) more
+ * often than its own retries allow, and that the workflow calls again after a wait.
+ */
+export interface Retrying {
+  activity: string;
+  /** The last failure's message: one line, without credentials. */
+  cause: string;
+  failureType: string;
+  /** Activity attempts that failed since `since`. */
+  attempts: number;
+  /** When the first failing call was made, ISO time. */
+  since: string;
 }
 
 export interface IntegrationStatus {
@@ -50,6 +67,11 @@ export interface IntegrationStatus {
    */
   pausedUntil: string | null;
   pauseReason: string | null;
+  /**
+   * Set while an activity is retried through an outage (the one retried longest, when several
+   * are); null once it goes through.
+   */
+  retrying: Retrying | null;
   /** Workspace records flagged as potential duplicates (the CRM holds the same email / domain twice). */
   potentialDuplicates: number;
   errors: { ownerSync: number; failedPulls: number };
@@ -71,6 +93,8 @@ export interface PushStatus {
   totals: PushTotals;
   /** One-line reason when the last push stopped on an error it could not retry. */
   failure: string | null;
+  /** Its failure type, beside `failure`. */
+  failureType: string | null;
 }
 
 export const statusQuery = defineQuery<IntegrationStatus>('status');
@@ -98,6 +122,10 @@ export interface PullProgress {
   /** Set while the pull is paused on the CRM's daily allowance; null once it goes on. */
   pausedUntil?: string | null;
   pauseReason?: string | null;
+  /** Set while one of the pull's activities is retried through an outage. */
+  retrying?: Retrying;
+  /** The activity that went through after a retry (its `retrying` clears). */
+  retried?: string;
 }
 export const pullProgressSignal = defineSignal<[PullProgress]>('pullProgress');
 

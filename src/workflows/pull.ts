@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
 import { pullProgressSignal, type PullProgress } from './contract';
 import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
+import { ACTIVITY_ATTEMPTS, retryTransient, type RetryHooks } from './retry-transient';
 
 /**
  * One pull of every CRM stream, as a child of the integration workflow. Records never pass through
@@ -55,6 +56,8 @@ export const MAX_CHUNKS_PER_EXECUTION = 150;
 const retry = {
   initialInterval: '1s',
   maximumInterval: '5 minutes',
+  // Then the workflow sees the failure, shows it in status and calls again (retryTransient).
+  maximumAttempts: ACTIVITY_ATTEMPTS,
   nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
 };
 // One short call (a page or two of owners), heartbeating on a timer: a dead worker's attempt is
@@ -87,19 +90,33 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   const report = (p: PullProgress) => parent?.signal(pullProgressSignal, p).catch(() => undefined);
   let runs = input.carried?.runs;
   let total: number | null = null;
+  let potentialDuplicates = input.carried?.potentialDuplicates ?? 0;
+  const seenSoFar = () => (runs ? sum(runs).seen : 0);
+
+  /** An outage outlasting an activity's attempts: shown in the parent's status, waited out, called again. */
+  const retryHooks = (activity: string): RetryHooks => ({
+    show: (r) => report({ seen: seenSoFar(), total, ...(r ? { retrying: r } : { retried: activity }) }),
+    async wait(ms) {
+      // A long outage must not grow one run's history without bound: the runs resume at their cursors.
+      if (runs && workflowInfo().continueAsNewSuggested)
+        await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs, potentialDuplicates } });
+      await sleep(ms, { summary: `wait out the failures of ${activity}` });
+      return true;
+    },
+  });
 
   /**
    * Runs an activity; when the CRM's daily allowance is spent, waits on a timer (shown in the
    * parent's status) and tries again, instead of failing the pull or retrying in a loop.
    */
-  async function pausable<T>(fn: () => Promise<T>): Promise<T> {
+  async function pausable<T>(activity: string, fn: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        return await fn();
+        return await retryTransient(activity, fn, retryHooks(activity));
       } catch (err) {
         if (failureType(err) !== FAILURE_TYPE.CrmDailyLimit) throw err;
         const waitMs = dailyLimitWaitMs(err);
-        const seen = runs ? sum(runs).seen : 0;
+        const seen = seenSoFar();
         await report({
           seen,
           total,
@@ -114,9 +131,11 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
 
   if (!runs) {
     const owners = () =>
-      pausable(() => refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }));
+      pausable('refreshOwners', () =>
+        refreshOwners({ workspaceId: input.workspaceId, crm: input.crm, connection: input.connection }),
+      );
     const open = () =>
-      pausable(() =>
+      pausable('beginPull', () =>
         beginPull({
           workspaceId: input.workspaceId,
           crm: input.crm,
@@ -139,13 +158,12 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   total = allRuns.every((r) => r.total !== null) ? allRuns.reduce((n, r) => n + (r.total ?? 0), 0) : null;
 
   let chunks = 0;
-  let potentialDuplicates = input.carried?.potentialDuplicates ?? 0;
   for (const run of allRuns) {
     while (!run.done) {
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs: allRuns, potentialDuplicates } });
       }
-      const r = await pausable(() =>
+      const r = await pausable('pullChunk', () =>
         pullChunk({
           runId: run.runId,
           connection: input.connection,

@@ -27,6 +27,10 @@ describe('replay of committed histories', () => {
       'disconnect-in-window',
       // Both branches of patched('window-continue-as-new'): the window histories above predate it.
       'window-continue-as-new',
+      // Both branches of patched('retry-transient-in-workflow'): an outage that outlasts the
+      // activities' attempts failed the pull before it, and is retried by the workflow after.
+      'transient-storm-before-workflow-retry',
+      'transient-retry-status',
     ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }

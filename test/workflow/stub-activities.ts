@@ -19,6 +19,8 @@ export interface StubCrm {
   authorized: boolean;
   /** The next N CRM calls of pulls / pushes fail on the CRM's spent daily allowance. */
   dailyLimitFailures: { pull: number; push: number };
+  /** The next N attempts of pullChunk / pushBatch fail as a CRM outage (retryable CrmTransient). */
+  transientFailures: { pull: number; push: number };
   /** Outbox rows due for push; each batch takes `pushBatchSize` of them, from its own lane's share. */
   outbox: number;
   pushBatchSize: number;
@@ -35,6 +37,7 @@ export function newStubCrm(o: Partial<StubCrm> = {}): StubCrm {
     chunkSize: 10,
     authorized: true,
     dailyLimitFailures: { pull: 0, push: 0 },
+    transientFailures: { pull: 0, push: 0 },
     outbox: 0,
     pushBatchSize: 100,
     calls: [],
@@ -49,6 +52,12 @@ function authFailure(): ApplicationFailure {
     'HubSpot account details failed (401 INVALID_AUTHENTICATION): token revoked',
     FAILURE_TYPE.CrmAuth,
   );
+}
+
+export const OUTAGE_MESSAGE = 'HubSpot contacts list failed (503): service unavailable';
+
+function outage(): ApplicationFailure {
+  return ApplicationFailure.retryable(OUTAGE_MESSAGE, FAILURE_TYPE.CrmTransient);
 }
 
 function dailyLimitFailure(): ApplicationFailure {
@@ -108,6 +117,10 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
         crm.dailyLimitFailures.pull--;
         throw dailyLimitFailure();
       }
+      if (crm.transientFailures.pull > 0) {
+        crm.transientFailures.pull--;
+        throw outage();
+      }
       run.done = Math.min(run.total, run.done + crm.chunkSize);
       return {
         done: run.done === run.total,
@@ -126,6 +139,10 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       if (crm.dailyLimitFailures.push > 0) {
         crm.dailyLimitFailures.push--;
         throw dailyLimitFailure();
+      }
+      if (crm.transientFailures.push > 0) {
+        crm.transientFailures.push--;
+        throw outage();
       }
       const handled = Math.min(crm.outbox, crm.pushBatchSize);
       crm.outbox -= handled;

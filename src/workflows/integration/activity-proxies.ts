@@ -1,6 +1,7 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { NOT_RETRIED_BY_ACTIVITIES, NOT_RETRIED_BY_CONNECT } from '../../domain/failure-types';
+import { ACTIVITY_ATTEMPTS } from '../retry-transient';
 
 /**
  * The integration's activities with their timeouts and retry policies. Summaries label each
@@ -22,10 +23,12 @@ export const { pushBatch } = proxyActivities<Activities>({
   // It heartbeats (on a timer, once push.ts uses heartbeatingActivity): a dead worker's batch is
   // pushed again (idempotently) within 30 s.
   heartbeatTimeout: '30 seconds',
-  // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; attempts are unlimited.
+  // 429s wait for the CRM's Retry-After (nextRetryDelay), outages back off; after
+  // ACTIVITY_ATTEMPTS the drain shows the cause in status and calls again (retryTransient).
   retry: {
     initialInterval: '1s',
     maximumInterval: '5 minutes',
+    maximumAttempts: ACTIVITY_ATTEMPTS,
     nonRetryableErrorTypes: [...NOT_RETRIED_BY_ACTIVITIES],
   },
   summary: 'push a batch of workspace changes',

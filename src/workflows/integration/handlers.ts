@@ -226,6 +226,8 @@ export function installHandlers(x: Integration): void {
       session.progress = { done: p.seen, total: p.total };
       if (p.pausedUntil !== undefined)
         session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
+      if (p.retrying) session.retrying[`pull:${p.retrying.activity}`] = p.retrying;
+      if (p.retried) delete session.retrying[`pull:${p.retried}`];
     },
     { description: DESCRIPTIONS.pullProgress },
   );

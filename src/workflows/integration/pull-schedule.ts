@@ -4,6 +4,7 @@ import type { IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
 import { failureMessage } from '../failure-type';
 import { pullWorkflow } from '../pull';
+import { shownFailureType } from '../retry-transient';
 import { recoverFrom } from './recovery';
 import { iso, minutes, type Integration } from './state';
 
@@ -53,12 +54,15 @@ export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'f
       updated: 0,
       ownerChanges: 0,
       failure: failureMessage(err),
+      ...(shownFailureType(err) ? { failureType: shownFailureType(err)! } : {}),
     };
     s.errors.failedPulls++;
     return (await recoverFrom(x, err, s.phase)) === 'disconnected' ? 'disconnected' : 'failed';
   } finally {
     session.pullInProgress = null;
     session.pause = null;
+    // The child's retries end with it, whether it reported so or not.
+    for (const key of Object.keys(session.retrying)) if (key.startsWith('pull:')) delete session.retrying[key];
   }
 }
 

@@ -1,7 +1,8 @@
-import { patched } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { PUSH_TOTAL_KEYS } from '../../domain/push-totals';
 import type { CrmName } from '../../domain/types';
 import { failureMessage } from '../failure-type';
+import { retryTransient, shownFailureType } from '../retry-transient';
 import { pushBatch } from './activity-proxies';
 import { historyIsLong } from './history-limit';
 import { recoverFrom, type Resumed } from './recovery';
@@ -28,18 +29,35 @@ export async function drainPush(x: Integration): Promise<Resumed> {
   const lanes = (push.lanes ??= patched('push-lanes') ? PUSH_LANES[input.crm] : 1);
   const lane = async (index: number) => {
     for (;;) {
-      const r = await pushBatch({
-        workspaceId: input.workspaceId,
-        crm: input.crm,
-        connection: s.connection,
-        syncUserId: input.syncUserId,
-        push: s.settings.push,
-        fieldMapping: s.settings.fieldMapping,
-        direction: s.settings.direction,
-        lane: index,
-        lanes,
-      });
+      const r = await retryTransient(
+        'pushBatch',
+        () =>
+          pushBatch({
+            workspaceId: input.workspaceId,
+            crm: input.crm,
+            connection: s.connection,
+            syncUserId: input.syncUserId,
+            push: s.settings.push,
+            fieldMapping: s.settings.fieldMapping,
+            direction: s.settings.direction,
+            lane: index,
+            lanes,
+          }),
+        {
+          show(v) {
+            if (v) session.retrying[`push:${index}`] = v;
+            else delete session.retrying[`push:${index}`];
+          },
+          // A disconnect ends the wait and the drain. So does a long history when no pull runs, so
+          // the integration continues as new; the next run drains again.
+          wait: async (ms) =>
+            !(await condition(() => session.disconnectRequested || (historyIsLong() && !session.pullInProgress), ms, {
+              summary: 'wait out the failures of pushBatch',
+            })),
+        },
+      );
       push.failure = null;
+      push.failureType = null;
       push.lastBatchAt = Date.now();
       push.due = r.due;
       push.deferred = r.deferred;
@@ -60,6 +78,7 @@ export async function drainPush(x: Integration): Promise<Resumed> {
   } catch (err) {
     // Kept in status; the drain runs again after recovery or on the next sweep.
     push.failure = failureMessage(err);
+    push.failureType = shownFailureType(err);
     push.wanted = true;
     return recoverFrom(x, err, 'syncing');
   } finally {

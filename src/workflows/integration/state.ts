@@ -5,7 +5,7 @@ import { defaultPushSettings } from '../../domain/push-settings';
 import { noPushTotals, type PushTotals } from '../../domain/push-totals';
 import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
-import type { PullSummary } from '../contract';
+import type { PullSummary, Retrying } from '../contract';
 
 /**
  * What one integration carries across continue-as-new: small, and no record data (records live in
@@ -45,6 +45,8 @@ export interface PushState {
   deferred: number;
   lastBatchAt: number | null;
   failure: string | null;
+  /** The failure type of `failure`; absent in state carried by older runs. */
+  failureType?: string | null;
   /**
    * Push batches in flight at once, fixed at the integration's first drain: it decides how many
    * pushBatch commands a drain issues, so it must not change under a running integration.
@@ -67,6 +69,11 @@ export interface Session {
   pushing: boolean;
   /** Why the last malformed signal was dropped (signals cannot be refused). */
   lastIgnoredSignal: string | null;
+  /**
+   * Activities retried through an outage now, by who retries them: `pull:<activity>` (reported by
+   * the pull child), `push:<lane>`.
+   */
+  retrying: Record<string, Retrying>;
   /** The one wait for reauthorization a pull and a push drain share (recovery.ts). */
   reauthorizing: Promise<'ok' | 'disconnected'> | null;
 }
@@ -128,6 +135,7 @@ export function newSession(): Session {
     pushing: false,
     lastIgnoredSignal: null,
     reauthorizing: null,
+    retrying: {},
   };
 }
 

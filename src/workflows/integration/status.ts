@@ -1,4 +1,4 @@
-import type { IntegrationStatus } from '../contract';
+import type { IntegrationStatus, Retrying } from '../contract';
 import { iso, type Integration } from './state';
 
 /** The `status` query's answer, from the carried state and what this execution knows. */
@@ -22,6 +22,7 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     needsReauthReason: session.needsReauthReason,
     pausedUntil: pause?.until ?? null,
     pauseReason: pause?.reason ?? null,
+    retrying: longestRetry(Object.values(session.retrying)),
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
     lastIgnoredSignal: session.lastIgnoredSignal,
@@ -33,6 +34,12 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
       lastBatchAt: iso(push.lastBatchAt),
       totals: push.totals,
       failure: push.failure,
+      failureType: push.failureType ?? null,
     },
   };
+}
+
+/** Of the activities retried at once (a pull's, each push lane's), the one failing the longest. */
+function longestRetry(all: Retrying[]): Retrying | null {
+  return all.reduce<Retrying | null>((a, b) => (a === null || Date.parse(b.since) < Date.parse(a.since) ? b : a), null);
 }
