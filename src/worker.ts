@@ -83,7 +83,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    // One line for what an operator can fix (a newer schema, a bad setting); the stack for the rest.
+    const known = err instanceof Error && /^the database schema is at version|must be/.test(err.message);
+    console.error(known ? `worker not started: ${err.message}` : err);
     process.exit(1);
   });
 }
