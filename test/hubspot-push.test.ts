@@ -3,8 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { PortalIndex } from '../src/sandbox/hubspot/state';
+import { outboxCounts } from '../src/store/push-store';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { addContact } from '../src/store/workspace-writes';
 import { newTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
+import { openPushError, sameLaneAccounts } from './support/push-lanes';
 
 /** Push to HubSpot: the workspace writes, the outbox, the rules of seed 001 and the error log. */
 describe('push to HubSpot (time-skipping)', () => {
@@ -310,6 +313,63 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.equal(acctErr.field, 'domain');
     const contactErr = errs.find((e) => e.localId === person.id)!;
     assert.equal(contactErr.errorCode, 'ACCOUNT_NOT_PUSHED');
+  });
+
+  it('two unlinked accounts with one domain in one batch: the first links, the second is refused naming it, and push and pulls go on', async () => {
+    const x = await syncing();
+    // Created in HubSpot after the initial pull: the workspace does not mirror it yet.
+    const crmCo = x.tenant.portal.create('companies', { name: 'Pair', domain: 'pair-hs.example' });
+    const companiesBefore = x.tenant.portal.portal.objects.companies.length;
+    // `accounts add` does not check domains; written without the nudge so that one batch takes both.
+    const [first, second] = await sameLaneAccounts(h.db, x.workspaceId, 'hubspot', [
+      { name: 'Pair One', domain: 'pair-hs.example' },
+      { name: 'Pair Two', domain: 'Pair-HS.example' },
+    ]);
+    const withSecond = await addContact(h.db, x.workspaceId, {
+      email: 'two@pair-hs.example',
+      last_name: 'Two',
+      account_id: second,
+    });
+    const other = await x.write('accounts add', { name: 'Bystander', domain: 'bystander-hs.example' });
+    const s = await x.waitForPushDrained();
+
+    assert.equal(await x.crmIdOf(first), crmCo.id, 'the first (oldest write) is linked to the company with the domain');
+    assert.equal(await x.crmIdOf(second), undefined);
+    assert.ok(await x.crmIdOf(other.id), 'the rest of the push went on');
+    assert.equal(
+      x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain?.toLowerCase() === 'pair-hs.example')
+        .length,
+      1,
+      'no second company for the domain',
+    );
+    assert.equal(
+      x.tenant.portal.portal.objects.companies.length,
+      companiesBefore + 1,
+      'only the bystander was created',
+    );
+    const errs = await x.pushErrors();
+    const e = errs.find((r) => r.localId === second)!;
+    assert.equal(e.errorCode, 'DOMAIN_CONFLICT');
+    assert.equal(
+      (await openPushError(h.db, x.workspaceId, 'hubspot', second)).cause,
+      'rejected',
+      'waits for the operator',
+    );
+    assert.match(e.message, /^Account not pushed\. A different company with this domain already exists in HubSpot/);
+    assert.ok(
+      e.message.includes(crmCo.id) && e.message.includes(first),
+      `names the company and the other account: ${e.message}`,
+    );
+    assert.doesNotMatch(e.message, /\n/);
+    assert.equal(errs.find((r) => r.localId === withSecond.id)?.errorCode, 'ACCOUNT_NOT_PUSHED');
+    assert.equal(s.push.failure, null, 'no batch failed');
+    assert.equal((await outboxCounts(h.db, x.workspaceId, 'hubspot')).deferred, 0, 'nothing left waiting');
+
+    // Pulls are not held back either.
+    const before = s.lastPull?.finishedAt;
+    await x.pullNow();
+    await x.waitForStatus('the pull', (st) => st.pullInProgress === null && st.lastPull?.finishedAt !== before);
+    assert.equal(await x.crmIdOf(first), crmCo.id);
   });
 
   it('a rejected property goes to the error log; a retry without a fix fails the same way; fixing the mapping pushes it by itself', async () => {
