@@ -30,6 +30,7 @@ import {
   alreadyLinkedMessage,
   committedBatch,
   enqueueManualPush,
+  enqueueUnlinkedPage,
   linkedLocalIds,
   loadAccounts,
   loadContacts,
@@ -671,9 +672,40 @@ function summary(kind: ObjectKind, row: AccountRow | ContactRow): Record<string,
     : { name: c.name, domain: c.domain };
 }
 
+export interface ManualPushInput extends ManualPushRequest {
+  /**
+   * `allUnlinked` in bounded steps (newer workflow code): start after this record id and return
+   * within the time budget with the cursor to go on from. Absent (older workflow code): every
+   * page, in one call.
+   */
+  page?: { after: string | null };
+}
+
+/** How long one paged call of a manual push of `all` queues pages before it returns its cursor. */
+export const MANUAL_PUSH_BUDGET_MS = 15_000;
+
+/**
+ * Queues a manual push. `ids` (at most 10,000) go in one transaction; `all` goes page by page
+ * (MANUAL_PUSH_PAGE rows a transaction), heartbeating the cursor, so a retry after a lost worker
+ * resumes where the last page ended and no call grows with the workspace.
+ */
 export function enqueueManualPushActivity(deps: ActivityDeps) {
-  return async function enqueueManual(input: ManualPushRequest): Promise<{ queued: number }> {
-    return { queued: await enqueueManualPush(deps.db, input) };
+  return async function enqueueManual(input: ManualPushInput): Promise<{ queued: number; next?: string | null }> {
+    return asActivity(async () => {
+      if (!input.allUnlinked) return { queued: await enqueueManualPush(deps.db, input) };
+      const resumed = activityInfo().heartbeatDetails as { after: string | null; queued: number } | undefined;
+      if (resumed && resumed.after === null) return { queued: resumed.queued, next: null };
+      let after = resumed?.after ?? input.page?.after ?? null;
+      let queued = resumed?.queued ?? 0;
+      const until = input.page ? Date.now() + (deps.manualPushBudgetMs ?? MANUAL_PUSH_BUDGET_MS) : Infinity;
+      for (;;) {
+        const r = await enqueueUnlinkedPage(deps.db, input, after);
+        queued += r.queued;
+        after = r.last;
+        heartbeat({ after, queued });
+        if (after === null || Date.now() >= until) return { queued, next: after };
+      }
+    });
   };
 }
 

@@ -461,7 +461,42 @@ export interface ManualPushRequest {
   requestedBy: string | null;
 }
 
-/** Queues a manual push of the selection. */
+/** Rows one transaction of a manual push of `all` queues (enqueueUnlinkedPage). */
+export const MANUAL_PUSH_PAGE = 2_000;
+
+/**
+ * Queues one page of a manual push of every record of the kind not yet linked to this CRM: up to
+ * `limit` of them, in id order after `after`, in one transaction. `last` is where the next page
+ * starts, null once none is left. Re-queuing a page (a retried activity) is harmless: a queued row
+ * is only re-armed.
+ */
+export async function enqueueUnlinkedPage(
+  db: Db,
+  p: ManualPushRequest,
+  after: string | null,
+  limit = MANUAL_PUSH_PAGE,
+): Promise<{ queued: number; last: string | null }> {
+  return db.transaction(async (tx) => {
+    const table = p.kind === 'contact' ? 'contacts' : 'accounts';
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT t.id FROM ${table} t WHERE t.workspace_id = $1 AND ($4::uuid IS NULL OR t.id > $4) AND NOT EXISTS (
+         SELECT 1 FROM crm_links l WHERE l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $3 AND l.local_id = t.id)
+        ORDER BY t.id LIMIT $5`,
+      [p.workspaceId, p.crm, p.kind, after, limit],
+    );
+    if (rows.length)
+      await enqueuePush(
+        tx,
+        p.workspaceId,
+        p.kind,
+        rows.map((r) => r.id),
+        { manual: true, requestedBy: p.requestedBy, crm: p.crm },
+      );
+    return { queued: rows.length, last: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+}
+
+/** Queues a manual push of the selection (`ids`, or every unlinked record in one transaction: see enqueueUnlinkedPage). */
 export async function enqueueManualPush(db: Db, p: ManualPushRequest): Promise<number> {
   return db.transaction(async (tx) => {
     const table = p.kind === 'contact' ? 'contacts' : 'accounts';

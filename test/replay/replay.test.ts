@@ -27,6 +27,9 @@ describe('replay of committed histories', () => {
       'disconnect-in-window',
       // Both branches of patched('window-continue-as-new'): the window histories above predate it.
       'window-continue-as-new',
+      // Both branches of patched('manual-push-pages'): `all` in one activity, then in pages.
+      'push-all-one-call',
+      'push-all-pages',
     ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }
