@@ -31,8 +31,26 @@ describe('push to HubSpot (time-skipping)', () => {
       },
     },
   });
+  /** Manual-push activities run per workspace, with what each queued. */
+  const manualPages = new Map<string, number[]>();
+  const countManualPages: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const result = await next(input);
+        if (ctx.info.activityType === 'enqueueManualPush') {
+          const ws = (input.args[0] as { workspaceId: string }).workspaceId;
+          manualPages.set(ws, [...(manualPages.get(ws) ?? []), (result as { queued: number }).queued]);
+        }
+        return result;
+      },
+    },
+  });
   before(async () => {
-    h = await startHarness({ interceptors: { activity: [loseResultAfterCommit] } });
+    // A paged manual push returns after each page here, so a test sees several activities.
+    h = await startHarness({
+      manualPushBudgetMs: 1,
+      interceptors: { activity: [loseResultAfterCommit, countManualPages] },
+    });
   });
   after(async () => {
     await h?.stop();
@@ -313,6 +331,32 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.equal(acctErr.field, 'domain');
     const contactErr = errs.find((e) => e.localId === person.id)!;
     assert.equal(contactErr.errorCode, 'ACCOUNT_NOT_PUSHED');
+  });
+
+  it('pushRecords {all:true} over 20,000 unlinked accounts queues them all in bounded activities', async () => {
+    const x = await syncing();
+    // Writes wait in the outbox (nothing is pushed), so the test counts what the manual push queued.
+    await x.updateSettings({ direction: 'crmToWorkspace' });
+    await h.db.query(
+      `INSERT INTO accounts (id, workspace_id, name, domain) SELECT gen_random_uuid(), $1, 'Bulk ' || n, 'bulk-' || n || '.example'
+         FROM generate_series(1, 20000) n`,
+      [x.workspaceId],
+    );
+    const r = await x.pushRecords({ objectKind: 'account', all: true });
+    assert.deepEqual(r, { queued: 20_000 }, 'every unlinked account; the pulled (linked) ones not');
+    const pages = manualPages.get(x.workspaceId) ?? [];
+    assert.ok(pages.length >= 10, `several activities (${pages.length})`);
+    assert.ok(Math.max(...pages) <= 2_000, 'each a bounded share');
+    assert.equal(
+      pages.reduce((a, b) => a + b, 0),
+      20_000,
+    );
+    const q = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM push_outbox WHERE workspace_id = $1 AND object_kind = 'account' AND manual`,
+      [x.workspaceId],
+    );
+    assert.equal(q.rows[0].n, 20_000, 'each queued once');
+    assert.equal((await x.status()).phase, 'syncing');
   });
 
   it('two unlinked accounts with one domain in one batch: the first links, the second is refused naming it, and push and pulls go on', async () => {
