@@ -21,6 +21,8 @@ export interface WorkerDeps {
   /** Tests bundle once and share it; production bundles from the workflows folder. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   chunkBudgetMs?: number;
+  /** Upper bound of one paged manual-push activity (tests make it small to see several). */
+  manualPushBudgetMs?: number;
   /** Tests use these to simulate failures Temporal must recover from (a result lost after a commit). */
   interceptors?: WorkerOptions['interceptors'];
 }
@@ -40,6 +42,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       connections: deps.connections,
       logger: deps.logger,
       chunkBudgetMs: deps.chunkBudgetMs,
+      manualPushBudgetMs: deps.manualPushBudgetMs,
     }),
     ...(deps.interceptors ? { interceptors: deps.interceptors } : {}),
   });

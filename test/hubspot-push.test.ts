@@ -3,8 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { PortalIndex } from '../src/sandbox/hubspot/state';
+import { outboxCounts } from '../src/store/push-store';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { addContact } from '../src/store/workspace-writes';
 import { newTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
+import { openPushError, sameLaneAccounts } from './support/push-lanes';
 
 /** Push to HubSpot: the workspace writes, the outbox, the rules of seed 001 and the error log. */
 describe('push to HubSpot (time-skipping)', () => {
@@ -28,8 +31,26 @@ describe('push to HubSpot (time-skipping)', () => {
       },
     },
   });
+  /** Manual-push activities run per workspace, with what each queued. */
+  const manualPages = new Map<string, number[]>();
+  const countManualPages: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const result = await next(input);
+        if (ctx.info.activityType === 'enqueueManualPush') {
+          const ws = (input.args[0] as { workspaceId: string }).workspaceId;
+          manualPages.set(ws, [...(manualPages.get(ws) ?? []), (result as { queued: number }).queued]);
+        }
+        return result;
+      },
+    },
+  });
   before(async () => {
-    h = await startHarness({ interceptors: { activity: [loseResultAfterCommit] } });
+    // A paged manual push returns after each page here, so a test sees several activities.
+    h = await startHarness({
+      manualPushBudgetMs: 1,
+      interceptors: { activity: [loseResultAfterCommit, countManualPages] },
+    });
   });
   after(async () => {
     await h?.stop();
@@ -310,6 +331,89 @@ describe('push to HubSpot (time-skipping)', () => {
     assert.equal(acctErr.field, 'domain');
     const contactErr = errs.find((e) => e.localId === person.id)!;
     assert.equal(contactErr.errorCode, 'ACCOUNT_NOT_PUSHED');
+  });
+
+  it('pushRecords {all:true} over 20,000 unlinked accounts queues them all in bounded activities', async () => {
+    const x = await syncing();
+    // Writes wait in the outbox (nothing is pushed), so the test counts what the manual push queued.
+    await x.updateSettings({ direction: 'crmToWorkspace' });
+    await h.db.query(
+      `INSERT INTO accounts (id, workspace_id, name, domain) SELECT gen_random_uuid(), $1, 'Bulk ' || n, 'bulk-' || n || '.example'
+         FROM generate_series(1, 20000) n`,
+      [x.workspaceId],
+    );
+    const r = await x.pushRecords({ objectKind: 'account', all: true });
+    assert.deepEqual(r, { queued: 20_000 }, 'every unlinked account; the pulled (linked) ones not');
+    const pages = manualPages.get(x.workspaceId) ?? [];
+    assert.ok(pages.length >= 10, `several activities (${pages.length})`);
+    assert.ok(Math.max(...pages) <= 2_000, 'each a bounded share');
+    assert.equal(
+      pages.reduce((a, b) => a + b, 0),
+      20_000,
+    );
+    const q = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM push_outbox WHERE workspace_id = $1 AND object_kind = 'account' AND manual`,
+      [x.workspaceId],
+    );
+    assert.equal(q.rows[0].n, 20_000, 'each queued once');
+    assert.equal((await x.status()).phase, 'syncing');
+  });
+
+  it('two unlinked accounts with one domain in one batch: the first links, the second is refused naming it, and push and pulls go on', async () => {
+    const x = await syncing();
+    // Created in HubSpot after the initial pull: the workspace does not mirror it yet.
+    const crmCo = x.tenant.portal.create('companies', { name: 'Pair', domain: 'pair-hs.example' });
+    const companiesBefore = x.tenant.portal.portal.objects.companies.length;
+    // `accounts add` does not check domains; written without the nudge so that one batch takes both.
+    const [first, second] = await sameLaneAccounts(h.db, x.workspaceId, 'hubspot', [
+      { name: 'Pair One', domain: 'pair-hs.example' },
+      { name: 'Pair Two', domain: 'Pair-HS.example' },
+    ]);
+    const withSecond = await addContact(h.db, x.workspaceId, {
+      email: 'two@pair-hs.example',
+      last_name: 'Two',
+      account_id: second,
+    });
+    const other = await x.write('accounts add', { name: 'Bystander', domain: 'bystander-hs.example' });
+    const s = await x.waitForPushDrained();
+
+    assert.equal(await x.crmIdOf(first), crmCo.id, 'the first (oldest write) is linked to the company with the domain');
+    assert.equal(await x.crmIdOf(second), undefined);
+    assert.ok(await x.crmIdOf(other.id), 'the rest of the push went on');
+    assert.equal(
+      x.tenant.portal.portal.objects.companies.filter((c) => c.properties.domain?.toLowerCase() === 'pair-hs.example')
+        .length,
+      1,
+      'no second company for the domain',
+    );
+    assert.equal(
+      x.tenant.portal.portal.objects.companies.length,
+      companiesBefore + 1,
+      'only the bystander was created',
+    );
+    const errs = await x.pushErrors();
+    const e = errs.find((r) => r.localId === second)!;
+    assert.equal(e.errorCode, 'DOMAIN_CONFLICT');
+    assert.equal(
+      (await openPushError(h.db, x.workspaceId, 'hubspot', second)).cause,
+      'rejected',
+      'waits for the operator',
+    );
+    assert.match(e.message, /^Account not pushed\. A different company with this domain already exists in HubSpot/);
+    assert.ok(
+      e.message.includes(crmCo.id) && e.message.includes(first),
+      `names the company and the other account: ${e.message}`,
+    );
+    assert.doesNotMatch(e.message, /\n/);
+    assert.equal(errs.find((r) => r.localId === withSecond.id)?.errorCode, 'ACCOUNT_NOT_PUSHED');
+    assert.equal(s.push.failure, null, 'no batch failed');
+    assert.equal((await outboxCounts(h.db, x.workspaceId, 'hubspot')).deferred, 0, 'nothing left waiting');
+
+    // Pulls are not held back either.
+    const before = s.lastPull?.finishedAt;
+    await x.pullNow();
+    await x.waitForStatus('the pull', (st) => st.pullInProgress === null && st.lastPull?.finishedAt !== before);
+    assert.equal(await x.crmIdOf(first), crmCo.id);
   });
 
   it('a rejected property goes to the error log; a retry without a fix fails the same way; fixing the mapping pushes it by itself', async () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OrgIndex } from '../src/sandbox/salesforce/state';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
-import { addContact } from '../src/store/workspace-writes';
+import { addAccount, addContact } from '../src/store/workspace-writes';
 import { newSalesforceTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
+import { openPushError, sameLaneAccounts } from './support/push-lanes';
 
 /** Push to Salesforce: Leads or Contacts, email dedup across both, external-id upserts, per-record errors. */
 describe('push to Salesforce (time-skipping)', () => {
@@ -189,6 +190,84 @@ describe('push to Salesforce (time-skipping)', () => {
       (l) => !!l,
     );
     assert.deepEqual(await x.pushErrors(), [], 'the error is resolved once the record went');
+  });
+
+  it('two unlinked accounts with one domain in one batch: the first links to the Account with it, the second gets its own', async () => {
+    const x = await syncing();
+    await x.updateSettings({ push: { createPeopleAs: 'Contact' } });
+    const crmAcct = x.tenant.org.create('Account', { Name: 'Pair', Website: 'pair-sf.example' });
+    // Written without the nudge, in one push lane, so that one batch takes both (and a contact of each).
+    const [first, second] = await sameLaneAccounts(h.db, x.workspaceId, 'salesforce', [
+      { name: 'Pair One', domain: 'pair-sf.example' },
+      { name: 'Pair Two', domain: 'pair-sf.example' },
+    ]);
+    const one = await addContact(h.db, x.workspaceId, {
+      email: 'one@pair-sf.example',
+      last_name: 'One',
+      account_id: first,
+    });
+    const two = await addContact(h.db, x.workspaceId, {
+      email: 'two@pair-sf.example',
+      last_name: 'Two',
+      account_id: second,
+    });
+    await x.write('accounts add', { name: 'Bystander', domain: 'bystander-sf.example' });
+    const s = await x.waitForPushDrained();
+
+    assert.deepEqual(await x.linkOf(first), { crmId: String(crmAcct.Id), crmObject: 'Account' });
+    const own = (await x.linkOf(second))?.crmId;
+    assert.ok(own && own !== String(crmAcct.Id), 'the second has an Account of its own: Salesforce takes duplicates');
+    assert.equal(x.tenant.org.getOf('Account', own)?.Website, 'pair-sf.example');
+    assert.equal(x.tenant.org.getOf('Contact', (await x.linkOf(one.id))!.crmId)?.AccountId, String(crmAcct.Id));
+    assert.equal(x.tenant.org.getOf('Contact', (await x.linkOf(two.id))!.crmId)?.AccountId, own);
+    assert.deepEqual(await x.pushErrors(), []);
+    assert.equal(s.push.failure, null);
+  });
+
+  it("a contact's account failing for a passing cause: both stay queued and go by themselves once it passes", async () => {
+    const x = await syncing();
+    await x.updateSettings({ push: { createPeopleAs: 'Contact', accounts: { enabled: false } } });
+    // Every written row locked: the account (pushed only along with its contact) fails for a passing cause.
+    await x.tenant.admin.setFaults({ lockRate: 1 });
+    const acct = await addAccount(h.db, x.workspaceId, { name: 'Locked Co', domain: 'locked-co.example' });
+    const person = await x.write('contacts add', {
+      email: 'pat@locked-co.example',
+      last_name: 'Pat',
+      account_id: acct.id,
+    });
+    await x.waitForStatus('transient failure', (st) => st.push.totals.transient >= 1);
+    const contactErr = await openPushError(h.db, x.workspaceId, 'salesforce', person.id);
+    assert.equal(contactErr.error_code, 'ACCOUNT_NOT_PUSHED');
+    assert.equal(contactErr.cause, 'transient', 'not a rejection: nothing for the operator to do');
+    assert.match(contactErr.message, /retried by themselves \(unable to obtain exclusive access/);
+    assert.equal((await openPushError(h.db, x.workspaceId, 'salesforce', acct.id)).cause, 'transient');
+    const queued = await h.db.query<{ object_kind: string; attempts: number }>(
+      `SELECT object_kind, attempts FROM push_outbox WHERE workspace_id = $1 AND not_before > now() ORDER BY object_kind`,
+      [x.workspaceId],
+    );
+    assert.deepEqual(
+      queued.rows.map((r) => [r.object_kind, Number(r.attempts)]),
+      [
+        ['account', 1],
+        ['contact', 1],
+      ],
+      'both wait out a backoff in the outbox',
+    );
+
+    await x.tenant.admin.setFaults({ lockRate: 0 });
+    // The backoff has passed (database time): the next sweep pushes both, without an operator.
+    await h.db.query(`UPDATE push_outbox SET not_before = now() WHERE workspace_id = $1`, [x.workspaceId]);
+    await h.env.sleep('6 minutes');
+    await waitFor(
+      'retried by itself',
+      () => x.linkOf(person.id),
+      (l) => !!l,
+    );
+    const accountCrmId = (await x.linkOf(acct.id))?.crmId;
+    assert.ok(accountCrmId, 'the account went too');
+    assert.equal(x.tenant.org.getOf('Contact', (await x.linkOf(person.id))!.crmId)?.AccountId, accountCrmId);
+    await x.waitForPushDrained();
+    assert.deepEqual(await x.pushErrors(), [], 'both errors resolved');
   });
 
   it('the source field is checked against the picklist of the object people are created as', async () => {

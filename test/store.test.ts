@@ -7,7 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../src/store/db';
 import { migrate, SCHEMA_VERSION } from '../src/store/migrations';
 import { keepStatistics } from '../src/store/statistics';
-import { loadDue } from '../src/store/push-store';
+import {
+  committedBatch,
+  enqueueUnlinkedPage,
+  loadDue,
+  MANUAL_PUSH_PAGE,
+  recordOutcomes,
+  type RecordedOutcome,
+} from '../src/store/push-store';
 import { applyPullPage, beginPullRun, CURSOR_OVERLAP_MS, getPullRun, type PulledRecord } from '../src/store/pull-store';
 import { errorLog, findByCrmId, pullHistory, workspaceCounts } from '../src/store/reports';
 import { ensureWorkspace, linkCrmOwner, upsertUser } from '../src/store/workspace-store';
@@ -220,6 +227,129 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
       for (const c of rows)
         assert.equal(laneOf.get(c.id), laneOf.get(c.account_id), "a contact shares its account's lane");
       assert.ok(new Set(laneOf.values()).size > 1, 'the rows spread over lanes');
+    });
+
+    it('a CRM record answered for two workspace records links the first; the second is a rejection naming it, and the batch commits', async () => {
+      await ensureWorkspace(db, 'twins', 'paid');
+      await db.query(
+        `INSERT INTO integrations (workspace_id, crm, connection, sync_user_id) VALUES ('twins', 'hubspot', 'c', 'sync')`,
+      );
+      const ids = (
+        await db.query<{ id: string }>(
+          `INSERT INTO accounts (id, workspace_id, name, domain) SELECT gen_random_uuid(), 'twins', 'T' || n, 'twins.example'
+             FROM generate_series(1, 3) n RETURNING id`,
+        )
+      ).rows.map((r) => r.id);
+      await db.query(
+        `INSERT INTO push_outbox (workspace_id, crm, object_kind, local_id) SELECT 'twins', 'hubspot', 'account', unnest($1::uuid[])`,
+        [ids],
+      );
+      const linked = (localId: string, crmId: string): RecordedOutcome => ({
+        kind: 'account',
+        localId,
+        result: 'linked',
+        crmId,
+        crmObject: 'companies',
+        ownerCrmId: null,
+        created: false,
+        inOutbox: true,
+        record: { name: 'T', domain: 'twins.example' },
+      });
+      // Two answered with the same company: before, the batch's one transaction failed on crm_links' key.
+      const counts = await recordOutcomes(db, 'twins', 'hubspot', [linked(ids[0], 'co-1'), linked(ids[1], 'co-1')], {
+        key: 'twins-batch-1',
+        handled: 2,
+      });
+      assert.deepEqual(counts, { handled: 2, linked: 1, created: 0, rejected: 1, transient: 0, skipped: 0 });
+      assert.deepEqual(
+        await committedBatch(db, 'twins-batch-1'),
+        counts,
+        'the committed counts are the corrected ones',
+      );
+      const links = await db.query<{ local_id: string }>(`SELECT local_id FROM crm_links WHERE workspace_id = 'twins'`);
+      assert.deepEqual(
+        links.rows.map((r) => r.local_id),
+        [ids[0]],
+      );
+      // A later batch answering a third record with it: refused too (the link holder is read in the transaction).
+      await recordOutcomes(db, 'twins', 'hubspot', [linked(ids[2], 'co-1')]);
+      const errs = (await errorLog(db, 'twins', 'hubspot', { jobType: 'push' })).sort((a, b) => a.id - b.id);
+      assert.deepEqual(
+        errs.map((e) => [e.localId, e.errorCode, e.field, e.message]),
+        [ids[1], ids[2]].map((id) => [
+          id,
+          'ALREADY_LINKED',
+          'domain',
+          `CRM record co-1 is already linked to workspace account ${ids[0]}; the two are potential duplicates`,
+        ]),
+      );
+      const left = await db.query(`SELECT 1 FROM push_outbox WHERE workspace_id = 'twins'`);
+      assert.equal(left.rows.length, 0, 'rejections leave the outbox: they wait for the operator');
+    });
+
+    it('a transient failure of a record pushed along (no outbox row) gives it a row with a backoff', async () => {
+      await ensureWorkspace(db, 'along', 'paid');
+      await db.query(
+        `INSERT INTO integrations (workspace_id, crm, connection, sync_user_id) VALUES ('along', 'hubspot', 'c', 'sync')`,
+      );
+      const id = '7a000000-0000-4000-8000-000000000001';
+      await db.query(`INSERT INTO accounts (id, workspace_id, name) VALUES ($1, 'along', 'Along')`, [id]);
+      const failure = (): RecordedOutcome => ({
+        kind: 'account',
+        localId: id,
+        result: 'transient',
+        code: 'UNABLE_TO_LOCK_ROW',
+        message: 'unable to obtain exclusive access to this record',
+        field: null,
+        crmId: null,
+        record: {},
+        inOutbox: false,
+      });
+      await recordOutcomes(db, 'along', 'hubspot', [failure()]);
+      const row = async () =>
+        (
+          await db.query<{ attempts: number; wait_s: number }>(
+            `SELECT attempts, extract(epoch FROM not_before - now())::int AS wait_s FROM push_outbox WHERE workspace_id = 'along'`,
+          )
+        ).rows.map((r) => [Number(r.attempts), Number(r.wait_s)]);
+      const [[attempts, wait]] = await row();
+      assert.equal(attempts, 1);
+      assert.ok(wait > 50 && wait <= 60, `due again in about a minute (${wait} s)`);
+      await recordOutcomes(db, 'along', 'hubspot', [failure()]);
+      const [[again, longer]] = await row();
+      assert.equal(again, 2, 'a repeat backs off further');
+      assert.ok(longer > 110 && longer <= 120, `about two minutes (${longer} s)`);
+    });
+
+    it('a manual push of every unlinked record queues bounded pages that resume by a cursor', async () => {
+      await ensureWorkspace(db, 'huge', 'paid');
+      await db.query(
+        `INSERT INTO integrations (workspace_id, crm, connection, sync_user_id) VALUES ('huge', 'hubspot', 'c', 'sync')`,
+      );
+      // Sized for a 2-core machine: 30,000 accounts, every tenth already linked.
+      await db.query(
+        `INSERT INTO accounts (id, workspace_id, name) SELECT gen_random_uuid(), 'huge', 'H' || n FROM generate_series(1, 30000) n`,
+      );
+      await db.query(`INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id)
+        SELECT 'huge', 'hubspot', 'account', 'companies', 'co-' || id, id FROM accounts WHERE workspace_id = 'huge' AND name LIKE '%0'`);
+      const req = { workspaceId: 'huge', crm: 'hubspot' as const, kind: 'account' as const, requestedBy: null };
+      let after: string | null = null;
+      let total = 0;
+      let pages = 0;
+      do {
+        const page: { queued: number; last: string | null } = await enqueueUnlinkedPage(db, req, after);
+        assert.ok(page.queued <= MANUAL_PUSH_PAGE, 'each transaction is bounded');
+        if (after !== null && page.last !== null) assert.ok(page.last > after, 'the cursor moves on');
+        total += page.queued;
+        after = page.last;
+        pages++;
+      } while (after !== null);
+      assert.equal(total, 27_000, 'every unlinked account once, no linked one');
+      assert.equal(pages, Math.ceil(27_000 / MANUAL_PUSH_PAGE) + (27_000 % MANUAL_PUSH_PAGE ? 0 : 1));
+      const q = await db.query<{ n: number; manual: number }>(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE manual)::int AS manual FROM push_outbox WHERE workspace_id = 'huge'`,
+      );
+      assert.deepEqual(q.rows[0], { n: 27_000, manual: 27_000 });
     });
   });
 }

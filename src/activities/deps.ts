@@ -10,6 +10,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Upper bound of one pullChunk call, so a worker crash repeats little and heartbeats flow. */
   chunkBudgetMs?: number;
+  /** Upper bound of one paged enqueueManualPush call (default MANUAL_PUSH_BUDGET_MS). */
+  manualPushBudgetMs?: number;
   /**
    * Pushes (work a user waits on) use this instead of `db`: the same database, counted by `turns`,
    * so pull pages wait for them (src/store/db-turns.ts). Absent: pushes use `db` uncounted.

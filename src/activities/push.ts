@@ -27,8 +27,10 @@ import { isCrmError } from '../crm/errors';
 import type { CrmPort, CurrentValues, OutboundRecord, PushOutcome } from '../crm/port';
 import { listsOf } from '../store/lists';
 import {
+  alreadyLinkedMessage,
   committedBatch,
   enqueueManualPush,
+  enqueueUnlinkedPage,
   linkedLocalIds,
   loadAccounts,
   loadContacts,
@@ -117,19 +119,12 @@ async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | 
     input.lanes ?? 1,
   );
   if (!due.length) return { handled: 0, ...noPushTotals() };
-  const outcomes = await new PushBatch(deps, crm, input, due).run();
-  const counts: BatchCounts = {
-    handled: due.length,
-    linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
-    // Every record the CRM created, including accounts pushed along with their contacts.
-    created: outcomes.filter((o) => o.result === 'linked' && o.created).length,
-    rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
-    transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
-    skipped: outcomes.filter((o) => o.result === 'skipped').length,
-  };
+  const batch = new PushBatch(deps, crm, input, due);
+  const outcomes = await batch.run();
+  // Rows deferred to the next batch (see deferSharedKeys) stay in the outbox untouched.
+  const handled = due.length - batch.deferred.size;
   const seqs = new Map(due.map((d) => [`${d.kind}:${d.localId}`, d.seq]));
-  await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, key ? { key, counts } : undefined, seqs);
-  return counts;
+  return recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, { key, handled, seqs });
 }
 
 /** What a push sends for one record and the link state it leaves (field-ownership.ts). */
@@ -153,6 +148,11 @@ class PushBatch {
   private readonly patches = new Map<string, Record<string, FieldSync>>();
   /** Linked records' current CRM values, read before pushing a change the CRM may also have made. */
   private readonly fresh = new Map<string, CurrentValues>();
+  /** CRM accounts holding a domain asked about, and the workspace account each is linked to. */
+  private readonly domainHolders = new Map<string, string>();
+  /** Due rows (`kind:localId`) left in the outbox for the next batch (deferTwins). */
+  readonly deferred = new Set<string>();
+  private readonly ranks: Map<string, number>;
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -161,6 +161,7 @@ class PushBatch {
     private readonly due: DueRow[],
   ) {
     this.owners = ownerIdsByUser(deps.db, input.workspaceId, input.crm);
+    this.ranks = new Map(due.map((d, i) => [`${d.kind}:${d.localId}`, i]));
   }
 
   async run(): Promise<RecordedOutcome[]> {
@@ -194,6 +195,8 @@ class PushBatch {
     for (const id of dueContacts.keys())
       if (!contacts.some((c) => c.id === id))
         out.push({ kind: 'contact', localId: id, result: 'skipped', inOutbox: true });
+    if (duplicatesOf(this.input.push).contacts === 'email')
+      this.deferTwins('contact', toPushContacts, (c) => c.columns.email?.trim().toLowerCase() || null);
 
     // Accounts: the due ones, plus the unlinked accounts of contacts being pushed (pushed whatever
     // the account settings say, seed 001), except for people who are or become Salesforce Leads:
@@ -226,15 +229,29 @@ class PushBatch {
     for (const id of dueAccounts.keys())
       if (!accounts.some((a) => a.id === id))
         out.push({ kind: 'account', localId: id, result: 'skipped', inOutbox: true });
+    if (duplicatesOf(this.input.push).accounts === 'domain') {
+      // An account pushed only for its contacts ranks with the first of them.
+      const deferredAccounts = this.deferTwins(
+        'account',
+        toPushAccounts,
+        (a) => a.domainKey,
+        (a) => Math.min(...toPushContacts.filter((c) => c.accountId === a.id).map((c) => this.rank('contact', c.id))),
+      );
+      // A contact waits with the account it takes along.
+      const waiting = toPushContacts.filter((c) => !isLead(c) && c.accountId && deferredAccounts.has(c.accountId));
+      for (const c of waiting) this.deferred.add(`contact:${c.id}`);
+      toPushContacts.splice(0, toPushContacts.length, ...toPushContacts.filter((c) => !waiting.includes(c)));
+    }
 
     heartbeat('accounts');
     const accountResults = await this.pushAccounts(toPushAccounts, dueAccounts);
     out.push(...accountResults);
     const accountCrmIds = new Map(accounts.filter((a) => a.crmId).map((a) => [a.id, a.crmId!]));
-    const accountFailures = new Map<string, string>();
+    const accountFailures = new Map<string, { message: string; cause: 'rejected' | 'transient' }>();
     for (const r of accountResults) {
       if (r.result === 'linked') accountCrmIds.set(r.localId, r.crmId);
-      else if (r.result === 'rejected' || r.result === 'transient') accountFailures.set(r.localId, r.message);
+      else if (r.result === 'rejected' || r.result === 'transient')
+        accountFailures.set(r.localId, { message: r.message, cause: r.result });
     }
 
     heartbeat('contacts');
@@ -246,21 +263,69 @@ class PushBatch {
         ready.push(c);
         continue;
       }
-      // Seed 001 FAQ: the related contact is skipped too, with its own entry.
+      // Seed 001 FAQ: the related contact is skipped too, with its own entry. It shares its account's
+      // cause: retried by itself after a passing failure, waiting for the operator after a refusal.
       out.push({
         kind: 'contact',
         localId: c.id,
-        result: 'rejected',
+        result: failure.cause,
         code: 'ACCOUNT_NOT_PUSHED',
         field: null,
         crmId: c.crmId,
         inOutbox: true,
-        message: `Contact not pushed: its account was not pushed (${failure})`,
+        message:
+          failure.cause === 'transient'
+            ? `Contact not pushed yet: its account failed for a passing cause and both are retried by themselves (${failure.message})`
+            : `Contact not pushed: its account was not pushed (${failure.message})`,
         record: summary('contact', c),
       });
     }
     out.push(...(await this.pushContacts(ready, accountCrmIds, accountNames)));
     return out;
+  }
+
+  /** Position of a due row in the batch (the outbox's order); Infinity for a record pushed along. */
+  private rank(kind: ObjectKind, id: string): number {
+    return this.ranks.get(`${kind}:${id}`) ?? Infinity;
+  }
+
+  /**
+   * Unlinked records of the batch that share a dedup key (an account's domain, a contact's email)
+   * would all match, and link to, the same CRM record, which links to one workspace record only.
+   * The first (in outbox order) goes now; the others are taken out of `rows` and wait in the
+   * outbox for the next batch, which sees the first one's link and decides them as if they had
+   * come later: HubSpot refuses a second company with a domain (DOMAIN_CONFLICT, naming the
+   * workspace account holding it), Salesforce creates a second account, a second person with an
+   * email is ALREADY_LINKED. Returns the ids taken out.
+   */
+  private deferTwins<R extends AccountRow>(
+    kind: ObjectKind,
+    rows: R[],
+    keyOf: (r: R) => string | null,
+    rankOf: (r: R) => number = () => Infinity,
+  ): Set<string> {
+    const order = (r: R) => Math.min(this.rank(kind, r.id), rankOf(r));
+    const byRank = [...rows].sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const claimed = new Map<string, string>();
+    const later = new Set<string>();
+    for (const r of byRank) {
+      const k = r.crmId ? null : keyOf(r);
+      if (!k) continue;
+      const first = claimed.get(k);
+      if (first === undefined) {
+        claimed.set(k, r.id);
+        continue;
+      }
+      later.add(r.id);
+      this.deps.logger.info(
+        { workspaceId: this.input.workspaceId, crm: this.input.crm, kind, localId: r.id, sameKeyAs: first },
+        `${kind} waits for the next push batch: ${first} of this batch has the same ${kind === 'account' ? 'domain' : 'email'}`,
+      );
+    }
+    if (!later.size) return later;
+    for (const id of later) if (this.ranks.has(`${kind}:${id}`)) this.deferred.add(`${kind}:${id}`);
+    rows.splice(0, rows.length, ...rows.filter((r) => !later.has(r.id)));
+    return later;
   }
 
   /** With a sync scope (push.scope): the workspace lists each due record is in; without one, none are read. */
@@ -293,7 +358,11 @@ class PushBatch {
           field: 'domain',
           crmId: null,
           inOutbox: due.has(a.id),
-          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.crm.displayName} (${m.crmIds.join(', ')})`,
+          message: `${DOMAIN_CONFLICT_MESSAGE} in ${this.crm.displayName} (${m.crmIds
+            .map((id) =>
+              this.domainHolders.get(id) ? `${id}, linked to workspace account ${this.domainHolders.get(id)}` : id,
+            )
+            .join('; ')})`,
           record: summary('account', a),
         });
         continue;
@@ -514,6 +583,7 @@ class PushBatch {
         if (domainKey(m.domain) === a.domainKey)
           byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
       }
+      for (const c of byId.values()) if (c.linkedTo) this.domainHolders.set(c.crmId, c.linkedTo);
       result.set(a.id, matchAccount(a.id, [...byId.values()], this.crm.refusesDuplicateAccountDomains));
     }
     return result;
@@ -562,7 +632,7 @@ class PushBatch {
             field: kind === 'contact' ? 'email' : 'domain',
             crmId: r.crmId,
             inOutbox: inOutbox(r.localId),
-            message: `CRM record ${r.crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`,
+            message: alreadyLinkedMessage(kind, r.crmId, other),
             record: summary(kind, row),
           };
         }
@@ -576,6 +646,7 @@ class PushBatch {
           inOutbox: inOutbox(r.localId),
           created: r.created,
           fieldSync: this.patches.get(`${kind}:${r.localId}`),
+          record: summary(kind, row),
         };
       }
       return {
@@ -601,9 +672,40 @@ function summary(kind: ObjectKind, row: AccountRow | ContactRow): Record<string,
     : { name: c.name, domain: c.domain };
 }
 
+export interface ManualPushInput extends ManualPushRequest {
+  /**
+   * `allUnlinked` in bounded steps (newer workflow code): start after this record id and return
+   * within the time budget with the cursor to go on from. Absent (older workflow code): every
+   * page, in one call.
+   */
+  page?: { after: string | null };
+}
+
+/** How long one paged call of a manual push of `all` queues pages before it returns its cursor. */
+export const MANUAL_PUSH_BUDGET_MS = 15_000;
+
+/**
+ * Queues a manual push. `ids` (at most 10,000) go in one transaction; `all` goes page by page
+ * (MANUAL_PUSH_PAGE rows a transaction), heartbeating the cursor, so a retry after a lost worker
+ * resumes where the last page ended and no call grows with the workspace.
+ */
 export function enqueueManualPushActivity(deps: ActivityDeps) {
-  return async function enqueueManual(input: ManualPushRequest): Promise<{ queued: number }> {
-    return { queued: await enqueueManualPush(deps.db, input) };
+  return async function enqueueManual(input: ManualPushInput): Promise<{ queued: number; next?: string | null }> {
+    return asActivity(async () => {
+      if (!input.allUnlinked) return { queued: await enqueueManualPush(deps.db, input) };
+      const resumed = activityInfo().heartbeatDetails as { after: string | null; queued: number } | undefined;
+      if (resumed && resumed.after === null) return { queued: resumed.queued, next: null };
+      let after = resumed?.after ?? input.page?.after ?? null;
+      let queued = resumed?.queued ?? 0;
+      const until = input.page ? Date.now() + (deps.manualPushBudgetMs ?? MANUAL_PUSH_BUDGET_MS) : Infinity;
+      for (;;) {
+        const r = await enqueueUnlinkedPage(deps.db, input, after);
+        queued += r.queued;
+        after = r.last;
+        heartbeat({ after, queued });
+        if (after === null || Date.now() >= until) return { queued, next: after };
+      }
+    });
   };
 }
 

@@ -189,6 +189,8 @@ export type RecordedOutcome =
       inOutbox: boolean;
       /** Fields the push wrote or settled: merged into the link's field state. */
       fieldSync?: Record<string, FieldSync>;
+      /** What the error log keeps of the record, should the link be refused (refuseSecondLinks). */
+      record?: Record<string, unknown>;
     }
   | {
       kind: ObjectKind;
@@ -215,19 +217,35 @@ export type RecordedOutcome =
  * updated on a repeat, which says whether it failed the same way), and the outbox. Only after this
  * commits does a record leave the outbox, so a crash before it means the batch is pushed again
  * (idempotently) rather than lost.
+ *
+ * A CRM record links to one workspace record (crm_links' key): an answer that would link a second
+ * one (two records of the batch answered with the same CRM id, or one another batch linked since)
+ * becomes that record's ALREADY_LINKED rejection here, naming the other, instead of failing the
+ * whole transaction and with it every later retry of the batch.
+ *
+ * Returns the batch's counts (committed with it under `key`, see push_batches).
  */
 export async function recordOutcomes(
   db: Db,
   workspaceId: string,
   crm: CrmName,
-  outcomes: RecordedOutcome[],
-  batch?: { key: string; counts: BatchCounts },
-  /** The loaded version of each outbox row (`kind:localId`); absent rows are removed whatever their version. */
-  seqs?: Map<string, number>,
-): Promise<void> {
-  if (!outcomes.length) return;
-  await db.transaction(async (tx) => {
-    if (batch) await recordBatch(tx, workspaceId, crm, batch.key, batch.counts);
+  given: RecordedOutcome[],
+  opts: {
+    /** The batch's key; null or absent: no push_batches row. */
+    key?: string | null;
+    /** Outbox rows the batch handled (default: those among the outcomes). */
+    handled?: number;
+    /** The loaded version of each outbox row (`kind:localId`); absent rows are removed whatever their version. */
+    seqs?: Map<string, number>;
+  } = {},
+): Promise<BatchCounts> {
+  const { key = null, seqs } = opts;
+  const handledOf = (o: RecordedOutcome[]) => opts.handled ?? o.filter((x) => x.inOutbox).length;
+  if (!given.length) return countOutcomes([], handledOf([]));
+  return db.transaction(async (tx) => {
+    const outcomes = await refuseSecondLinks(tx, workspaceId, crm, given);
+    const counts = countOutcomes(outcomes, handledOf(outcomes));
+    if (key) await recordBatch(tx, workspaceId, crm, key, counts);
     const linked = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'linked' }> => o.result === 'linked');
     for (const kind of ['account', 'contact'] as const) {
       const mine = linked.filter((o) => o.kind === kind);
@@ -292,13 +310,15 @@ export async function recordOutcomes(
       );
     }
     // Transient failures stay in the outbox, due again after a backoff; everything else leaves it.
-    const transient = failed.filter((o) => o.result === 'transient' && o.inOutbox);
+    // A record pushed along without a row of its own (a contact's account) gets one, so it is
+    // retried by itself too. 1, 2, 4 … minutes, at most an hour: retried until it succeeds, never dropped.
+    const transient = failed.filter((o) => o.result === 'transient');
     for (const o of transient) {
-      // 1, 2, 4 … minutes, at most an hour: retried on later cycles until it succeeds, never dropped.
       await tx.query(
-        `UPDATE push_outbox SET attempts = attempts + 1,
-           not_before = now() + least(interval '1 hour', interval '1 minute' * power(2, least(attempts, 10)))
-          WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND local_id = $4`,
+        `INSERT INTO push_outbox AS o (workspace_id, crm, object_kind, local_id, attempts, not_before)
+         VALUES ($1, $2, $3, $4, 1, now() + interval '1 minute')
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET attempts = o.attempts + 1,
+           not_before = now() + least(interval '1 hour', interval '1 minute' * power(2, least(o.attempts, 10)))`,
         [workspaceId, crm, o.kind, o.localId],
       );
     }
@@ -330,7 +350,68 @@ export async function recordOutcomes(
         );
       }
     }
+    return counts;
   });
+}
+
+/** A batch's share of the status totals. Pushed-along records (not in the outbox) count only when created. */
+export function countOutcomes(outcomes: RecordedOutcome[], handled: number): BatchCounts {
+  return {
+    handled,
+    linked: outcomes.filter((o) => o.result === 'linked' && o.inOutbox).length,
+    // Every record the CRM created, including accounts pushed along with their contacts.
+    created: outcomes.filter((o) => o.result === 'linked' && o.created).length,
+    rejected: outcomes.filter((o) => o.result === 'rejected' && o.inOutbox).length,
+    transient: outcomes.filter((o) => o.result === 'transient' && o.inOutbox).length,
+    skipped: outcomes.filter((o) => o.result === 'skipped').length,
+  };
+}
+
+/**
+ * 'linked' answers whose CRM record is (or would become) linked to another workspace record of the
+ * same kind: the first of the batch keeps it (unless another record holds it already), the others
+ * become rejections. Read inside the recording transaction, so it sees links committed meanwhile.
+ */
+async function refuseSecondLinks(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  outcomes: RecordedOutcome[],
+): Promise<RecordedOutcome[]> {
+  const linked = outcomes.filter((o): o is Extract<RecordedOutcome, { result: 'linked' }> => o.result === 'linked');
+  if (!linked.length) return outcomes;
+  const holders = new Map<string, string>();
+  for (const kind of ['account', 'contact'] as const) {
+    const ids = linked.filter((o) => o.kind === kind).map((o) => o.crmId);
+    if (!ids.length) continue;
+    for (const [crmId, localId] of await linkedLocalIds(tx, workspaceId, crm, kind, ids))
+      holders.set(`${kind}:${crmId}`, localId);
+  }
+  return outcomes.map((o): RecordedOutcome => {
+    if (o.result !== 'linked') return o;
+    const k = `${o.kind}:${o.crmId}`;
+    const holder = holders.get(k);
+    if (holder === undefined || holder === o.localId) {
+      holders.set(k, o.localId);
+      return o;
+    }
+    return {
+      kind: o.kind,
+      localId: o.localId,
+      result: 'rejected',
+      code: 'ALREADY_LINKED',
+      field: o.kind === 'contact' ? 'email' : 'domain',
+      crmId: o.crmId,
+      inOutbox: o.inOutbox,
+      message: alreadyLinkedMessage(o.kind, o.crmId, holder),
+      record: o.record ?? {},
+    };
+  });
+}
+
+/** The sentence of an ALREADY_LINKED rejection (also used by the push activity). */
+export function alreadyLinkedMessage(kind: ObjectKind, crmId: string, other: string): string {
+  return `CRM record ${crmId} is already linked to workspace ${kind} ${other}; the two are potential duplicates`;
 }
 
 /** What one push batch did: its share of the workflow's status totals. */
@@ -380,7 +461,42 @@ export interface ManualPushRequest {
   requestedBy: string | null;
 }
 
-/** Queues a manual push of the selection. */
+/** Rows one transaction of a manual push of `all` queues (enqueueUnlinkedPage). */
+export const MANUAL_PUSH_PAGE = 2_000;
+
+/**
+ * Queues one page of a manual push of every record of the kind not yet linked to this CRM: up to
+ * `limit` of them, in id order after `after`, in one transaction. `last` is where the next page
+ * starts, null once none is left. Re-queuing a page (a retried activity) is harmless: a queued row
+ * is only re-armed.
+ */
+export async function enqueueUnlinkedPage(
+  db: Db,
+  p: ManualPushRequest,
+  after: string | null,
+  limit = MANUAL_PUSH_PAGE,
+): Promise<{ queued: number; last: string | null }> {
+  return db.transaction(async (tx) => {
+    const table = p.kind === 'contact' ? 'contacts' : 'accounts';
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT t.id FROM ${table} t WHERE t.workspace_id = $1 AND ($4::uuid IS NULL OR t.id > $4) AND NOT EXISTS (
+         SELECT 1 FROM crm_links l WHERE l.workspace_id = t.workspace_id AND l.crm = $2 AND l.object_kind = $3 AND l.local_id = t.id)
+        ORDER BY t.id LIMIT $5`,
+      [p.workspaceId, p.crm, p.kind, after, limit],
+    );
+    if (rows.length)
+      await enqueuePush(
+        tx,
+        p.workspaceId,
+        p.kind,
+        rows.map((r) => r.id),
+        { manual: true, requestedBy: p.requestedBy, crm: p.crm },
+      );
+    return { queued: rows.length, last: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+}
+
+/** Queues a manual push of the selection (`ids`, or every unlinked record in one transaction: see enqueueUnlinkedPage). */
 export async function enqueueManualPush(db: Db, p: ManualPushRequest): Promise<number> {
   return db.transaction(async (tx) => {
     const table = p.kind === 'contact' ? 'contacts' : 'accounts';

@@ -31,6 +31,9 @@ describe('replay of committed histories', () => {
       // activities' attempts failed the pull before it, and is retried by the workflow after.
       'transient-storm-before-workflow-retry',
       'transient-retry-status',
+      // Both branches of patched('manual-push-pages'): `all` in one activity, then in pages.
+      'push-all-one-call',
+      'push-all-pages',
     ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }

@@ -53,7 +53,7 @@ export interface IntegrationOptions {
 }
 
 export async function startHarness(
-  opts: { chunkBudgetMs?: number; interceptors?: WorkerDeps['interceptors'] } = {},
+  opts: { chunkBudgetMs?: number; manualPushBudgetMs?: number; interceptors?: WorkerDeps['interceptors'] } = {},
 ): Promise<Harness> {
   const [env, sandbox, salesforce, db, bundle] = await Promise.all([
     timeSkippingEnv(),
@@ -72,6 +72,7 @@ export async function startHarness(
     logger: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
     workflowBundle: bundle,
     chunkBudgetMs: opts.chunkBudgetMs,
+    manualPushBudgetMs: opts.manualPushBudgetMs,
     interceptors: opts.interceptors,
   });
   const running = worker.run();

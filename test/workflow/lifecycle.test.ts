@@ -186,6 +186,18 @@ describe('integration lifecycle (workflow tier, stub activities)', () => {
     await disconnect(x, 'push-lanes');
   });
 
+  it('push: a manual push of every unlinked record is queued in bounded pages, pushing as they come', async () => {
+    const x = await s.start();
+    await x.waitForPhase('syncing');
+    x.crm.unlinked = 1_250;
+    const r = await x.handle.executeUpdate(pushRecordsUpdate, { args: [{ objectKind: 'account', all: true }] });
+    assert.deepEqual(r, { queued: 1_250 });
+    await x.waitForStatus('all pushed', (v) => v.push.totals.linked === 1_250 && !v.push.pushing);
+    const pages = x.crm.calls.filter((c) => c.name === 'enqueueManualPush');
+    assert.ok(pages.length > 1, `several bounded activities, not one (${pages.length})`);
+    await disconnect(x, process.env.PUSH_ALL_HISTORY ?? 'push-all-pages');
+  });
+
   it('bad credentials: needsReauth without retries, refusals say why, reauthorize (also to a new connection) resumes', async () => {
     const x = await s.start({ stub: { authorized: false } });
     const waiting = await x.waitForPhase('needsReauth');

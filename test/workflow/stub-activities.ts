@@ -23,6 +23,8 @@ export interface StubCrm {
   transientFailures: { pull: number; push: number };
   /** Outbox rows due for push; each batch takes `pushBatchSize` of them, from its own lane's share. */
   outbox: number;
+  /** Unlinked workspace records a manual push of `all` finds (default 7). */
+  unlinked?: number;
   pushBatchSize: number;
   /** What the workflow asked for, in order: activity name and the arguments that tests check. */
   calls: { name: string; lane?: number; lanes?: number; kind?: string; connection?: string }[];
@@ -161,9 +163,17 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
     async enqueueManualPush(input) {
       const crm = crmOf(input.workspaceId);
       crm.calls.push({ name: 'enqueueManualPush', kind: input.kind });
-      const queued = input.ids?.length ?? 7;
+      const all = crm.unlinked ?? 7;
+      if (input.ids || !input.page) {
+        const queued = input.ids?.length ?? all;
+        crm.outbox += queued;
+        return { queued };
+      }
+      // Pages of 500 by a cursor, as the store pages by id.
+      const from = input.page.after === null ? 0 : Number(input.page.after);
+      const queued = Math.min(500, all - from);
       crm.outbox += queued;
-      return { queued };
+      return { queued, next: from + queued < all ? String(from + queued) : null };
     },
     async requeueFailedPushes(input) {
       crmOf(input.workspaceId).calls.push({ name: 'requeueFailedPushes' });

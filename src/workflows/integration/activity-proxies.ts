@@ -44,6 +44,13 @@ const shortCall: ActivityOptions = {
 };
 
 export const { enqueueManualPush } = proxyActivities<Activities>({ ...shortCall, summary: 'queue a manual push' });
+// One page run of a manual push of every unlinked record: it returns within its budget (15 s) and
+// heartbeats its cursor, so a lost worker's run resumes where its last page ended.
+export const { enqueueManualPush: enqueueManualPushPage } = proxyActivities<Activities>({
+  ...shortCall,
+  heartbeatTimeout: '30 seconds',
+  summary: 'queue a page of a manual push',
+});
 export const { requeueFailedPushes } = proxyActivities<Activities>({
   ...shortCall,
   summary: 'queue failed pushes again',

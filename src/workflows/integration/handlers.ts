@@ -32,7 +32,13 @@ import {
   statusQuery,
   updateSettingsUpdate,
 } from '../contract';
-import { checkFieldMapping, checkSourceField, enqueueManualPush, requeueFailedPushes } from './activity-proxies';
+import {
+  checkFieldMapping,
+  checkSourceField,
+  enqueueManualPush,
+  enqueueManualPushPage,
+  requeueFailedPushes,
+} from './activity-proxies';
 import { rescheduleOnIntervalChange } from './pull-schedule';
 import { iso, type Integration } from './state';
 import { statusOf } from './status';
@@ -121,14 +127,32 @@ export function installHandlers(x: Integration): void {
   setHandler(
     pushRecordsUpdate,
     refusingUpdate(async (req) => {
-      const { queued } = await enqueueManualPush({
+      const request = {
         workspaceId: input.workspaceId,
         crm: input.crm,
         kind: req.objectKind,
         ids: req.ids,
         allUnlinked: req.all === true,
         requestedBy: req.userId ?? null,
-      });
+      };
+      // Every unlinked record: bounded pages (a time-budgeted activity each, resumed by a cursor), so
+      // any workspace size fits; each page is pushed while the next is queued. Older runs queued
+      // them in one activity and replay that way.
+      if (req.all === true && patched('manual-push-pages')) {
+        let queued = 0;
+        let after: string | null = null;
+        do {
+          const page: { queued: number; next?: string | null } = await enqueueManualPushPage({
+            ...request,
+            page: { after },
+          });
+          queued += page.queued;
+          after = page.next ?? null;
+          if (page.queued) push.wanted = true;
+        } while (after !== null);
+        return { queued };
+      }
+      const { queued } = await enqueueManualPush(request);
       push.wanted = true;
       return { queued };
     }),
