@@ -48,6 +48,7 @@ import {
   type RecordedOutcome,
 } from '../store/push-store';
 import type { ActivityDeps } from './deps';
+import { asActivity } from './failures';
 import { heartbeatingActivity } from './heartbeat';
 
 export interface PushBatchInput {
@@ -691,6 +692,7 @@ export const MANUAL_PUSH_BUDGET_MS = 15_000;
  */
 export function enqueueManualPushActivity(deps: ActivityDeps) {
   return async function enqueueManual(input: ManualPushInput): Promise<{ queued: number; next?: string | null }> {
+    // Not heartbeatingActivity: its timer would overwrite the cursor this heartbeats as details.
     return asActivity(async () => {
       if (!input.allUnlinked) return { queued: await enqueueManualPush(deps.db, input) };
       const resumed = activityInfo().heartbeatDetails as { after: string | null; queued: number } | undefined;
