@@ -95,15 +95,19 @@ describe('history stays bounded in the configuration window (workflow tier, stub
     const count = Number(process.env.WINDOW_SIGNALS ?? 60_000);
     const x = await s.start({ plan: 'paid' });
     const { windowEndsAt } = await x.waitForPhase('configuring');
-    const f = await flood(x, count, 1_000, 100);
+    const burst = 1_000;
+    const f = await flood(x, count, burst, 100);
     const d = await x.handle.describe();
     console.log(
       `window flood: ${count} signals in ${(f.elapsedMs / 1000).toFixed(1)} s, ${f.runs} runs, longest history ${f.longest} events`,
     );
     assert.equal(d.status.name, 'RUNNING');
     // The server's limit is 51,200 events; a run continues as new past 2,000, at the end of a burst.
-    assert.ok(f.longest < MAX_HISTORY_EVENTS + 2_000, `longest run history ${f.longest}`);
-    assert.ok(f.runs >= Math.floor(count / (MAX_HISTORY_EVENTS + 2_000)), `${f.runs} runs`);
+    // A burst that arrives just before the run passes the limit lands in it whole: each signal is an
+    // event, and the workflow tasks between them add up to two more (measured: 3,052 and 4,037).
+    const bound = MAX_HISTORY_EVENTS + 3 * burst;
+    assert.ok(f.longest < bound, `longest run history ${f.longest}`);
+    assert.ok(f.runs >= Math.floor(count / bound), `${f.runs} runs`);
     await windowStillOpen(x, windowEndsAt);
     await syncAndPush(x);
     assert.deepEqual(await x.disconnect(), { phase: 'disconnected' });
