@@ -41,6 +41,13 @@ make_archive() {
   [ -s "$archive.tmp" ] && mv "$archive.tmp" "$archive" || rm -f "$archive.tmp"
 }
 
+# Two first runs at once (npm start beside npm test) would fetch into one work directory and race on
+# the archive: the second waits for the first (flock is util-linux; without it, no lock).
+if command -v flock >/dev/null; then
+  mkdir -p "$(dirname "$TEST_SERVER_DIR")"
+  exec 9>"$TEST_SERVER_DIR.lock"
+  flock 9
+fi
 if [ -d "$TEST_SERVER_DIR/lib" ]; then make_archive; write_wrapper "$wrapper"; echo "$wrapper"; exit 0; fi
 
 command -v mvn >/dev/null || { echo "install-test-server: Maven is needed to fetch the test server" >&2; exit 1; }
