@@ -6,6 +6,7 @@ import {
   assertExactlyOnce,
   assertNoFailedWorkflow,
   hubspotRecords,
+  seedWorkspace,
   sumRoutes,
   workspaceRecords,
 } from './support/faults';
@@ -13,7 +14,7 @@ import { newTenant, startHarness, waitFor, type Harness, type Integration } from
 
 /**
  * Fault suite (issue 12): a 30-minute CRM outage (every request answered 503) during an initial
- * pull, on the time-skipping server with the real worker and the sandboxes. HubSpot, whose client
+ * pull and during a push, on the time-skipping server with the real worker and the sandboxes. HubSpot, whose client
  * leaves every retry to Temporal (jsforce retries a 503 itself for ~15 s per attempt, so a
  * Salesforce outage costs minutes of real time). The outage starts mid-pull, 30 minutes of Temporal
  * time are skipped while it lasts, then it ends and time moves on only as far as the retries need.
@@ -94,6 +95,75 @@ describe('30-minute CRM outage during the initial pull (HubSpot, time-skipping)'
       people: SEED.contacts,
       accounts: SEED.companies,
     });
+    await x.disconnect();
+  });
+});
+
+describe('30-minute CRM outage during a push (HubSpot, time-skipping)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => h?.stop());
+
+  it('the push waits the outage out, then every record is in the CRM once, created once in the totals', async () => {
+    const SEEDED = { contacts: 20, companies: 5 };
+    const ACCOUNTS = 30;
+    const CONTACTS = 500;
+    const t = await newTenant(h, { ...SEEDED, owners: 3, permissions: ['assign contact owner', 'assign account owner'] });
+    await addReps(h.db, t.workspaceId, (await t.admin.owners()).owners);
+    await seedWorkspace(h.db, t.workspaceId, ACCOUNTS, CONTACTS);
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    // Slow calls, so the 5 contact batches of 100 are still going when the outage begins.
+    await t.admin.setFaults({ latencyMs: 400 });
+    assert.equal((await x.pushRecords({ objectKind: 'contact', all: true })).queued, CONTACTS);
+    const upserts = async () => sumRoutes((await t.admin.stats()).byRoute, /contacts\/batch\/upsert$/);
+    const atOutage = await waitFor('a contact batch created', upserts, (n) => n >= 1, 120_000);
+    // The outage lands between a batch's upsert and its association call (or later in the push): the
+    // retried batch then finds contacts created by the attempt that failed.
+    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 400 });
+    const t0 = await h.env.currentTimeMs();
+    await h.env.sleep(OUTAGE_MS);
+    const skipped = (await h.env.currentTimeMs()) - t0;
+    const during = await x.status();
+    const refused = (await t.admin.stats()).serverErrors;
+    await t.admin.setFaults({ outageUntil: 0, latencyMs: 0 });
+
+    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+    assert.ok(atOutage < CONTACTS / 100, `the outage began mid-push (after ${atOutage} contact batches)`);
+    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
+    assert.ok(during.push.due > 0 || during.push.pushing, 'the push was still waiting when the outage ended');
+
+    const { status: s } = await untilConverged(
+      h,
+      x,
+      'the push',
+      (st) => !st.push.pushing && st.push.due === 0 && st.push.deferred === 0,
+      (st) => st.push,
+    );
+    // Exact totals: each contact linked once, and each record created once however often a batch
+    // was re-sent (`created` counts the accounts created along with their contacts).
+    assert.deepEqual(
+      { linked: s.push.totals.linked, created: s.push.totals.created, rejected: s.push.totals.rejected },
+      { linked: CONTACTS, created: CONTACTS + ACCOUNTS, rejected: 0 },
+    );
+    assert.equal(s.push.failure, null);
+    assert.equal(s.retrying, null, 'no retry is left showing');
+    assert.deepEqual(s.errors, { ownerSync: 0, failedPulls: 0 });
+    await assertNoFailedWorkflow(h.env.client, x.handle.workflowId);
+    const crm = hubspotRecords(t.portal);
+    assertExactlyOnce(crm, await workspaceRecords(h.db, t.workspaceId, 'hubspot'), {
+      people: SEEDED.contacts + CONTACTS,
+      accounts: SEEDED.companies + ACCOUNTS,
+    });
+    // Every pushed contact joined its company, the association the outage interrupted included.
+    const pushed = t.portal.portal.objects.contacts.filter((c) => c.properties.apollo_contact_id);
+    assert.equal(pushed.length, CONTACTS);
+    assert.deepEqual(
+      pushed.filter((c) => c.companyIds?.length !== 1).map((c) => c.properties.email),
+      [],
+      'each pushed contact associated with its one company',
+    );
     await x.disconnect();
   });
 });

@@ -1,5 +1,5 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
-import { DOMAIN_CONFLICT_MESSAGE, matchAccount } from '../domain/account-match';
+import { DOMAIN_CONFLICT_MESSAGE, matchAccount, type CandidateAccount } from '../domain/account-match';
 import { domainKey } from '../domain/dedup-keys';
 import {
   appliesTo,
@@ -154,6 +154,8 @@ class PushBatch {
   /** Due rows (`kind:localId`) left in the outbox for the next batch (deferTwins). */
   readonly deferred = new Set<string>();
   private readonly ranks: Map<string, number>;
+  /** Accounts found carrying their own id: created by an earlier attempt of this batch (matchAccount). */
+  private readonly createdEarlier = new Set<string>();
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -368,7 +370,8 @@ class PushBatch {
         });
         continue;
       }
-      if (m?.action === 'link') {
+      if (m?.action === 'link' && m.createdByUs) this.createdEarlier.add(a.id);
+      else if (m?.action === 'link') {
         this.deps.logger.info(
           {
             workspaceId: this.input.workspaceId,
@@ -576,13 +579,18 @@ class PushBatch {
       live.map((m) => m.crmId),
     );
     for (const a of withDomain) {
-      const byId = new Map<string, { crmId: string; modifiedAt: string | null; linkedTo: string | null }>();
+      const byId = new Map<string, CandidateAccount>();
       for (const m of mirrored)
         if (m.domain_key === a.domainKey)
           byId.set(m.crm_id, { crmId: m.crm_id, modifiedAt: m.crm_modified_at, linkedTo: m.local_id });
       for (const m of live) {
         if (domainKey(m.domain) === a.domainKey)
-          byId.set(m.crmId, { crmId: m.crmId, modifiedAt: m.modifiedAt, linkedTo: linked.get(m.crmId) ?? null });
+          byId.set(m.crmId, {
+            crmId: m.crmId,
+            modifiedAt: m.modifiedAt,
+            linkedTo: linked.get(m.crmId) ?? null,
+            createdFor: m.createdFor,
+          });
       }
       for (const c of byId.values()) if (c.linkedTo) this.domainHolders.set(c.crmId, c.linkedTo);
       result.set(a.id, matchAccount(a.id, [...byId.values()], this.crm.refusesDuplicateAccountDomains));
@@ -637,15 +645,16 @@ class PushBatch {
             record: summary(kind, row),
           };
         }
+        const created = r.created || this.createdEarlier.has(r.localId);
         return {
           kind,
           localId: r.localId,
           result: 'linked',
           crmId: r.crmId,
           crmObject: r.crmObject,
-          ownerCrmId: r.created ? (ownerById.get(r.localId) ?? null) : null,
+          ownerCrmId: created ? (ownerById.get(r.localId) ?? null) : null,
           inOutbox: inOutbox(r.localId),
-          created: r.created,
+          created,
           fieldSync: this.patches.get(`${kind}:${r.localId}`),
           record: summary(kind, row),
         };

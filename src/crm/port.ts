@@ -93,6 +93,8 @@ export interface DomainMatch {
   crmId: string;
   domain: string;
   modifiedAt: string;
+  /** The workspace id the account carries in our key field: set only on accounts a push created. */
+  createdFor: string | null;
 }
 
 /** A CRM field's description, as the mapping check reads it (defined in the domain, which judges it). */

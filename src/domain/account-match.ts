@@ -9,16 +9,21 @@
  *   (HubSpot) gets nothing, and the account is reported as a conflict; one that takes duplicates
  *   (Salesforce, which mirrors what the workspace holds) gets a new account.
  * - No match: create.
+ * - Before all of these: a CRM account carrying this workspace account's own id (`createdFor`) was
+ *   created by an earlier push of it whose bookkeeping was lost (an outage before the batch
+ *   committed). It is linked, and counts as created (`createdByUs`).
  */
 export interface CandidateAccount {
   crmId: string;
   modifiedAt: string | null;
   /** The workspace account linked to it, if any. */
   linkedTo: string | null;
+  /** The workspace account id it carries in our key field (accounts a push created). */
+  createdFor?: string | null;
 }
 
 export type AccountMatch =
-  | { action: 'link'; crmId: string; candidates: number }
+  | { action: 'link'; crmId: string; candidates: number; createdByUs?: true }
   | { action: 'conflict'; crmIds: string[] }
   | { action: 'create' };
 
@@ -28,6 +33,8 @@ export function matchAccount(
   refusesDuplicateDomains: boolean,
 ): AccountMatch {
   const free = candidates.filter((c) => c.linkedTo === null || c.linkedTo === localId);
+  const own = free.find((c) => c.createdFor === localId);
+  if (own) return { action: 'link', crmId: own.crmId, candidates: free.length, createdByUs: true };
   if (free.length) {
     const best = [...free].sort((a, b) => stamp(b) - stamp(a) || compareIds(a.crmId, b.crmId))[0];
     return { action: 'link', crmId: best.crmId, candidates: free.length };

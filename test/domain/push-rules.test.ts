@@ -73,6 +73,31 @@ describe('push rules', () => {
     assert.deepEqual(matchAccount('me', [], true), { action: 'create' });
   });
 
+  it('links an account carrying its own id first, as created: an earlier attempt of its push made it', () => {
+    const candidates = [
+      { crmId: '10', modifiedAt: '2026-03-01T00:00:00Z', linkedTo: null, createdFor: null },
+      { crmId: '20', modifiedAt: '2026-01-01T00:00:00Z', linkedTo: null, createdFor: 'me' },
+      { crmId: '30', modifiedAt: '2026-06-01T00:00:00Z', linkedTo: null, createdFor: 'someone-else' },
+    ];
+    assert.deepEqual(matchAccount('me', candidates, true), {
+      action: 'link',
+      crmId: '20',
+      candidates: 3,
+      createdByUs: true,
+    });
+    // Another record's id makes a candidate like any other, never "ours".
+    assert.deepEqual(matchAccount('you', candidates.slice(0, 1).concat(candidates[2]), true), {
+      action: 'link',
+      crmId: '30',
+      candidates: 2,
+    });
+    // Linked to another workspace account, it is not free, whatever it carries.
+    assert.deepEqual(matchAccount('me', [{ ...candidates[1], linkedTo: 'other' }], true), {
+      action: 'conflict',
+      crmIds: ['20'],
+    });
+  });
+
   it('outbound mapping sends push and both fields only, never blanks', () => {
     const props = applyOutbound(
       defaultFieldMapping('hubspot').contact,

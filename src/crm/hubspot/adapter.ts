@@ -17,6 +17,7 @@ import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
 import { hubspotError } from './errors';
+import { ACCOUNT_KEY } from './push';
 import { boundedRequest, scopeSignal, throwIfAbandoned } from '../request-scope';
 import { abortableAgent } from './transport';
 import { hubspotModifiedAt, hubspotModifiedMs } from './modified-time';
@@ -158,7 +159,7 @@ export class HubSpotAdapter implements CrmPort {
           'companies',
           {
             filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values }] }],
-            properties: ['domain', 'hs_lastmodifieddate'],
+            properties: ['domain', 'hs_lastmodifieddate', ACCOUNT_KEY],
             limit: SEARCH_LIMIT,
             after,
           },
@@ -169,6 +170,7 @@ export class HubSpotAdapter implements CrmPort {
             crmId: o.id,
             domain: cleanCrmText(String(o.properties.domain ?? '')),
             modifiedAt: hubspotModifiedAt(o.properties.hs_lastmodifieddate, o.updatedAt),
+            createdFor: o.properties[ACCOUNT_KEY] || null,
           });
         }
         after = res.paging?.next?.after;

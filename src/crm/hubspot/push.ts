@@ -64,15 +64,19 @@ export class HubSpotWriter {
     const matched: OutboundRecord[] = [];
     const byEmail: OutboundRecord[] = [];
     const byKey: OutboundRecord[] = [];
+    // Contacts found carrying this record's own key were created by an earlier attempt of this push
+    // whose bookkeeping was lost with it (an outage between the upsert and the associations).
+    const ours = new Set<string>();
     for (const r of unlinked) {
-      const id = r.matchEmail ? existing.get(r.matchEmail.toLowerCase()) : undefined;
-      if (id) matched.push({ ...r, crmId: id });
+      const hit = r.matchEmail ? existing.get(r.matchEmail.toLowerCase()) : undefined;
+      if (hit?.key === r.localId) ours.add(hit.id);
+      if (hit) matched.push({ ...r, crmId: hit.id });
       else if (r.email && r.matchEmail) byEmail.push(r);
       // No email sent, or duplicate handling off: keyed on our id, so an email another contact holds
       // is refused by HubSpot (409 CONFLICT) instead of updating that contact.
       else byKey.push(r);
     }
-    await this.update('contacts', [...toUpdate, ...matched], out);
+    await this.update('contacts', [...toUpdate, ...matched], out, (o) => ours.has(o.id));
     // Keyed on email: a retry after a crash finds the contact the first attempt created.
     await this.upsert(
       'contacts',
@@ -139,22 +143,30 @@ export class HubSpotWriter {
     }
   }
 
-  private async readByEmail(emails: string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** Contacts holding these emails: their id and the workspace id they were created for, if by us. */
+  private async readByEmail(emails: string[]): Promise<Map<string, { id: string; key: string | null }>> {
+    const found = new Map<string, { id: string; key: string | null }>();
     if (!emails.length) return found;
     const res = await this.call('contacts batch read by email', () =>
       this.client.crm.contacts.batchApi.read({
         inputs: emails.map((id) => ({ id })),
         idProperty: 'email',
-        properties: ['email'],
+        properties: ['email', CONTACT_KEY],
         propertiesWithHistory: [],
       }),
     );
-    for (const o of res.results) if (o.properties.email) found.set(o.properties.email.toLowerCase(), o.id);
+    for (const o of res.results)
+      if (o.properties.email)
+        found.set(o.properties.email.toLowerCase(), { id: o.id, key: o.properties[CONTACT_KEY] || null });
     return found;
   }
 
-  private async update(type: HsType, records: OutboundRecord[], out: Map<string, PushOutcome>): Promise<void> {
+  private async update(
+    type: HsType,
+    records: OutboundRecord[],
+    out: Map<string, PushOutcome>,
+    created: (o: BatchResult['results'][number]) => boolean = () => false,
+  ): Promise<void> {
     if (!records.length) return;
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
     // HubSpot empties a property set to "".
@@ -164,7 +176,7 @@ export class HubSpotWriter {
       objectWriteTraceId: r.localId,
     }));
     const res = (await this.call(`${type} batch update`, () => api.update({ inputs }))) as BatchResult;
-    this.collect(type, records, res, out, () => false);
+    this.collect(type, records, res, out, created);
   }
 
   private async upsert(
@@ -192,7 +204,10 @@ export class HubSpotWriter {
       items.map((i) => i.r),
       res,
       out,
-      (o) => !!o._new,
+      // Keyed on our own id, an existing record can only be one an earlier attempt of this push
+      // created and whose bookkeeping was lost (an outage before the batch committed): created
+      // either way, so the totals count each record once. Keyed on email, `_new` says.
+      (o) => idProperty !== 'email' || !!o._new,
     );
   }
 

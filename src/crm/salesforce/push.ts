@@ -62,14 +62,17 @@ export class SalesforceWriter {
     const targets = records.map((r) => {
       if (r.crmId) return { r, id: r.crmId, object: r.crmObject === 'Lead' ? ('Lead' as const) : ('Contact' as const) };
       const hit = r.matchEmail ? found.get(r.matchEmail.toLowerCase()) : undefined;
-      return hit ? { r, id: hit.id, object: hit.object } : { r, id: null, object: createAs };
+      if (!hit) return { r, id: null, object: createAs, ours: false };
+      // A person found carrying this record's own external id was created by an earlier attempt of
+      // this push whose bookkeeping was lost with it: it counts as created.
+      return { r, id: hit.id, object: hit.object, ours: hit.key === r.localId };
     });
     for (const object of ['Contact', 'Lead'] as const) {
       const updates = targets.filter((t) => t.id && t.object === object);
       await this.save(
         'update',
         object,
-        updates.map(({ r, id }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) } })),
+        updates.map(({ r, id, ours }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) }, created: ours })),
         out,
       );
     }
@@ -94,13 +97,18 @@ export class SalesforceWriter {
     for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) chunks.push(domains.slice(i, i + DOMAINS_PER_QUERY));
     const results = await Promise.all(
       chunks.map((chunk) =>
-        this.query<{ Id: string; Website: string | null; SystemModstamp: string }>(
-          `SELECT Id, Website, SystemModstamp FROM Account WHERE Website IN (${chunk.flatMap(websiteSpellings).map(quote).join(', ')})`,
+        this.query<{ Id: string; Website: string | null; SystemModstamp: string } & Record<typeof EXTERNAL_ID, string | null>>(
+          `SELECT Id, Website, SystemModstamp, ${EXTERNAL_ID} FROM Account WHERE Website IN (${chunk.flatMap(websiteSpellings).map(quote).join(', ')})`,
           'accounts by website',
         ),
       ),
     );
-    return results.flat().map((r) => ({ crmId: r.Id, domain: r.Website ?? '', modifiedAt: r.SystemModstamp }));
+    return results.flat().map((r) => ({
+      crmId: r.Id,
+      domain: r.Website ?? '',
+      modifiedAt: r.SystemModstamp,
+      createdFor: r[EXTERNAL_ID] ?? null,
+    }));
   }
 
   async describeField(object: 'Lead' | 'Contact' | 'Account', field: string): Promise<FieldInfo | null> {
@@ -134,29 +142,28 @@ export class SalesforceWriter {
   }
 
   /** People holding these emails; a Contact wins over a Lead for the same person (seed 003). */
-  private async findPeople(emails: string[]): Promise<Map<string, { id: string; object: 'Lead' | 'Contact' }>> {
-    const found = new Map<string, { id: string; object: 'Lead' | 'Contact' }>();
+  private async findPeople(emails: string[]): Promise<Map<string, FoundPerson>> {
+    const found = new Map<string, FoundPerson>();
     if (!emails.length) return found;
     const list = [...new Set(emails.map((e) => e.toLowerCase()))].map(quote).join(', ');
+    type Row = { Id: string; Email: string } & Record<typeof EXTERNAL_ID, string | null>;
     // Independent reads: one round trip of latency, not two.
     const [leads, contacts] = await Promise.all([
-      this.query<{ Id: string; Email: string }>(
-        `SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
+      this.query<Row>(
+        `SELECT Id, Email, ${EXTERNAL_ID} FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
         'leads by email',
       ),
-      this.query<{ Id: string; Email: string }>(
-        `SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`,
-        'contacts by email',
-      ),
+      this.query<Row>(`SELECT Id, Email, ${EXTERNAL_ID} FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email'),
     ]);
     for (const l of leads)
-      if (!found.has(l.Email.toLowerCase())) found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead' });
+      if (!found.has(l.Email.toLowerCase()))
+        found.set(l.Email.toLowerCase(), { id: l.Id, object: 'Lead', key: l[EXTERNAL_ID] ?? null });
     const seen = new Set<string>();
     for (const c of contacts) {
       const k = c.Email.toLowerCase();
       if (seen.has(k)) continue;
       seen.add(k);
-      found.set(k, { id: c.Id, object: 'Contact' });
+      found.set(k, { id: c.Id, object: 'Contact', key: c[EXTERNAL_ID] ?? null });
     }
     return found;
   }
@@ -182,7 +189,7 @@ export class SalesforceWriter {
   private async save(
     op: 'update' | 'upsert',
     object: 'Account' | 'Lead' | 'Contact',
-    items: { r: OutboundRecord; body: Record<string, unknown> }[],
+    items: { r: OutboundRecord; body: Record<string, unknown>; created?: boolean }[],
     out: Map<string, PushOutcome>,
   ): Promise<void> {
     if (!items.length) return;
@@ -195,7 +202,7 @@ export class SalesforceWriter {
           ? sobject.update(bodies as never, { allOrNone: false })
           : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
     )) as SaveResult[];
-    items.forEach(({ r, body }, i) => {
+    items.forEach(({ r, body, created }, i) => {
       const res = results[i];
       if (res?.success) {
         const id = res.id ?? String(body.Id);
@@ -204,7 +211,10 @@ export class SalesforceWriter {
           ok: true,
           crmId: id,
           crmObject: object,
-          created: op === 'upsert' && res.created !== false,
+          // Upserts are keyed on our own id: an existing record is one an earlier attempt of this
+          // push created and whose bookkeeping was lost (an outage before the batch committed), so
+          // it counts as created either way and the totals count each record once.
+          created: op === 'upsert' || !!created,
         });
         return;
       }
@@ -220,6 +230,13 @@ export class SalesforceWriter {
       });
     });
   }
+}
+
+/** A person holding an email, and the workspace id in its external id if this integration created it. */
+interface FoundPerson {
+  id: string;
+  object: 'Lead' | 'Contact';
+  key: string | null;
 }
 
 type DescribedField = Awaited<ReturnType<ReturnType<Connection['sobject']>['describe']>>['fields'][number];
