@@ -35,7 +35,7 @@ describe('push scope (time-skipping)', () => {
       account_id: account.id,
     });
     const joined = await addMembers(h.db, x.workspaceId, 'mql-ready', [listed.id]);
-    await notifyIntegrations(h.env.client, x.workspaceId, joined.crms);
+    await notifyIntegrations(h.env.client, h.db, x.workspaceId, joined.crms);
     const unlisted = await x.write('contacts add', { email: 'unlisted@scoped-co.example', last_name: 'Unlisted' });
     // Linked records are pushed on every change, in a list or not.
     const linked = (await x.recordByCrmId('contact', pulled.id))!;

@@ -26,6 +26,7 @@ import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
 import type { CrmPort, CurrentValues, OutboundRecord, PushOutcome } from '../crm/port';
 import { listsOf } from '../store/lists';
+import { clearWakeup } from '../store/push-wakeups';
 import {
   alreadyLinkedMessage,
   committedBatch,
@@ -108,6 +109,8 @@ function batchKey(): string | null {
 }
 
 async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
+  // Before the outbox is read: a write committed from now on signals again (store/push-wakeups.ts).
+  await clearWakeup(deps.db, input.workspaceId, input.crm);
   // CRM -> workspace only: writes wait in the outbox, pushed if the direction changes back.
   if (input.direction === 'crmToWorkspace') return { handled: 0, ...noPushTotals() };
   const crm = deps.connections.adapter(input.connection);

@@ -95,7 +95,7 @@ async function listsCommand(db: Db, config: AppConfig, inv: Invocation): Promise
       const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
       if (!client) return r;
       try {
-        await notifyIntegrations(client, inv.workspaceId, r.crms);
+        await notifyIntegrations(client, db, inv.workspaceId, r.crms);
       } finally {
         await client.connection.close();
       }

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { WriteKind } from '../domain/field-ownership';
-import type { Db } from '../store/db';
+import type { CrmName } from '../domain/types';
+import type { Db, Queryable } from '../store/db';
+import { claimWakeups, releaseWakeup } from '../store/push-wakeups';
 import { addAccount, addContact, updateAccount, updateContact, type WriteResult } from '../store/workspace-writes';
 import { pushPendingSignal } from '../workflows/contract';
 import { integrationHandle } from './integrations';
@@ -30,16 +32,27 @@ export async function writeAndNotify(
       : op === 'contacts update'
         ? updateContact(db, workspaceId, requireId(opts.id), fields, by, kind)
         : updateAccount(db, workspaceId, requireId(opts.id), fields, by, kind));
-  if (client) await notifyIntegrations(client, workspaceId, result.crms);
+  if (client) await notifyIntegrations(client, db, workspaceId, result.crms);
   return result;
 }
 
-export async function notifyIntegrations(client: Client, workspaceId: string, crms: readonly string[]): Promise<void> {
+/**
+ * Signals the integrations whose outbox got rows, after the rows committed: each one only if it has
+ * looked at its outbox since the last signal (store/push-wakeups.ts), so a burst of writes before
+ * the initial pull ends adds one event to its history, not one per write.
+ */
+export async function notifyIntegrations(
+  client: Client,
+  db: Queryable,
+  workspaceId: string,
+  crms: readonly CrmName[],
+): Promise<void> {
+  const wake = await claimWakeups(db, workspaceId, crms);
   await Promise.all(
-    crms.map((crm) =>
-      integrationHandle(client, workspaceId, crm as never)
+    wake.map((crm) =>
+      integrationHandle(client, workspaceId, crm)
         .signal(pushPendingSignal, {})
-        .catch(() => undefined),
+        .catch(() => releaseWakeup(db, workspaceId, crm)),
     ),
   );
 }

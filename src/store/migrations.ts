@@ -275,6 +275,20 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         WHERE job_type IN ('pull', 'owner-sync') AND resolved_at IS NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'push wake-ups',
+    sql: `
+      -- Set by the workspace write that signalled an integration, cleared by the push batch that
+      -- then reads the outbox: later writes signal only once the push has looked (push-wakeups.ts).
+      CREATE TABLE push_wakeups (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        pending boolean NOT NULL,
+        PRIMARY KEY (workspace_id, crm)
+      );
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */
