@@ -48,6 +48,8 @@ const pushState = z
     failure: z.string().nullable(),
     failureType: z.string().nullable().optional(),
     lanes: z.number().int().min(1).max(64).optional(),
+    retryAt: epochMs.nullable().optional(),
+    failedDrains: count.optional(),
   })
   .strict();
 

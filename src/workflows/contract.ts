@@ -95,6 +95,12 @@ export interface PushStatus {
   failure: string | null;
   /** Its failure type, beside `failure`. */
   failureType: string | null;
+  /**
+   * When the push is tried again after a failure that waiting on the CRM cannot cure (e.g. the CRM
+   * refused the call): failed drains back off, 1 minute doubling to the 5-minute push sweep. ISO
+   * time; null when no drain waits so (a settings change ends the wait early).
+   */
+  nextAttemptAt: string | null;
 }
 
 export const statusQuery = defineQuery<IntegrationStatus>('status');

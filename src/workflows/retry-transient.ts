@@ -25,7 +25,8 @@ export function shownFailureType(err: unknown): string | null {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure ? 'Timeout' : null;
 }
 
-function isPassing(err: unknown): boolean {
+/** A failure that only delays the work (an outage, a rate limit, a lost database, a timeout): retryTransient waits it out. */
+export function isPassing(err: unknown): boolean {
   if (!(err instanceof ActivityFailure)) return false;
   const type = shownFailureType(err);
   return type === 'Timeout' || (type !== null && PASSING.includes(type));

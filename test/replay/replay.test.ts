@@ -34,6 +34,11 @@ describe('replay of committed histories', () => {
       // Both branches of patched('manual-push-pages'): `all` in one activity, then in pages.
       'push-all-one-call',
       'push-all-pages',
+      // Both branches of patched('push-failure-backoff'): a push the CRM refuses drained again at
+      // once before it, and backs off after (also across continue-as-new, carrying the wait).
+      'push-refused-before-backoff',
+      'push-refused-backoff',
+      'push-backoff-continue-as-new',
     ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }

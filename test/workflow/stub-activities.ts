@@ -21,6 +21,8 @@ export interface StubCrm {
   dailyLimitFailures: { pull: number; push: number };
   /** The next N attempts of pullChunk / pushBatch fail as a CRM outage (retryable CrmTransient). */
   transientFailures: { pull: number; push: number };
+  /** The next N pushBatch calls with rows due fail as a call the CRM refuses (non-retryable CrmInvalid). */
+  pushRefusals: number;
   /** Outbox rows due for push; each batch takes `pushBatchSize` of them, from its own lane's share. */
   outbox: number;
   /** Unlinked workspace records a manual push of `all` finds (default 7). */
@@ -40,6 +42,7 @@ export function newStubCrm(o: Partial<StubCrm> = {}): StubCrm {
     authorized: true,
     dailyLimitFailures: { pull: 0, push: 0 },
     transientFailures: { pull: 0, push: 0 },
+    pushRefusals: 0,
     outbox: 0,
     pushBatchSize: 100,
     calls: [],
@@ -60,6 +63,14 @@ export const OUTAGE_MESSAGE = 'HubSpot contacts list failed (503): service unava
 
 function outage(): ApplicationFailure {
   return ApplicationFailure.retryable(OUTAGE_MESSAGE, FAILURE_TYPE.CrmTransient);
+}
+
+export const REFUSAL_MESSAGE =
+  'HubSpot contacts batch upsert failed (400 VALIDATION_ERROR): Property values were not valid';
+
+/** What the activities throw for a call the CRM refuses as invalid: the same call fails the same way. */
+function refusal(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(REFUSAL_MESSAGE, FAILURE_TYPE.CrmInvalid);
 }
 
 function dailyLimitFailure(): ApplicationFailure {
@@ -145,6 +156,10 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
       if (crm.transientFailures.push > 0) {
         crm.transientFailures.push--;
         throw outage();
+      }
+      if (crm.pushRefusals > 0) {
+        crm.pushRefusals--;
+        throw refusal();
       }
       const handled = Math.min(crm.outbox, crm.pushBatchSize);
       crm.outbox -= handled;

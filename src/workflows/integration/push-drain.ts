@@ -2,10 +2,10 @@ import { condition, patched } from '@temporalio/workflow';
 import { PUSH_TOTAL_KEYS } from '../../domain/push-totals';
 import type { CrmName } from '../../domain/types';
 import { failureMessage } from '../failure-type';
-import { retryTransient, shownFailureType } from '../retry-transient';
+import { isPassing, retryTransient, shownFailureType } from '../retry-transient';
 import { pushBatch } from './activity-proxies';
 import { historyIsLong } from './history-limit';
-import { recoverFrom, type Resumed } from './recovery';
+import { recoverFrom } from './recovery';
 import type { Integration } from './state';
 
 /**
@@ -17,10 +17,19 @@ import type { Integration } from './state';
 export const PUSH_LANES: Record<CrmName, number> = { hubspot: 2, salesforce: 4 };
 
 /**
+ * How a drain ended. 'drained': no row is due (or the rest waits for the next run). 'recovered': it
+ * stopped on a failure that was waited out (the daily allowance renewed, credentials fixed; or an
+ * outage whose retries a disconnect or a long history cut short), so the next drain may run at once.
+ * 'failed': it stopped on a failure nothing waited out (the CRM refused the call, the database
+ * refused the batch, a fault), which the same call made again now would most likely meet again.
+ */
+export type Drained = 'drained' | 'recovered' | 'failed' | 'disconnected';
+
+/**
  * Pushes due outbox rows batch after batch until none is due. Stops early to let the workflow
  * continue as new (the rest stays in the outbox and `wanted` stays set).
  */
-export async function drainPush(x: Integration): Promise<Resumed> {
+export async function drainPush(x: Integration): Promise<Drained> {
   const { input, s, session } = x;
   const push = s.push;
   push.wanted = false;
@@ -74,13 +83,15 @@ export async function drainPush(x: Integration): Promise<Resumed> {
     const settled = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => lane(i)));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    return 'ok';
+    return 'drained';
   } catch (err) {
-    // Kept in status; the drain runs again after recovery or on the next sweep.
+    // Kept in status; the drain runs again after recovery, or after the sync loop's backoff.
     push.failure = failureMessage(err);
     push.failureType = shownFailureType(err);
     push.wanted = true;
-    return recoverFrom(x, err, 'syncing');
+    const r = await recoverFrom(x, err, 'syncing');
+    if (r === 'disconnected') return 'disconnected';
+    return r === 'uncured' && !isPassing(err) ? 'failed' : 'recovered';
   } finally {
     session.pushing = false;
   }

@@ -9,12 +9,16 @@ import { iso, type Integration } from './state';
  * How an integration waits out what it cannot retry its way through: spent daily allowance (a
  * timer, shown in status) and rejected credentials (the `reauthorize` signal, then a fresh
  * verification). Every function here answers the same way: 'ok' to go on, 'disconnected' when the
- * operator disconnected meanwhile.
+ * operator disconnected meanwhile (and recoverFrom 'uncured' for a cause it does not wait for).
  */
 export type Resumed = 'ok' | 'disconnected';
 
-/** After a failed pull or push: waits until going on makes sense; other failures are the caller's to report. */
-export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phase): Promise<Resumed> {
+/**
+ * After a failed pull or push: waits until going on makes sense; other failures are the caller's to
+ * report. 'uncured': nothing here waits for this cause to pass (the CRM refused the call, the
+ * database refused the batch, a fault), so calling again at once may well fail the same way.
+ */
+export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phase): Promise<Resumed | 'uncured'> {
   switch (failureType(err)) {
     case FAILURE_TYPE.CrmDailyLimit:
       return waitOutDailyLimit(x, err);
@@ -33,7 +37,7 @@ export async function recoverFrom(x: Integration, err: unknown, phaseAfter: Phas
       })();
       return x.session.reauthorizing;
     default:
-      return 'ok';
+      return 'uncured';
   }
 }
 

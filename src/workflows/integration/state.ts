@@ -52,6 +52,13 @@ export interface PushState {
    * pushBatch commands a drain issues, so it must not change under a running integration.
    */
   lanes?: number;
+  /**
+   * When the drain after a failed one may run (epoch ms): drains that failed on a cause nothing waits
+   * out back off (syncing.ts). Null or absent: no wait (absent in state carried by older runs).
+   */
+  retryAt?: number | null;
+  /** Drains in a row that failed that way, which sets the next wait; reset by a drain that goes through. */
+  failedDrains?: number;
 }
 
 /** What an execution knows only while it runs: operators' requests since the last look, progress. */

@@ -35,6 +35,7 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
       totals: push.totals,
       failure: push.failure,
       failureType: push.failureType ?? null,
+      nextAttemptAt: iso(push.retryAt ?? null),
     },
   };
 }

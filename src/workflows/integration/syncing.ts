@@ -3,7 +3,7 @@ import type { PullKind } from '../../domain/types';
 import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
 import { historyIsLong } from './history-limit';
-import { drainPush } from './push-drain';
+import { drainPush, type Drained } from './push-drain';
 import type { Integration } from './state';
 import type { integrationWorkflow } from './index';
 
@@ -11,16 +11,41 @@ import type { integrationWorkflow } from './index';
 export const PUSH_SWEEP_MS = 5 * 60_000;
 
 /**
+ * The wait before the next drain after the `failedDrains`-th failed one in a row (drainPush's
+ * 'failed': a cause nothing waits out, e.g. the CRM refused the call): 1 minute, doubling, at most
+ * the push sweep, so 1, 2, 4, 5, 5, ... minutes. Draining again at once would make the same call
+ * and most likely meet the same refusal, hammering the CRM and growing the history. The first wait
+ * is short because some of these clear by themselves (a CRM hiccup reported as invalid, a row
+ * another writer held), and a minute is little delay for a write. Doubling soon brings a lasting
+ * failure down to one drain per sweep (one call per lane every 5 minutes), and no further: the
+ * sweep is the delay the integration already accepts for a lost signal, and a fix made in the CRM
+ * or in the data, which no signal reports, is picked up within it.
+ */
+export function pushRetryWaitMs(failedDrains: number): number {
+  return Math.min(60_000 * 2 ** (failedDrains - 1), PUSH_SWEEP_MS);
+}
+
+/**
  * Syncing, forever: a pull every interval (or now, when asked), and pushes as soon as the workspace
  * writes, also while a pull runs: a user's edit must not wait for a bulk pull's pages. Returns only
  * when the integration is disconnected; continues as new when history is long, between pulls.
  * Integrations whose history predates concurrent pushes replay the loop that awaited each pull.
+ *
+ * After a drain that failed on a cause nothing waits out, the next one waits until `push.retryAt`
+ * (pushRetryWaitMs), also through sweeps, pushPending signals, manual pushes and retryFailed: what
+ * they queue stays wanted and the drain after the wait pushes it (queueing more records does not
+ * cure a refused call). A disconnect ends the wait at once; so does a settings change (and the
+ * re-queue of rejected records it may bring), since the operator may have fixed the cause (a field
+ * mapping, the push rules), though it leaves the doubling as it is: only a drain that goes through
+ * resets it. The wait is carried across continue-as-new, so a new run waits it out too.
  */
 export async function syncLoop(x: Integration): Promise<void> {
   if (!patched('push-beside-pull')) return serialSyncLoop(x);
   const { input, s, session } = x;
   const push = s.push;
   let nextSweepAt = Date.now() + PUSH_SWEEP_MS;
+  // Without a failed drain (retryAt null or absent) this is false, and the loop is as it was before the backoff.
+  const backingOff = () => push.retryAt != null && Date.now() < push.retryAt;
   let pull: Promise<void> | null = null;
   let pullEnded = false;
   let disconnected = false;
@@ -42,18 +67,23 @@ export async function syncLoop(x: Integration): Promise<void> {
       (s.manualPullQueued && !pull) ||
       session.disconnectRequested ||
       session.settingsChanged ||
-      push.wanted ||
+      (push.wanted && !backingOff()) ||
       session.requeueRejected ||
       pullEnded ||
-      disconnected;
-    if (pull) {
+      disconnected ||
+      // The signals of writes made during the wait still grow the history: continue as new (between pulls).
+      (!pull && backingOff() && historyIsLong());
+    if (pull && !backingOff()) {
       // No sweep timer while a pull runs: signals still wake the drain, and the sweep (lost signals,
       // retry backoffs) comes when the pull ends, as it did when pushes waited for pulls.
       await condition(woken);
+    } else if (pull) {
+      await condition(woken, push.retryAt! - Date.now(), { summary: 'push failure backoff' });
     } else {
-      const until = Math.min(s.nextPullAt!, nextSweepAt);
+      const retryAt = backingOff() ? push.retryAt! : Infinity;
+      const until = Math.min(s.nextPullAt!, nextSweepAt, retryAt);
       await condition(woken, Math.max(0, until - Date.now()), {
-        summary: until === s.nextPullAt ? 'next pull' : 'push sweep',
+        summary: until === s.nextPullAt ? 'next pull' : until === retryAt ? 'push failure backoff' : 'push sweep',
       });
     }
     pullEnded = false;
@@ -62,13 +92,15 @@ export async function syncLoop(x: Integration): Promise<void> {
       if (pull) await pull;
       return;
     }
+    // The operator changed settings: that may be the fix, so the drain after a failure need not wait.
+    if (backingOff() && (session.settingsChanged || session.requeueRejected)) push.retryAt = null;
     if (session.requeueRejected) {
       session.requeueRejected = false;
       await requeueFailedPushes({ workspaceId: input.workspaceId, crm: input.crm, cause: 'rejected', manual: false });
       push.wanted = true;
     }
-    if (push.wanted || Date.now() >= nextSweepAt) {
-      if ((await drainPush(x)) === 'disconnected') {
+    if (!backingOff() && (push.wanted || Date.now() >= nextSweepAt)) {
+      if ((await drainWithBackoff(x)) === 'disconnected') {
         if (pull) await pull;
         return;
       }
@@ -81,7 +113,30 @@ export async function syncLoop(x: Integration): Promise<void> {
   }
 }
 
-/** The loop before pushes ran beside pulls: kept for the replay of histories that recorded it. */
+/**
+ * A drain that keeps the backoff: one that goes through resets it; one that failed on a cause
+ * nothing waits out (drainPush's 'failed') sets when the next may run. Histories recorded before
+ * the backoff (patch absent) drained again at once after such a failure, and replay that way.
+ */
+async function drainWithBackoff(x: Integration): Promise<Drained> {
+  const push = x.s.push;
+  // The wait, if any, is over (status no longer shows it).
+  if (push.retryAt != null) push.retryAt = null;
+  const drained = await drainPush(x);
+  if (drained === 'drained') {
+    if (push.failedDrains) push.failedDrains = 0;
+  } else if (drained === 'failed' && patched('push-failure-backoff')) {
+    push.failedDrains = (push.failedDrains ?? 0) + 1;
+    push.retryAt = Date.now() + pushRetryWaitMs(push.failedDrains);
+  }
+  return drained;
+}
+
+/**
+ * The loop before pushes ran beside pulls: kept for the replay of histories that recorded it. It
+ * drains again at once after a failed drain (no backoff); a run still in it takes the backoff up at
+ * its next continue-as-new.
+ */
 async function serialSyncLoop(x: Integration): Promise<void> {
   const { input, s, session } = x;
   const push = s.push;
