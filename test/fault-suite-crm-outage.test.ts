@@ -6,18 +6,26 @@ import {
   assertExactlyOnce,
   assertNoFailedWorkflow,
   hubspotRecords,
+  salesforceRecords,
   seedWorkspace,
   sumRoutes,
   workspaceRecords,
 } from './support/faults';
-import { newTenant, startHarness, waitFor, type Harness, type Integration } from './support/harness';
+import {
+  newSalesforceTenant,
+  newTenant,
+  startHarness,
+  waitFor,
+  type Harness,
+  type Integration,
+} from './support/harness';
 
 /**
  * Fault suite (issue 12): a 30-minute CRM outage (every request answered 503) during an initial
- * pull and during a push, on the time-skipping server with the real worker and the sandboxes. HubSpot, whose client
- * leaves every retry to Temporal (jsforce retries a 503 itself for ~15 s per attempt, so a
- * Salesforce outage costs minutes of real time). The outage starts mid-pull, 30 minutes of Temporal
- * time are skipped while it lasts, then it ends and time moves on only as far as the retries need.
+ * pull and during a push, on the time-skipping server with the real worker and the sandboxes. Both
+ * clients leave every retry to Temporal (jsforce's own retries are off, salesforce/transport.ts), so
+ * each attempt is an activity retry. The outage starts mid-pull, 30 minutes of Temporal time are
+ * skipped while it lasts, then it ends and time moves on only as far as the retries need.
  */
 const OUTAGE_MS = 30 * 60_000;
 /** Far ahead on the wall clock: the outage ends when the test says, after the skipped 30 minutes. */
@@ -164,6 +172,62 @@ describe('30-minute CRM outage during a push (HubSpot, time-skipping)', () => {
       [],
       'each pushed contact associated with its one company',
     );
+    await x.disconnect();
+  });
+});
+
+describe('30-minute CRM outage during the initial pull (Salesforce, time-skipping)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ chunkBudgetMs: 500 });
+  });
+  after(async () => h?.stop());
+
+  it('the pull waits the outage out, then every record arrives exactly once with exact totals', async () => {
+    // Query pages of 2,000: the contacts take several, so the outage lands inside the pull.
+    const SEED = { accounts: 40, contacts: 8_000, leads: 0, users: 3 };
+    const t = await newSalesforceTenant(h, { seed: SEED, permissions: ['assign contact owner', 'assign account owner'] });
+    const users = t.org.org.records.User.filter((u) => u.Id !== t.org.org.userId);
+    await addReps(
+      h.db,
+      t.workspaceId,
+      users.map((u) => ({ id: String(u.Id), email: String(u.Email) })),
+    );
+    await t.admin.setFaults({ latencyMs: 400 });
+    const x = await h.integration(t, { plan: 'free' });
+    const queries = async () => sumRoutes((await t.admin.stats()).byRoute, /^GET .*\/query/);
+    const atOutage = await waitFor('the pull under way', queries, (n) => n >= 3, 60_000);
+    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 0 });
+    const t0 = await h.env.currentTimeMs();
+    await h.env.sleep(OUTAGE_MS);
+    const skipped = (await h.env.currentTimeMs()) - t0;
+    const during = await x.status();
+    const refused = (await t.admin.stats()).serverErrors;
+    await t.admin.setFaults({ outageUntil: 0 });
+
+    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
+    assert.equal(during.phase, 'initialPull', `the pull was still waiting when the outage ended (${atOutage} queries before it)`);
+    assert.ok(during.retrying, 'status showed the retry during the outage');
+
+    const { status: s } = await untilConverged(
+      h,
+      x,
+      'the initial pull',
+      (st) => st.phase === 'syncing',
+      (st) => st.initialPull,
+    );
+    const total = SEED.contacts + SEED.accounts;
+    assert.equal(s.lastPull?.kind, 'initial');
+    assert.equal(s.lastPull?.failure, undefined);
+    assert.equal(s.lastPull?.seen, total);
+    assert.equal(s.lastPull?.created, total);
+    assert.deepEqual(s.errors, { ownerSync: 0, failedPulls: 0 }, 'no pull failed, every owner mapped');
+    await assertNoFailedWorkflow(h.env.client, x.handle.workflowId);
+    assertExactlyOnce(salesforceRecords(t.org), await workspaceRecords(h.db, t.workspaceId, 'salesforce'), {
+      people: SEED.contacts,
+      accounts: SEED.accounts,
+    });
     await x.disconnect();
   });
 });

@@ -84,7 +84,7 @@ export async function newTenant(
 let orgSeq = 1;
 /**
  * A fresh Salesforce org (5 accounts, 20 contacts, 10 leads, 3 users unless told) + workspace +
- * connection. The workspace's reps carry the org users' emails.
+ * connection. Owners map to workspace users only once a test adds reps (faults.ts addReps).
  */
 export async function newSalesforceTenant(
   h: Harness,

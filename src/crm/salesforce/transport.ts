@@ -15,6 +15,15 @@ export class DeadlineTransport extends Transport {
   }
 
   override httpRequest(req: HttpRequest, options: HttpRequestOptions = {}) {
-    return super.httpRequest(req, { ...options, timeout: this.timeoutMs + 1_000 });
+    // jsforce retried GETs answering 429 / 5xx five times over ~15 s, out of sight of the rate pacer
+    // and of status, and an outage cost 15 s per attempt: those retries are Temporal's now, as on
+    // HubSpot (each one an activity attempt, shown when it lasts). A GET whose socket failed (an idle
+    // keep-alive connection the server closed: ECONNRESET) is still retried here, twice, at once:
+    // failing a whole pull chunk for it would redo pages for nothing.
+    return super.httpRequest(req, {
+      ...options,
+      timeout: this.timeoutMs + 1_000,
+      retry: { ...options.retry, statusCodes: [], maxRetries: 2 },
+    });
   }
 }
