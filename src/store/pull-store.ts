@@ -387,15 +387,30 @@ async function writeRecords(
   // A known record the rules leave as it is (most of a re-pull) is not rewritten.
   const known = rows.filter((r) => !r.is_new && r.touches);
   if (created.length) {
+    // A new contact gets its account as it is inserted (the account's link, if already pulled), as
+    // resolveAccounts would give it: updating the rows just written would cost a second version of each.
+    const account =
+      kind === 'contact'
+        ? `, (SELECT la.local_id FROM crm_links la WHERE la.workspace_id = $1 AND la.crm = $3
+               AND la.object_kind = 'account' AND la.crm_id = r.parent_crm_id)`
+        : '';
     await tx.query(
-      `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
-       SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin
-         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, origin jsonb)`,
+      `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin${account ? ', account_id' : ''})
+       SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin${account}
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, origin jsonb, parent_crm_id text)`,
       [
         workspaceId,
         JSON.stringify(
-          created.map(({ id, data, custom, owner_user_id, origin }) => ({ id, data, custom, owner_user_id, origin })),
+          created.map(({ id, data, custom, owner_user_id, origin, parent_crm_id }) => ({
+            id,
+            data,
+            custom,
+            owner_user_id,
+            origin,
+            parent_crm_id,
+          })),
         ),
+        ...(account ? [crm] : []),
       ],
     );
   }
@@ -450,7 +465,10 @@ async function writeRecords(
       ],
     );
   await logPullErrors(tx, workspaceId, crm, kind, [...byId.keys()], errors);
-  await resolveAccounts(tx, workspaceId, crm, kind, [...byId.keys()]);
+  // Contacts created by this page have their account already (see the insert above).
+  const createdIds = new Set(created.map((r) => r.crm_id as string));
+  const resolveIds = kind === 'contact' ? [...byId.keys()].filter((id) => !createdIds.has(id)) : [...byId.keys()];
+  if (resolveIds.length) await resolveAccounts(tx, workspaceId, crm, kind, resolveIds);
   if (flagPage)
     await flagDuplicates(
       tx,
