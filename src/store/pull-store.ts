@@ -647,17 +647,17 @@ function storedOf(row: ExistingRow): StoredRecord {
 }
 
 async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, syncUserId: string) {
-  const { rows: links } = await tx.query<{ crm_owner_id: string; user_id: string }>(
-    'SELECT crm_owner_id, user_id FROM user_crm_owner_links WHERE workspace_id = $1 AND crm = $2',
-    [workspaceId, crm],
+  // One statement a page rather than two: each is a round trip to the one database session.
+  const { rows } = await tx.query<{ links: Record<string, string>; permissions: string[] | null }>(
+    `SELECT (SELECT coalesce(jsonb_object_agg(crm_owner_id, user_id), '{}'::jsonb) FROM user_crm_owner_links
+              WHERE workspace_id = $1 AND crm = $2) AS links,
+            (SELECT permissions FROM users WHERE id = $3) AS permissions`,
+    [workspaceId, crm, syncUserId],
   );
-  const { rows: users } = await tx.query<{ permissions: string[] }>('SELECT permissions FROM users WHERE id = $1', [
-    syncUserId,
-  ]);
   const ctx: OwnerContext = {
     kind,
-    ownerLinks: new Map(links.map((l) => [l.crm_owner_id, l.user_id])),
-    syncUserPermissions: new Set(users[0]?.permissions ?? []),
+    ownerLinks: new Map(Object.entries(rows[0].links)),
+    syncUserPermissions: new Set(rows[0].permissions ?? []),
   };
   return { ctx };
 }
