@@ -24,13 +24,20 @@ describe('invalid emails in the CRM (time-skipping)', () => {
     await h?.stop();
   });
 
-  /** The run rows' error counters of a workspace's pulls, summed, and the entries its pulls logged. */
+  /**
+   * The run rows' error counters of a workspace's pulls, summed, and the records its pulls logged:
+   * one entry each, or the records of their CRM owner's entry when it is linked to no user.
+   */
   const runErrors = async (workspaceId: string) => {
     const q = (sql: string) => h.db.query<{ n: number }>(sql, [workspaceId]).then((r) => r.rows[0].n);
     return {
       counted: await q('SELECT coalesce(sum(errors), 0)::int AS n FROM pull_runs WHERE workspace_id = $1'),
       logged: await q(
-        `SELECT count(*)::int AS n FROM error_log WHERE workspace_id = $1 AND job_type IN ('pull', 'owner-sync')`,
+        `SELECT ((SELECT count(*) FROM error_log WHERE workspace_id = $1 AND job_type IN ('pull', 'owner-sync')
+                    AND crm_owner_id IS NULL)
+               + (SELECT count(*) FROM error_log e JOIN crm_links l ON l.workspace_id = e.workspace_id
+                    AND l.crm = e.crm AND l.object_kind = e.object_kind AND l.crm_owner_id = e.crm_owner_id
+                   WHERE e.workspace_id = $1 AND e.resolved_at IS NULL))::int AS n`,
       ),
     };
   };

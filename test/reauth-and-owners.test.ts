@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { unlinkedOwnerRecords } from '../src/store/reports';
 import { linkCrmOwner, setPermission, upsertUser } from '../src/store/workspace-store';
 import { newTenant, startHarness, waitFor, type Harness } from './support/harness';
 
@@ -90,18 +91,25 @@ describe('credentials and owner changes (time-skipping)', () => {
       0,
     );
 
-    // An owner linked to no workspace user is logged, not guessed.
+    // An owner linked to no workspace user is logged, not guessed: one entry for the owner, whose
+    // records include the contact once the pull has seen it.
     await t.admin.update('contacts', contactId, { hubspot_owner_id: '70002' });
     await h.env.sleep('15m');
-    const unlinked = await waitFor(
-      'unlinked owner logged',
-      () => x.errorLog(),
-      (e) => e.some((r) => r.errorCode === 'OWNER_NOT_LINKED' && r.crmId === contactId),
+    await waitFor(
+      'the contact among the unlinked owner records',
+      () => unlinkedOwnerRecords(h.db, t.workspaceId, 'hubspot', 'contact', '70002'),
+      (records) => records.some((r) => r.crmId === contactId),
     );
-    assert.match(
-      unlinked.find((r) => r.crmId === contactId)!.message,
-      /CRM owner 70002 is linked to no workspace user/,
+    const unlinked = (await x.errorLog({ jobType: 'owner-sync' })).filter(
+      (e) => e.errorCode === 'OWNER_NOT_LINKED' && e.objectKind === 'contact' && !e.resolvedAt,
     );
+    assert.deepEqual(
+      unlinked.map((e) => e.crmOwnerId),
+      ['70002'],
+      'one open entry for the owner',
+    );
+    assert.match(unlinked[0].message, /CRM owner 70002 is linked to no workspace user/);
+    assert.ok(unlinked[0].records! >= 1);
     assert.equal((await contact())?.ownerUserId, `${t.workspaceId}-rep1`);
     await x.disconnect();
   });

@@ -195,6 +195,46 @@ function storeSuite(name: string, open: () => Promise<Db>, cleanup: () => void =
       assert.deepEqual(counts, { contacts: 4, accounts: 1, potentialDuplicates: 2, errorsByJob: { 'owner-sync': 1 } });
     });
 
+    it('a contact pulled after its account has it from its insert; a re-pull follows a new association', async () => {
+      const ws = 'acc-first';
+      await ensureWorkspace(db, ws, 'paid');
+      let n = 0;
+      const page = async (objectKind: 'contact' | 'account', records: PulledRecord[]) => {
+        const run = await beginPullRun(db, {
+          runKey: `acc-first-${++n}`,
+          workspaceId: ws,
+          crm: 'hubspot',
+          kind: 'manual',
+          objectKind,
+          stream: objectKind === 'contact' ? 'contacts' : 'companies',
+          nowMs: 1,
+        });
+        await applyPullPage(db, { runId: run.id, expectedCursor: null, records, nextCursor: null, syncUserId: 'sync' });
+      };
+      const company = (crmId: string): PulledRecord => ({
+        crmId,
+        crmObject: 'companies',
+        columns: { name: `Co ${crmId}`, domain: `co${crmId}.example` },
+        custom: {},
+        crmOwnerId: null,
+        parentCrmId: null,
+        modifiedAt: 't',
+      });
+      await page('account', [company('800'), company('801')]);
+      const [a800, a801] = await Promise.all(['800', '801'].map((id) => findByCrmId(db, ws, 'hubspot', 'account', id)));
+      await page('contact', [rec('50', 'p@acc.example', { parentCrmId: '800' }), rec('51', 'q@acc.example')]);
+      const accountOf = async (crmId: string) =>
+        (await findByCrmId(db, ws, 'hubspot', 'contact', crmId))?.fields.account_id ?? null;
+      assert.equal(await accountOf('50'), a800?.id);
+      assert.equal(await accountOf('51'), null, 'no association, no account');
+      await page('contact', [
+        rec('50', 'p@acc.example', { parentCrmId: '801', modifiedAt: 't2' }),
+        rec('52', 'r@acc.example', { parentCrmId: '801' }),
+      ]);
+      assert.equal(await accountOf('50'), a801?.id, 'the known contact follows its new association');
+      assert.equal(await accountOf('52'), a801?.id);
+    });
+
     it("puts each due contact in its account's lane, so two lanes never push the same account", async () => {
       await ensureWorkspace(db, 'lanes', 'paid');
       const accounts = (

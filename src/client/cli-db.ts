@@ -75,7 +75,8 @@ async function errorLines(db: Db, inv: Invocation): Promise<string[]> {
     const repeat =
       e.attempts > 1 ? ` (attempt ${e.attempts}${e.sameAsBefore ? ', failed again the same way' : ''})` : '';
     const state = e.resolvedAt ? ' [resolved]' : '';
-    return `${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} ${e.localId ?? ''} crm=${e.crmId ?? '-'}${e.field ? ` field=${e.field}` : ''}  ${e.errorCode}: ${e.message}${repeat}${state}`;
+    const owner = e.crmOwnerId ? ` owner=${e.crmOwnerId}${e.records !== null ? ` records=${e.records}` : ''}` : '';
+    return `${e.occurredAt.toISOString()}  ${e.jobType}  ${e.objectKind ?? '-'} ${e.localId ?? ''} crm=${e.crmId ?? '-'}${owner}${e.field ? ` field=${e.field}` : ''}  ${e.errorCode}: ${e.message}${repeat}${state}`;
   });
   const counts = await workspaceCounts(db, inv.workspaceId, inv.crm);
   lines.push(

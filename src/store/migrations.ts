@@ -289,6 +289,29 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'one open owner-sync entry per CRM owner linked to no user',
+    sql: `
+      -- A CRM owner linked to no workspace user had an entry per record it owns: 50,000 identical
+      -- lines for a portal whose owners are nobody's. Now the owner has one open entry (crm_owner_id,
+      -- crm_id null); its records are the links that carry that owner (reports.ts counts them). The
+      -- per-record entries open now become one per owner, and are closed.
+      ALTER TABLE error_log ADD COLUMN crm_owner_id text;
+      INSERT INTO error_log (workspace_id, crm, job_type, object_kind, crm_owner_id, error_code, message, occurred_at)
+        SELECT e.workspace_id, e.crm, 'owner-sync', e.object_kind, l.crm_owner_id, 'OWNER_NOT_LINKED',
+               'CRM owner ' || l.crm_owner_id || ' is linked to no workspace user; owner left unchanged', min(e.occurred_at)
+          FROM error_log e JOIN crm_links l ON l.workspace_id = e.workspace_id AND l.crm = e.crm
+                AND l.object_kind = e.object_kind AND l.crm_id = e.crm_id
+         WHERE e.job_type = 'owner-sync' AND e.error_code = 'OWNER_NOT_LINKED' AND e.resolved_at IS NULL
+           AND l.crm_owner_id IS NOT NULL
+         GROUP BY e.workspace_id, e.crm, e.object_kind, l.crm_owner_id;
+      UPDATE error_log SET resolved_at = now()
+        WHERE job_type = 'owner-sync' AND error_code = 'OWNER_NOT_LINKED' AND resolved_at IS NULL AND crm_owner_id IS NULL;
+      CREATE UNIQUE INDEX error_log_open_owner ON error_log (workspace_id, crm, object_kind, crm_owner_id)
+        WHERE job_type = 'owner-sync' AND error_code = 'OWNER_NOT_LINKED' AND resolved_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

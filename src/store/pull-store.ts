@@ -206,6 +206,7 @@ export async function applyPullPage(
     if (done) {
       await advanceStreamCursor(tx, p.runId);
       if (run.since_ms === null) await flagAllDuplicates(tx, run.workspace_id, run.object_kind);
+      await resolveOwnerlessEntries(tx, run.workspace_id, crm, run.object_kind);
       await settleEnrichment(tx, run.workspace_id, crm, run.object_kind, run.stream, rulesFor([], p.rules));
     }
     return counts;
@@ -291,6 +292,8 @@ async function writeRecords(
 
   const rows: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
+  const ownersSeen = new Map<string, boolean>();
+  let unlinkedOwnerRecords = 0;
   for (const rec of byId.values()) {
     const prior = existing.get(rec.crmId);
     // Workspace -> CRM only: CRM records are linked when pushed, never brought into the workspace.
@@ -328,14 +331,10 @@ async function writeRecords(
           `(CRM owner ${rec.crmOwnerId ?? 'none'} -> user ${decision.wantedOwnerUserId ?? 'none'})`,
       });
     } else if (decision.action === 'logUnlinkedOwner') {
-      errors.push({
-        job_type: 'owner-sync',
-        local_id: localId,
-        crm_id: rec.crmId,
-        code: 'OWNER_NOT_LINKED',
-        message: `CRM owner ${decision.crmOwnerId} is linked to no workspace user; owner left unchanged`,
-      });
+      // Logged once for the owner (logPullErrors), counted per record.
+      unlinkedOwnerRecords++;
     }
+    if (rec.crmOwnerId) ownersSeen.set(rec.crmOwnerId, owners.ctx.ownerLinks.has(rec.crmOwnerId));
     const crmAt = crmTime(rec.modifiedAt);
     const fields = prior
       ? reconcileRecord(rules, storedOf(prior), rec, crmAt)
@@ -375,7 +374,7 @@ async function writeRecords(
       modified_at: rec.modifiedAt,
     });
   }
-  counts.errors = errors.length;
+  counts.errors = errors.length + unlinkedOwnerRecords;
   // Enrichment values a rule let through (auto-fill, auto-overwrite) are pushed now.
   const approved = rows.filter((r) => Object.keys(r.ws_changes as object).length).map((r) => r.id as string);
   if (approved.length) await enqueuePush(tx, workspaceId, kind, approved, { crm });
@@ -387,15 +386,30 @@ async function writeRecords(
   // A known record the rules leave as it is (most of a re-pull) is not rewritten.
   const known = rows.filter((r) => !r.is_new && r.touches);
   if (created.length) {
+    // A new contact gets its account as it is inserted (the account's link, if already pulled), as
+    // resolveAccounts would give it: updating the rows just written would cost a second version of each.
+    const account =
+      kind === 'contact'
+        ? `, (SELECT la.local_id FROM crm_links la WHERE la.workspace_id = $1 AND la.crm = $3
+               AND la.object_kind = 'account' AND la.crm_id = r.parent_crm_id)`
+        : '';
     await tx.query(
-      `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin)
-       SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin
-         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, origin jsonb)`,
+      `INSERT INTO ${table} (id, workspace_id, ${cols.join(', ')}, owner_user_id, custom, field_origin${account ? ', account_id' : ''})
+       SELECT r.id, $1, ${cols.map((c) => `r.data->>'${c}'`).join(', ')}, r.owner_user_id, r.custom, r.origin${account}
+         FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, data jsonb, custom jsonb, owner_user_id text, origin jsonb, parent_crm_id text)`,
       [
         workspaceId,
         JSON.stringify(
-          created.map(({ id, data, custom, owner_user_id, origin }) => ({ id, data, custom, owner_user_id, origin })),
+          created.map(({ id, data, custom, owner_user_id, origin, parent_crm_id }) => ({
+            id,
+            data,
+            custom,
+            owner_user_id,
+            origin,
+            parent_crm_id,
+          })),
         ),
+        ...(account ? [crm] : []),
       ],
     );
   }
@@ -449,8 +463,11 @@ async function writeRecords(
         kind,
       ],
     );
-  await logPullErrors(tx, workspaceId, crm, kind, [...byId.keys()], errors);
-  await resolveAccounts(tx, workspaceId, crm, kind, [...byId.keys()]);
+  await logPullErrors(tx, workspaceId, crm, kind, [...byId.keys()], errors, ownersSeen);
+  // Contacts created by this page have their account already (see the insert above).
+  const createdIds = new Set(created.map((r) => r.crm_id as string));
+  const resolveIds = kind === 'contact' ? [...byId.keys()].filter((id) => !createdIds.has(id)) : [...byId.keys()];
+  if (resolveIds.length) await resolveAccounts(tx, workspaceId, crm, kind, resolveIds);
   if (flagPage)
     await flagDuplicates(
       tx,
@@ -461,10 +478,16 @@ async function writeRecords(
   return counts;
 }
 
+const unlinkedOwnerMessage = (crmOwnerId: string) =>
+  `CRM owner ${crmOwnerId} is linked to no workspace user; owner left unchanged`;
+
 /**
- * The page's problems in the error log: one open row per record and code. A repeat leaves the row
- * as it is (its time says since when) unless the message changed; the page's records that no
- * longer have a problem get theirs resolved.
+ * The page's problems in the error log. A record's own problem has one open row per record and
+ * code. A CRM owner linked to no workspace user has one open row for all its records, which are the
+ * links carrying that owner (reports.ts counts them): a row per record was the same line thousands
+ * of times for a portal whose owners are nobody's. A repeat leaves the row as it is (its time says
+ * since when) unless the message changed; the page's records that no longer have a problem get
+ * theirs resolved, and so do the owners the page found linked since.
  */
 async function logPullErrors(
   tx: Queryable,
@@ -473,25 +496,53 @@ async function logPullErrors(
   kind: ObjectKind,
   crmIds: string[],
   errors: Record<string, unknown>[],
+  /** The CRM owners of the page's records, and whether each is linked to a workspace user. */
+  ownersSeen: Map<string, boolean>,
 ): Promise<void> {
   // Compared here rather than in SQL: the page's open rows are few and the comparison is cheap in JS.
+  // In a page whose owners are logged already (every page after the first) this is the only statement.
   const { rows: open } = await tx.query<{
     id: number;
     job_type: string;
-    crm_id: string;
+    crm_id: string | null;
+    crm_owner_id: string | null;
     error_code: string;
     message: string;
   }>(
-    `SELECT id, job_type, crm_id, error_code, message FROM error_log
+    // Two arms, each through its own index (error_log_open_pull, error_log_open_owner).
+    `SELECT id, job_type, crm_id, crm_owner_id, error_code, message FROM error_log
       WHERE workspace_id = $1 AND crm = $2 AND job_type IN ('pull', 'owner-sync') AND object_kind = $3
-        AND resolved_at IS NULL AND crm_id = ANY($4)`,
-    [workspaceId, crm, kind, crmIds],
+        AND resolved_at IS NULL AND crm_id = ANY($4)
+     UNION ALL
+     SELECT id, job_type, crm_id, crm_owner_id, error_code, message FROM error_log
+      WHERE workspace_id = $1 AND crm = $2 AND job_type = 'owner-sync' AND object_kind = $3
+        AND error_code = 'OWNER_NOT_LINKED' AND resolved_at IS NULL AND crm_owner_id = ANY($5)`,
+    [workspaceId, crm, kind, crmIds, [...ownersSeen.keys()]],
   );
+  const openOwners = open.filter((o) => o.crm_owner_id !== null);
+  const openRecords = open.filter((o) => o.crm_owner_id === null);
   const key = (jobType: unknown, code: unknown, crmId: unknown) => `${jobType} ${code} ${crmId}`;
   const now = new Map(errors.map((e) => [key(e.job_type, e.code, e.crm_id), e]));
-  const gone = open.filter((o) => !now.has(key(o.job_type, o.error_code, o.crm_id))).map((o) => o.id);
+  const gone = [
+    ...openRecords.filter((o) => !now.has(key(o.job_type, o.error_code, o.crm_id))),
+    ...openOwners.filter((o) => ownersSeen.get(o.crm_owner_id!) === true),
+  ].map((o) => o.id);
   if (gone.length) await tx.query('UPDATE error_log SET resolved_at = now() WHERE id = ANY($1::bigint[])', [gone]);
-  const openMessages = new Map(open.map((o) => [key(o.job_type, o.error_code, o.crm_id), o.message]));
+
+  const logged = new Set(openOwners.map((o) => o.crm_owner_id));
+  const unlinked = [...ownersSeen].filter(([id, linked]) => !linked && !logged.has(id)).map(([id]) => id);
+  if (unlinked.length)
+    await tx.query(
+      `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, crm_owner_id, error_code, message)
+       SELECT $1, $2, 'owner-sync', $3, o.id, 'OWNER_NOT_LINKED', o.message
+         FROM jsonb_to_recordset($4::jsonb) AS o(id text, message text)
+       ON CONFLICT (workspace_id, crm, object_kind, crm_owner_id)
+         WHERE job_type = 'owner-sync' AND error_code = 'OWNER_NOT_LINKED' AND resolved_at IS NULL
+       DO NOTHING`,
+      [workspaceId, crm, kind, JSON.stringify(unlinked.map((id) => ({ id, message: unlinkedOwnerMessage(id) })))],
+    );
+
+  const openMessages = new Map(openRecords.map((o) => [key(o.job_type, o.error_code, o.crm_id), o.message]));
   const fresh = errors.filter((e) => openMessages.get(key(e.job_type, e.code, e.crm_id)) !== e.message);
   if (!fresh.length) return;
   await tx.query(
@@ -502,6 +553,18 @@ async function logPullErrors(
        WHERE job_type IN ('pull', 'owner-sync') AND resolved_at IS NULL
      DO UPDATE SET message = EXCLUDED.message, local_id = EXCLUDED.local_id, occurred_at = now()`,
     [workspaceId, JSON.stringify(fresh), crm, kind],
+  );
+}
+
+/** At the end of a run: an unlinked owner's entry whose records all have another owner now is resolved. */
+async function resolveOwnerlessEntries(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind) {
+  await tx.query(
+    `UPDATE error_log e SET resolved_at = now()
+      WHERE e.workspace_id = $1 AND e.crm = $2 AND e.object_kind = $3 AND e.job_type = 'owner-sync'
+        AND e.error_code = 'OWNER_NOT_LINKED' AND e.resolved_at IS NULL AND e.crm_owner_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM crm_links l WHERE l.workspace_id = e.workspace_id AND l.crm = e.crm
+                           AND l.object_kind = e.object_kind AND l.crm_owner_id = e.crm_owner_id)`,
+    [workspaceId, crm, kind],
   );
 }
 
@@ -584,17 +647,17 @@ function storedOf(row: ExistingRow): StoredRecord {
 }
 
 async function ownerContext(tx: Queryable, workspaceId: string, crm: CrmName, kind: ObjectKind, syncUserId: string) {
-  const { rows: links } = await tx.query<{ crm_owner_id: string; user_id: string }>(
-    'SELECT crm_owner_id, user_id FROM user_crm_owner_links WHERE workspace_id = $1 AND crm = $2',
-    [workspaceId, crm],
+  // One statement a page rather than two: each is a round trip to the one database session.
+  const { rows } = await tx.query<{ links: Record<string, string>; permissions: string[] | null }>(
+    `SELECT (SELECT coalesce(jsonb_object_agg(crm_owner_id, user_id), '{}'::jsonb) FROM user_crm_owner_links
+              WHERE workspace_id = $1 AND crm = $2) AS links,
+            (SELECT permissions FROM users WHERE id = $3) AS permissions`,
+    [workspaceId, crm, syncUserId],
   );
-  const { rows: users } = await tx.query<{ permissions: string[] }>('SELECT permissions FROM users WHERE id = $1', [
-    syncUserId,
-  ]);
   const ctx: OwnerContext = {
     kind,
-    ownerLinks: new Map(links.map((l) => [l.crm_owner_id, l.user_id])),
-    syncUserPermissions: new Set(users[0]?.permissions ?? []),
+    ownerLinks: new Map(Object.entries(rows[0].links)),
+    syncUserPermissions: new Set(rows[0].permissions ?? []),
   };
   return { ctx };
 }

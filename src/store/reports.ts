@@ -52,6 +52,10 @@ export interface ErrorLogRow {
   attempts: number;
   sameAsBefore: boolean;
   resolvedAt: Date | null;
+  /** An owner-sync entry of a CRM owner linked to no workspace user: that owner. */
+  crmOwnerId: string | null;
+  /** Its records while open: the links carrying that owner (unlinkedOwnerRecords lists them). */
+  records: number | null;
 }
 
 export async function errorLog(
@@ -61,9 +65,14 @@ export async function errorLog(
   opts: { jobType?: string; limit?: number } = {},
 ): Promise<ErrorLogRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT id, job_type, object_kind, local_id, crm_id, error_code, message, occurred_at, field, attempts, same_as_before, resolved_at FROM error_log
-      WHERE workspace_id = $1 AND crm = $2 AND ($3::text IS NULL OR job_type = $3)
-      ORDER BY occurred_at DESC, id DESC LIMIT $4`,
+    `SELECT e.id, e.job_type, e.object_kind, e.local_id, e.crm_id, e.error_code, e.message, e.occurred_at, e.field,
+            e.attempts, e.same_as_before, e.resolved_at, e.crm_owner_id,
+            CASE WHEN e.crm_owner_id IS NOT NULL AND e.resolved_at IS NULL THEN
+              (SELECT count(*) FROM crm_links l WHERE l.workspace_id = e.workspace_id AND l.crm = e.crm
+                  AND l.object_kind = e.object_kind AND l.crm_owner_id = e.crm_owner_id)::int END AS records
+       FROM error_log e
+      WHERE e.workspace_id = $1 AND e.crm = $2 AND ($3::text IS NULL OR e.job_type = $3)
+      ORDER BY e.occurred_at DESC, e.id DESC LIMIT $4`,
     [workspaceId, crm, opts.jobType ?? null, opts.limit ?? 100],
   );
   return rows.map((r) => ({
@@ -79,7 +88,26 @@ export async function errorLog(
     attempts: Number(r.attempts ?? 1),
     sameAsBefore: Boolean(r.same_as_before),
     resolvedAt: (r.resolved_at as Date | null) ?? null,
+    crmOwnerId: (r.crm_owner_id as string | null) ?? null,
+    records: r.records === null || r.records === undefined ? null : Number(r.records),
   }));
+}
+
+/** The records an unlinked CRM owner's entry stands for: the links that carry that owner. */
+export async function unlinkedOwnerRecords(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  kind: 'contact' | 'account',
+  crmOwnerId: string,
+  limit = 1000,
+): Promise<{ crmId: string; localId: string }[]> {
+  const { rows } = await db.query<{ crm_id: string; local_id: string }>(
+    `SELECT crm_id, local_id FROM crm_links WHERE workspace_id = $1 AND crm = $2 AND object_kind = $3 AND crm_owner_id = $4
+      ORDER BY crm_id LIMIT $5`,
+    [workspaceId, crm, kind, crmOwnerId, limit],
+  );
+  return rows.map((r) => ({ crmId: r.crm_id, localId: String(r.local_id) }));
 }
 
 export interface WorkspaceCounts {
