@@ -118,7 +118,11 @@ describe('30-minute CRM outage during a push (HubSpot, time-skipping)', () => {
     const SEEDED = { contacts: 20, companies: 5 };
     const ACCOUNTS = 30;
     const CONTACTS = 500;
-    const t = await newTenant(h, { ...SEEDED, owners: 3, permissions: ['assign contact owner', 'assign account owner'] });
+    const t = await newTenant(h, {
+      ...SEEDED,
+      owners: 3,
+      permissions: ['assign contact owner', 'assign account owner'],
+    });
     await addReps(h.db, t.workspaceId, (await t.admin.owners()).owners);
     await seedWorkspace(h.db, t.workspaceId, ACCOUNTS, CONTACTS);
     const x = await h.integration(t, { plan: 'free', until: 'syncing' });
@@ -186,7 +190,10 @@ describe('30-minute CRM outage during the initial pull (Salesforce, time-skippin
   it('the pull waits the outage out, then every record arrives exactly once with exact totals', async () => {
     // Query pages of 2,000: the contacts take several, so the outage lands inside the pull.
     const SEED = { accounts: 40, contacts: 8_000, leads: 0, users: 3 };
-    const t = await newSalesforceTenant(h, { seed: SEED, permissions: ['assign contact owner', 'assign account owner'] });
+    const t = await newSalesforceTenant(h, {
+      seed: SEED,
+      permissions: ['assign contact owner', 'assign account owner'],
+    });
     const users = t.org.org.records.User.filter((u) => u.Id !== t.org.org.userId);
     await addReps(
       h.db,
@@ -207,7 +214,11 @@ describe('30-minute CRM outage during the initial pull (Salesforce, time-skippin
 
     assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
     assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
-    assert.equal(during.phase, 'initialPull', `the pull was still waiting when the outage ended (${atOutage} queries before it)`);
+    assert.equal(
+      during.phase,
+      'initialPull',
+      `the pull was still waiting when the outage ended (${atOutage} queries before it)`,
+    );
     assert.ok(during.retrying, 'status showed the retry during the outage');
 
     const { status: s } = await untilConverged(

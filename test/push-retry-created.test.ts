@@ -60,7 +60,10 @@ async function pushTwice(
 ) {
   const { domain, account, people } = records(3, randomUUID().slice(0, 8), person);
   account.properties = { [fields.name]: `Retryco ${domain}`, [fields.domain]: domain };
-  const first = { accounts: ok(await crm.pushAccounts([account])), people: ok(await crm.pushContacts(people, createAs)) };
+  const first = {
+    accounts: ok(await crm.pushAccounts([account])),
+    people: ok(await crm.pushContacts(people, createAs)),
+  };
   // The retry's account lookup by domain finds the account, carrying the id of the record it was made for.
   const found = await crm.findAccountsByDomain([domain]);
   assert.deepEqual(
@@ -83,7 +86,9 @@ describe('a retried push reports what its failed attempt created as created, onc
     const admin = await HubSpotSandboxAdmin.createPortal(hubspot.url, 424242, 'pat-retry-created', {});
     await admin.seed({ contacts: 0, companies: 0, owners: 1, seed: 1 });
     const crm = new HubSpotAdapter('retry-created', { accessToken: 'pat-retry-created', baseUrl: hubspot.url });
-    const { first, again, people } = await pushTwice(crm, { name: 'name', domain: 'domain' }, 'Contact', (email) => ({ email }));
+    const { first, again, people } = await pushTwice(crm, { name: 'name', domain: 'domain' }, 'Contact', (email) => ({
+      email,
+    }));
     assert.deepEqual(
       first.people.map((p) => p.created),
       [true, true, true],
@@ -101,11 +106,19 @@ describe('a retried push reports what its failed attempt created as created, onc
   it('Salesforce: people found by email carrying their own Apollo_Id__c, and upserts on it, are created', async () => {
     const admin = await SalesforceSandboxAdmin.createOrg(salesforce.url, '00DRETRY01', 'sf-retry-created');
     await admin.seed({ accounts: 0, contacts: 0, leads: 0, users: 1, seed: 1 });
-    const crm = new SalesforceAdapter('retry-created', { accessToken: 'sf-retry-created', instanceUrl: salesforce.url });
-    const { first, again, people } = await pushTwice(crm, { name: 'Name', domain: 'Website' }, 'Contact', (Email, i) => ({
-      Email,
-      LastName: `Person ${i}`,
-    }));
+    const crm = new SalesforceAdapter('retry-created', {
+      accessToken: 'sf-retry-created',
+      instanceUrl: salesforce.url,
+    });
+    const { first, again, people } = await pushTwice(
+      crm,
+      { name: 'Name', domain: 'Website' },
+      'Contact',
+      (Email, i) => ({
+        Email,
+        LastName: `Person ${i}`,
+      }),
+    );
     assert.deepEqual(
       first.people.map((p) => p.created),
       [true, true, true],

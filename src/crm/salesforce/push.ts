@@ -72,7 +72,11 @@ export class SalesforceWriter {
       await this.save(
         'update',
         object,
-        updates.map(({ r, id, ours }) => ({ r, body: { Id: id, ...this.personFields(object, r, false) }, created: ours })),
+        updates.map(({ r, id, ours }) => ({
+          r,
+          body: { Id: id, ...this.personFields(object, r, false) },
+          created: ours,
+        })),
         out,
       );
     }
@@ -97,7 +101,9 @@ export class SalesforceWriter {
     for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) chunks.push(domains.slice(i, i + DOMAINS_PER_QUERY));
     const results = await Promise.all(
       chunks.map((chunk) =>
-        this.query<{ Id: string; Website: string | null; SystemModstamp: string } & Record<typeof EXTERNAL_ID, string | null>>(
+        this.query<
+          { Id: string; Website: string | null; SystemModstamp: string } & Record<typeof EXTERNAL_ID, string | null>
+        >(
           `SELECT Id, Website, SystemModstamp, ${EXTERNAL_ID} FROM Account WHERE Website IN (${chunk.flatMap(websiteSpellings).map(quote).join(', ')})`,
           'accounts by website',
         ),
@@ -153,7 +159,10 @@ export class SalesforceWriter {
         `SELECT Id, Email, ${EXTERNAL_ID} FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
         'leads by email',
       ),
-      this.query<Row>(`SELECT Id, Email, ${EXTERNAL_ID} FROM Contact WHERE Email IN (${list}) ORDER BY Id`, 'contacts by email'),
+      this.query<Row>(
+        `SELECT Id, Email, ${EXTERNAL_ID} FROM Contact WHERE Email IN (${list}) ORDER BY Id`,
+        'contacts by email',
+      ),
     ]);
     for (const l of leads)
       if (!found.has(l.Email.toLowerCase()))
