@@ -31,6 +31,30 @@ const OUTAGE_MS = 30 * 60_000;
 /** Far ahead on the wall clock: the outage ends when the test says, after the skipped 30 minutes. */
 const UNTIL_ENDED = () => Date.now() + 24 * 3_600_000;
 
+/** A sandbox's fault controls and the count of requests it refused, on either CRM. */
+interface OutageAdmin {
+  setFaults(f: { outageUntil?: number; latencyMs?: number }): Promise<unknown>;
+  stats(): Promise<{ serverErrors: number }>;
+}
+
+/**
+ * Every request answered 503 while 30 minutes of Temporal time are skipped (calls slowed by
+ * `latencyMs` meanwhile), then the CRM answers again at full speed. Checks that the time passed and
+ * the worker kept trying; returns the status seen as the outage ended.
+ */
+async function thirtyMinuteOutage(h: Harness, x: Integration, admin: OutageAdmin, latencyMs = 0) {
+  await admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs });
+  const t0 = await h.env.currentTimeMs();
+  await h.env.sleep(OUTAGE_MS);
+  const skipped = (await h.env.currentTimeMs()) - t0;
+  const during = await x.status();
+  const refused = (await admin.stats()).serverErrors;
+  await admin.setFaults({ outageUntil: 0, latencyMs: 0 });
+  assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+  assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
+  return during;
+}
+
 /**
  * Lets the work go on after the outage: real time while it makes progress, a skip of Temporal time
  * (to the next retry or backoff) when it stalls, until `done` holds.
@@ -72,17 +96,8 @@ describe('30-minute CRM outage during the initial pull (HubSpot, time-skipping)'
     const x = await h.integration(t, { plan: 'free' });
     const contactPages = async () => sumRoutes((await t.admin.stats()).byRoute, /^GET \/crm\/v3\/objects\/contacts$/);
     const atOutage = await waitFor('the pull under way', contactPages, (n) => n >= 2, 60_000);
-    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 0 });
-    const t0 = await h.env.currentTimeMs();
-    await h.env.sleep(OUTAGE_MS);
-    const skipped = (await h.env.currentTimeMs()) - t0;
-    const during = await x.status();
-    const refused = (await t.admin.stats()).serverErrors;
-    await t.admin.setFaults({ outageUntil: 0 });
-
-    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+    const during = await thirtyMinuteOutage(h, x, t.admin);
     assert.ok(atOutage < SEED.contacts / 100, `the outage began mid-pull (after ${atOutage} contact pages)`);
-    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
     assert.equal(during.phase, 'initialPull', 'the pull was still waiting when the outage ended');
 
     const { status: s } = await untilConverged(
@@ -133,17 +148,8 @@ describe('30-minute CRM outage during a push (HubSpot, time-skipping)', () => {
     const atOutage = await waitFor('a contact batch created', upserts, (n) => n >= 1, 120_000);
     // The outage lands between a batch's upsert and its association call (or later in the push): the
     // retried batch then finds contacts created by the attempt that failed.
-    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 400 });
-    const t0 = await h.env.currentTimeMs();
-    await h.env.sleep(OUTAGE_MS);
-    const skipped = (await h.env.currentTimeMs()) - t0;
-    const during = await x.status();
-    const refused = (await t.admin.stats()).serverErrors;
-    await t.admin.setFaults({ outageUntil: 0, latencyMs: 0 });
-
-    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
+    const during = await thirtyMinuteOutage(h, x, t.admin, 400);
     assert.ok(atOutage < CONTACTS / 100, `the outage began mid-push (after ${atOutage} contact batches)`);
-    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
     assert.ok(during.push.due > 0 || during.push.pushing, 'the push was still waiting when the outage ended');
 
     const { status: s } = await untilConverged(
@@ -204,16 +210,7 @@ describe('30-minute CRM outage during the initial pull (Salesforce, time-skippin
     const x = await h.integration(t, { plan: 'free' });
     const queries = async () => sumRoutes((await t.admin.stats()).byRoute, /^GET .*\/query/);
     const atOutage = await waitFor('the pull under way', queries, (n) => n >= 3, 60_000);
-    await t.admin.setFaults({ outageUntil: UNTIL_ENDED(), latencyMs: 0 });
-    const t0 = await h.env.currentTimeMs();
-    await h.env.sleep(OUTAGE_MS);
-    const skipped = (await h.env.currentTimeMs()) - t0;
-    const during = await x.status();
-    const refused = (await t.admin.stats()).serverErrors;
-    await t.admin.setFaults({ outageUntil: 0 });
-
-    assert.ok(skipped >= OUTAGE_MS, `30 minutes of Temporal time passed in the outage (${skipped} ms)`);
-    assert.ok(refused > 1, `the worker kept trying during the outage (${refused} requests refused)`);
+    const during = await thirtyMinuteOutage(h, x, t.admin);
     assert.equal(
       during.phase,
       'initialPull',
