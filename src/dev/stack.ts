@@ -66,11 +66,7 @@ export class DevStack {
   static async start(opts: DevStackOptions): Promise<DevStack> {
     const dir = mkdtempSync(join(tmpdir(), `crm-sync-${opts.name}-`));
     const dbFile = opts.persistTemporal ? join(dir, 'temporal.db') : undefined;
-    const temporal = await startDevServer({
-      port: await freePort(),
-      logFile: join(dir, 'temporal.log'),
-      dbFile,
-    }).catch((err: unknown) => {
+    const temporal = await startOnFreePort(join(dir, 'temporal.log'), dbFile).catch((err: unknown) => {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     });
@@ -263,5 +259,20 @@ export class DevStack {
   private requireWorker(): ChildProcess {
     if (!this.worker) throw new Error('no worker started');
     return this.worker;
+  }
+}
+
+/**
+ * The dev server on a port free a moment ago. It also binds ports of its own next to that one, and
+ * another test process may take the port meanwhile: a server that exits before it listens (a bind
+ * failure, in well under a second) is started again on another port, at most three times.
+ */
+async function startOnFreePort(logFile: string, dbFile: string | undefined): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ port: await freePort(), logFile, dbFile });
+    } catch (err) {
+      if (attempt >= 3 || !/exited with .* before listening/.test((err as Error).message)) throw err;
+    }
   }
 }
