@@ -13,8 +13,21 @@ export function historyIsLong(): boolean {
   return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
 }
 
-/** Lets running handlers finish, then starts the next run with the carried state. Never returns. */
+/**
+ * Lets running handlers finish, then starts the next run with the carried state. Never returns. A
+ * pull that runs on takes what status shows of it along, since its next report may be hours away
+ * (a pause for the daily allowance).
+ */
 export async function continueWithCarriedState(x: Integration): Promise<never> {
   await condition(allHandlersFinished);
-  return continueAsNew<typeof integrationWorkflow>({ ...x.input, carried: x.s });
+  const { s, session } = x;
+  if (s.pull)
+    s.pull.shown = {
+      progress: session.progress,
+      pause: session.pause,
+      retrying: Object.entries(session.retrying)
+        .filter(([key]) => key.startsWith('pull:'))
+        .map(([, r]) => r),
+    };
+  return continueAsNew<typeof integrationWorkflow>({ ...x.input, carried: s });
 }
