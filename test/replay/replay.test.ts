@@ -39,12 +39,6 @@ describe('replay of committed histories', () => {
       'push-refused-before-backoff',
       'push-refused-backoff',
       'push-backoff-continue-as-new',
-      // Both branches of patched('pull-outlives-run'): the pull histories above await their child
-      // (executeChild); these start it with ABANDON and continue as new while it runs, during a
-      // recurring and the initial pull, and notice a pull terminated without reporting.
-      'pull-outlives-run',
-      'initial-pull-continue-as-new',
-      'pull-terminated-watch',
     ]) {
       assert.ok(names.includes(path), `missing history ${path}`);
     }
