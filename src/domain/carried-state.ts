@@ -3,7 +3,6 @@ import { PHASES } from './phase';
 import { pushSettingsSchema } from './push-settings';
 import { PUSH_TOTAL_KEYS } from './push-totals';
 import { describeZodError, settingsSchema } from './settings';
-import { pullEndedSchema, retryingSchema } from './signal-args';
 import { PULL_KINDS } from './types';
 
 /**
@@ -54,24 +53,6 @@ const pushState = z
   })
   .strict();
 
-const pullInFlight = z
-  .object({
-    seq: z.number().int().min(1),
-    kind: z.enum(PULL_KINDS),
-    startedAt: epochMs,
-    heardAt: epochMs.optional(),
-    ended: pullEndedSchema.optional(),
-    shown: z
-      .object({
-        progress: z.object({ done: count, total: count.nullable() }).strict().nullable(),
-        pause: z.object({ until: z.string(), reason: z.string() }).strict().nullable(),
-        retrying: z.array(retryingSchema),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
 export const carriedStateSchema = z
   .object(
     {
@@ -90,7 +71,6 @@ export const carriedStateSchema = z
       potentialDuplicates: count.optional(),
       push: pushState.optional(),
       ignoredSignals: count.optional(),
-      pull: pullInFlight.nullable().optional(),
     },
     { invalid_type_error: 'carried must be the state object a previous run carried' },
   )

@@ -10,48 +10,25 @@ export const reauthorizeArgsSchema = z
   .object({ connection: z.string().min(1, 'connection must name a configured CRM connection').optional() })
   .strict();
 
-/** An activity retried through an outage, as status shows it (contract.ts `Retrying`). */
-export const retryingSchema = z
-  .object({
-    activity: z.string(),
-    cause: z.string(),
-    failureType: z.string(),
-    attempts: z.number().int().min(0),
-    since: z.string(),
-  })
-  .strict();
-
 export const pullProgressSchema = z
   .object({
     seen: z.number().int().min(0),
     total: z.number().int().min(0).nullable(),
     pausedUntil: z.string().nullable().optional(),
     pauseReason: z.string().nullable().optional(),
-    retrying: retryingSchema.optional(),
-    retried: z.string().optional(),
-  })
-  .strict();
-
-const count = z.number().int().min(0);
-
-export const pullEndedSchema = z
-  .object({
-    seq: z.number().int().min(1),
-    totals: z
+    retrying: z
       .object({
-        seen: count,
-        created: count,
-        updated: count,
-        ownerChanges: count,
-        errors: count,
-        potentialDuplicates: count,
+        activity: z.string(),
+        cause: z.string(),
+        failureType: z.string(),
+        attempts: z.number().int().min(0),
+        since: z.string(),
       })
       .strict()
       .optional(),
-    failure: z.object({ message: z.string(), type: z.string().optional(), detail: z.unknown() }).strict().optional(),
+    retried: z.string().optional(),
   })
-  .strict()
-  .refine((e) => (e.totals === undefined) !== (e.failure === undefined), 'exactly one of totals and failure');
+  .strict();
 
 /**
  * Signals without parameters (`pushPending`, `disconnect`): `{}`, or nothing at all, as the UI and

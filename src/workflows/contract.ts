@@ -135,28 +135,6 @@ export interface PullProgress {
 }
 export const pullProgressSignal = defineSignal<[PullProgress]>('pullProgress');
 
-/**
- * Sent once by a child pull to its parent as it ends (pulls whose parent may continue as new while
- * they run); not for operators. `seq` names the pull (its workflow id ends in `pull-<seq>`).
- */
-export interface PullEnded {
-  seq: number;
-  /** The pull's counts, when it finished. */
-  totals?: {
-    seen: number;
-    created: number;
-    updated: number;
-    ownerChanges: number;
-    errors: number;
-    potentialDuplicates: number;
-  };
-  /** Why it failed, when it did: the root failure's message, type and first detail. */
-  failure?: { message: string; type?: string; detail?: unknown };
-}
-export const pullEndedSignal = defineSignal<[PullEnded]>('pullEnded');
-/** Sent by the parent to a running pull it has not heard from in a while: failing, it tells the pull is gone. */
-export const pullWatchSignal = defineSignal<[]>('pullWatch');
-
 export const DESCRIPTIONS = {
   status: 'Phase, configuration-window end, initial pull progress, last and next pull, error counts.',
   settings: 'The integration settings now in force (pull interval, field mapping).',
@@ -173,5 +151,4 @@ export const DESCRIPTIONS = {
     'Push again the records whose push failed (all, or {"ids":[...]}), e.g. after fixing the mapping or the data. Argument: {}.',
   pushPending: 'The workspace wrote records: push them now. Argument: {}.',
   pullProgress: 'Internal: progress reports from the child pull workflow.',
-  pullEnded: 'Internal: the child pull workflow reports how it ended.',
 } as const;

@@ -1,11 +1,8 @@
 import {
-  CancellationScope,
-  ContinueAsNew,
   continueAsNew,
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
-  setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -15,9 +12,9 @@ import type { SyncDirection } from '../domain/field-ownership';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
-import { pullEndedSignal, pullProgressSignal, pullWatchSignal, type PullEnded, type PullProgress } from './contract';
-import { dailyLimitWaitMs, failureDetail, failureMessage, failureType } from './failure-type';
-import { ACTIVITY_ATTEMPTS, retryTransient, shownFailureType, type RetryHooks } from './retry-transient';
+import { pullProgressSignal, type PullProgress } from './contract';
+import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
+import { ACTIVITY_ATTEMPTS, retryTransient, type RetryHooks } from './retry-transient';
 
 /**
  * One pull of every CRM stream, as a child of the integration workflow. Records never pass through
@@ -36,12 +33,6 @@ export interface PullWorkflowInput {
   direction?: SyncDirection;
   /** Workflow to report progress to. */
   parentId?: string;
-  /**
-   * Set by parents that may continue as new while the pull runs (it then outlives the run that
-   * started it): the pull's `seq`, sent back in a `pullEnded` signal as it ends. Absent: the parent
-   * awaits the child's result, as before.
-   */
-  reportEndAs?: number;
   /** Set by continue-as-new. */
   carried?: { runs: CarriedRun[]; potentialDuplicates: number };
 }
@@ -94,38 +85,6 @@ const { pullChunk } = proxyActivities<Activities>({
 });
 
 export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals> {
-  // The parent's "are you still there?" needs no answer: that the signal was delivered is the answer.
-  setHandler(pullWatchSignal, () => undefined);
-  const seq = input.reportEndAs;
-  if (seq === undefined || !input.parentId) return pull(input);
-  const parent = getExternalWorkflowHandle(input.parentId);
-  // The parent may be gone (disconnected and terminated): the pull's end is then nobody's news. A
-  // pull an operator cancelled says so too, which a cancelled scope would not let it.
-  const tell = (ended: PullEnded) =>
-    CancellationScope.nonCancellable(() => parent.signal(pullEndedSignal, ended)).catch(() => undefined);
-  let totals: PullTotals;
-  try {
-    totals = await pull(input);
-  } catch (err) {
-    if (!(err instanceof ContinueAsNew)) {
-      const type = shownFailureType(err);
-      const detail = failureDetail(err);
-      await tell({
-        seq,
-        failure: {
-          message: failureMessage(err),
-          ...(type ? { type } : {}),
-          ...(detail !== undefined ? { detail } : {}),
-        },
-      });
-    }
-    throw err;
-  }
-  await tell({ seq, totals });
-  return totals;
-}
-
-async function pull(input: PullWorkflowInput): Promise<PullTotals> {
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   // Progress is a courtesy: a parent that cannot take it must not fail the pull.
   const report = (p: PullProgress) => parent?.signal(pullProgressSignal, p).catch(() => undefined);

@@ -27,10 +27,6 @@ describe('carried state', () => {
     const states = carriedStates();
     assert.ok(states.length >= 3, `${states.length} carried states found`);
     for (const { name, carried } of states) assert.deepEqual(parseCarriedState(carried), carried, name);
-    assert.ok(
-      states.some(({ carried }) => (carried as { pull?: unknown }).pull),
-      'one carries a pull that outlived its run (pull-outlives-run)',
-    );
   });
 
   it('refuses a wrong type anywhere with one line naming the field', () => {
@@ -39,10 +35,6 @@ describe('carried state', () => {
       [{ ...good, pullSeq: -1 }, /^Error: invalid carried state: pullSeq: Number must be greater than or equal to 0$/],
       [{ ...good, nextPullAt: 'soon' }, /^Error: invalid carried state: nextPullAt: Expected number, received string$/],
       [{ ...good, phase: 'paused' }, /^Error: invalid carried state: phase: Invalid enum value/],
-      [
-        { ...good, pull: { seq: 2, kind: 'recurring', startedAt: 0, heardAt: 'soon' } },
-        /^Error: invalid carried state: pull\.heardAt: Expected number, received string$/,
-      ],
       [{ ...good, errors: { ownerSync: 1 } }, /^Error: invalid carried state: errors\.failedPulls: Required$/],
       [
         { ...good, settings: { ...(good.settings as object), pullIntervalMinutes: 1 } },

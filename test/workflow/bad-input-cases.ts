@@ -37,18 +37,6 @@ export const BAD_SIGNALS: SignalCase[] = [
     reason: /Unrecognized key\(s\) in object: 'junk'$/,
   },
   {
-    signal: 'pullEnded',
-    label: '{"seq":2}',
-    args: [{ seq: 2 }],
-    reason: /^pullEnded signal ignored: exactly one of totals and failure$/,
-  },
-  {
-    signal: 'pullEnded',
-    label: '"done"',
-    args: ['done'],
-    reason: /^pullEnded signal ignored: Expected object, received string$/,
-  },
-  {
     signal: 'reauthorize',
     label: '5',
     args: [5],

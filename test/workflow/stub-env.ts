@@ -5,13 +5,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { integrationWorkflowId } from '../../src/domain/integration-input';
 import type { CrmName } from '../../src/domain/types';
-import { TASK_QUEUE, pushPendingSignal } from '../../src/workflows/contract';
-import { MAX_HISTORY_EVENTS, integrationWorkflow } from '../../src/workflows/integration';
+import { TASK_QUEUE } from '../../src/workflows/contract';
+import { integrationWorkflow } from '../../src/workflows/integration';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal-env';
 import { historyToObject, writeHistoryFile, type HistoryFile } from '../replay/history-files';
 import { operate, type IntegrationControls } from '../support/integration';
 import { ROOT } from '../support/tools';
-import { waitFor } from '../support/wait';
 import { createStubActivities, newStubCrm, type StubCrm } from './stub-activities';
 
 /**
@@ -88,25 +87,6 @@ export async function startStubEnv(): Promise<StubEnv> {
       await env.teardown();
     },
   };
-}
-
-/**
- * Grows the integration's history past MAX_HISTORY_EVENTS with bursts of `pushPending` signals, as a
- * workspace's writes come, then waits for the run that continues it. (While signals keep arriving
- * the server refuses a continue-as-new; it goes through once they stop.) Resolves with the new run's id.
- */
-export async function signalUntilContinuedAsNew(x: StubIntegration): Promise<string> {
-  const { runId } = await x.handle.describe();
-  for (let burst = 0; burst < 200 && (await x.handle.describe()).historyLength <= MAX_HISTORY_EVENTS; burst++) {
-    await Promise.all(Array.from({ length: 25 }, () => x.handle.signal(pushPendingSignal, {})));
-  }
-  await x.handle.signal(pushPendingSignal, {});
-  const next = await waitFor(
-    'the next run',
-    () => x.handle.describe(),
-    (d) => d.runId !== runId,
-  );
-  return next.runId;
 }
 
 /** Where committed histories live; `RECORD_HISTORIES=1 npm test -- workflow` (re)writes them. */

@@ -15,14 +15,12 @@ import {
   noArgsSchema,
   noArgsUpdateSchema,
   parseSignal,
-  pullEndedSchema,
   pullProgressSchema,
   reauthorizeArgsSchema,
 } from '../../domain/signal-args';
 import {
   DESCRIPTIONS,
   disconnectSignal,
-  pullEndedSignal,
   pullNowUpdate,
   pullProgressSignal,
   pushPendingSignal,
@@ -254,22 +252,8 @@ export function installHandlers(x: Integration): void {
         session.pause = p.pausedUntil ? { until: p.pausedUntil, reason: p.pauseReason ?? '' } : null;
       if (p.retrying) session.retrying[`pull:${p.retrying.activity}`] = p.retrying;
       if (p.retried) delete session.retrying[`pull:${p.retried}`];
-      // A pull that outlives runs is watched for silence, counted from now or from the end of its pause.
-      if (s.pull) {
-        const until = p.pausedUntil ? Date.parse(p.pausedUntil) : NaN;
-        s.pull.heardAt = Number.isFinite(until) ? Math.max(Date.now(), until) : Date.now();
-      }
     },
     { description: DESCRIPTIONS.pullProgress },
-  );
-  setHandler(
-    pullEndedSignal,
-    (raw) => {
-      const e = accept('pullEnded', pullEndedSchema, raw);
-      // Only the running pull's first report counts: a late or repeated one changes nothing.
-      if (e && s.pull && s.pull.seq === e.seq && !s.pull.ended) s.pull.ended = e;
-    },
-    { description: DESCRIPTIONS.pullEnded },
   );
 
   /** A signal's argument, or null when it is malformed: dropped, with the reason in status and the log. */

@@ -13,21 +13,8 @@ export function historyIsLong(): boolean {
   return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
 }
 
-/**
- * Lets running handlers finish, then starts the next run with the carried state. Never returns. A
- * pull that runs on takes what status shows of it along, since its next report may be hours away
- * (a pause for the daily allowance).
- */
+/** Lets running handlers finish, then starts the next run with the carried state. Never returns. */
 export async function continueWithCarriedState(x: Integration): Promise<never> {
   await condition(allHandlersFinished);
-  const { s, session } = x;
-  if (s.pull)
-    s.pull.shown = {
-      progress: session.progress,
-      pause: session.pause,
-      retrying: Object.entries(session.retrying)
-        .filter(([key]) => key.startsWith('pull:'))
-        .map(([, r]) => r),
-    };
-  return continueAsNew<typeof integrationWorkflow>({ ...x.input, carried: s });
+  return continueAsNew<typeof integrationWorkflow>({ ...x.input, carried: x.s });
 }

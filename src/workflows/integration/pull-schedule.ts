@@ -1,54 +1,37 @@
-import { ContinueAsNew, condition, executeChild, patched, workflowInfo } from '@temporalio/workflow';
+import { condition, executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { nextSlotAfter, rescheduledPull } from '../../domain/pull-schedule';
 import type { IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
 import { failureMessage } from '../failure-type';
 import { pullWorkflow } from '../pull';
 import { shownFailureType } from '../retry-transient';
-import { runOutlivingPull } from './pull-child';
 import { recoverFrom } from './recovery';
 import { iso, minutes, type Integration } from './state';
 
-/**
- * One pull as a child workflow; its totals (counts only) go to status. A carried pull (`s.pull`,
- * pull-child.ts) is waited for rather than started again. Integrations whose history began before
- * pulls could outlive a run await the child, and replay that way.
- */
-export async function runPull(
-  x: Integration,
-  kind: PullKind,
-  o: { continueWhenLong?: boolean } = {},
-): Promise<'ok' | 'failed' | 'disconnected'> {
+/** One pull as a child workflow; its totals (counts only) go to status. */
+export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'failed' | 'disconnected'> {
   const { input, s, session } = x;
-  const carried = s.pull ?? null;
-  const seq = carried?.seq ?? ++s.pullSeq;
-  const startedAt = carried?.startedAt ?? Date.now();
+  const seq = ++s.pullSeq;
+  const startedAt = Date.now();
   session.pullInProgress = kind;
-  if (carried?.shown) {
-    session.progress = carried.shown.progress;
-    session.pause = carried.shown.pause;
-    for (const r of carried.shown.retrying) session.retrying[`pull:${r.activity}`] = r;
-  } else if (kind === 'initial') session.progress = { done: 0, total: null };
+  session.progress = kind === 'initial' ? { done: 0, total: null } : session.progress;
   try {
-    const totals =
-      carried || patched('pull-outlives-run')
-        ? await runOutlivingPull(x, carried ?? { seq, kind, startedAt }, o.continueWhenLong ?? false)
-        : await executeChild(pullWorkflow, {
-            workflowId: `${workflowInfo().workflowId}/pull-${seq}`,
-            args: [
-              {
-                workspaceId: input.workspaceId,
-                crm: input.crm,
-                connection: s.connection,
-                syncUserId: input.syncUserId,
-                kind,
-                fieldMapping: s.settings.fieldMapping,
-                direction: s.settings.direction,
-                parentId: workflowInfo().workflowId,
-              },
-            ],
-            staticSummary: `${kind} pull`,
-          });
+    const totals = await executeChild(pullWorkflow, {
+      workflowId: `${workflowInfo().workflowId}/pull-${seq}`,
+      args: [
+        {
+          workspaceId: input.workspaceId,
+          crm: input.crm,
+          connection: s.connection,
+          syncUserId: input.syncUserId,
+          kind,
+          fieldMapping: s.settings.fieldMapping,
+          direction: s.settings.direction,
+          parentId: workflowInfo().workflowId,
+        },
+      ],
+      staticSummary: `${kind} pull`,
+    });
     s.lastPull = {
       kind,
       startedAt: iso(startedAt)!,
@@ -62,8 +45,6 @@ export async function runPull(
     s.potentialDuplicates = totals.potentialDuplicates;
     return 'ok';
   } catch (err) {
-    // This run continues as new while the pull runs on: the next run waits for it.
-    if (err instanceof ContinueAsNew) throw err;
     s.lastPull = {
       kind,
       startedAt: iso(startedAt)!,
@@ -89,8 +70,7 @@ export async function runPull(
 export async function initialPull(x: Integration): Promise<'ok' | 'disconnected'> {
   while (!x.s.initialPullDone) {
     x.setPhase('initialPull');
-    // Nothing else runs beside the initial pull, so the integration may continue as new while it waits.
-    const r = await runPull(x, 'initial', { continueWhenLong: true });
+    const r = await runPull(x, 'initial');
     if (r === 'disconnected') return 'disconnected';
     if (r === 'ok') x.s.initialPullDone = true;
     else if (

@@ -57,14 +57,12 @@ export async function drainPush(x: Integration): Promise<Drained> {
             if (v) session.retrying[`push:${index}`] = v;
             else delete session.retrying[`push:${index}`];
           },
-          // A disconnect ends the wait and the drain. So does a long history when the integration
-          // may continue as new (no pull runs, or one that outlives the run); the next run drains again.
+          // A disconnect ends the wait and the drain. So does a long history when no pull runs, so
+          // the integration continues as new; the next run drains again.
           wait: async (ms) =>
-            !(await condition(
-              () => session.disconnectRequested || (historyIsLong() && (!session.pullInProgress || s.pull != null)),
-              ms,
-              { summary: 'wait out the failures of pushBatch' },
-            )),
+            !(await condition(() => session.disconnectRequested || (historyIsLong() && !session.pullInProgress), ms, {
+              summary: 'wait out the failures of pushBatch',
+            })),
         },
       );
       push.failure = null;

@@ -5,7 +5,7 @@ import { defaultPushSettings } from '../../domain/push-settings';
 import { noPushTotals, type PushTotals } from '../../domain/push-totals';
 import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
-import type { PullEnded, PullSummary, Retrying } from '../contract';
+import type { PullSummary, Retrying } from '../contract';
 
 /**
  * What one integration carries across continue-as-new: small, and no record data (records live in
@@ -28,31 +28,6 @@ export interface CarriedState {
   push?: PushState;
   /** Signals dropped for a malformed argument, over the integration's life; absent: none yet. */
   ignoredSignals?: number;
-  /**
-   * The pull running now, when its child outlives this run (pull-child.ts): the next run waits for
-   * it rather than start another. Null or absent: none (or one this run awaits as before).
-   */
-  pull?: PullInFlight | null;
-}
-
-/** A pull the integration waits for across continue-as-new: which one, and what it reported so far. */
-export interface PullInFlight {
-  seq: number;
-  kind: PullKind;
-  startedAt: number;
-  /**
-   * When it last reported (epoch ms), or the end of the pause it announced: silence is counted from
-   * here (pull-child.ts). Absent: not since it started.
-   */
-  heardAt?: number;
-  /** How it ended, once its `pullEnded` signal came. */
-  ended?: PullEnded;
-  /** Its last progress, pause and retries, as status showed them when this run continued as new. */
-  shown?: {
-    progress: { done: number; total: number | null } | null;
-    pause: { until: string; reason: string } | null;
-    retrying: Retrying[];
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, patched } from '@tempora
 import type { PullKind } from '../../domain/types';
 import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
-import { continueWithCarriedState, historyIsLong } from './history-limit';
+import { historyIsLong } from './history-limit';
 import { drainPush, type Drained } from './push-drain';
 import type { Integration } from './state';
 import type { integrationWorkflow } from './index';
@@ -57,13 +57,11 @@ export async function syncLoop(x: Integration): Promise<void> {
       pullEnded = true;
     })();
   };
-  // The run may continue as new between pulls, and during one that outlives it (s.pull). An awaited
-  // child (histories from before such pulls) would be terminated by it, so those runs wait.
-  const mayContinue = () => !pull || s.pull != null;
-  // The pull the previous run started runs on: wait for it as this run's own.
-  if (s.pull) startPull(s.pull.kind);
   for (;;) {
-    if (mayContinue() && historyIsLong()) await continueWithCarriedState(x);
+    if (!pull && historyIsLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+    }
     session.settingsChanged = false;
     const woken = () =>
       (s.manualPullQueued && !pull) ||
@@ -74,9 +72,7 @@ export async function syncLoop(x: Integration): Promise<void> {
       pullEnded ||
       disconnected ||
       // The signals of writes made during the wait still grow the history: continue as new (between pulls).
-      (mayContinue() && backingOff() && historyIsLong()) ||
-      // So do a long pull's progress signals and the pushes beside it.
-      (pull !== null && s.pull != null && historyIsLong());
+      (!pull && backingOff() && historyIsLong());
     if (pull && !backingOff()) {
       // No sweep timer while a pull runs: signals still wake the drain, and the sweep (lost signals,
       // retry backoffs) comes when the pull ends, as it did when pushes waited for pulls.
