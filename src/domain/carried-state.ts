@@ -3,7 +3,7 @@ import { PHASES } from './phase';
 import { pushSettingsSchema } from './push-settings';
 import { PUSH_TOTAL_KEYS } from './push-totals';
 import { describeZodError, settingsSchema } from './settings';
-import { PULL_KINDS } from './types';
+import { OBJECT_KINDS, PULL_KINDS } from './types';
 
 /**
  * The shape of the state an integration carries across continue-as-new (`carried` in its input),
@@ -53,6 +53,41 @@ const pushState = z
   })
   .strict();
 
+const runCounts = z
+  .object({ seen: count, created: count, updated: count, ownerChanges: count, errors: count })
+  .strict();
+
+/** A pull handed over between two of its segments (workflows/integration/pull-segments.ts). */
+const pullHandOff = z
+  .object({
+    seq: count,
+    kind: z.enum(PULL_KINDS),
+    startedAt: epochMs,
+    segments: z.number().int().min(1),
+    progress: z.object({ done: count, total: count.nullable() }).strict().nullable(),
+    cursors: z
+      .object({
+        runs: z
+          .array(
+            z
+              .object({
+                runId: z.string().min(1),
+                stream: z.string().min(1),
+                objectKind: z.enum(OBJECT_KINDS),
+                total: count.nullable(),
+                done: z.boolean(),
+                counts: runCounts,
+              })
+              .strict(),
+          )
+          .min(1),
+        potentialDuplicates: count,
+      })
+      .strict(),
+    pause: z.object({ untilMs: epochMs, reason: z.string() }).strict().optional(),
+  })
+  .strict();
+
 export const carriedStateSchema = z
   .object(
     {
@@ -71,6 +106,7 @@ export const carriedStateSchema = z
       potentialDuplicates: count.optional(),
       push: pushState.optional(),
       ignoredSignals: count.optional(),
+      pullHandOff: pullHandOff.optional(),
     },
     { invalid_type_error: 'carried must be the state object a previous run carried' },
   )

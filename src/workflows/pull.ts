@@ -33,14 +33,42 @@ export interface PullWorkflowInput {
   direction?: SyncDirection;
   /** Workflow to report progress to. */
   parentId?: string;
-  /** Set by continue-as-new. */
-  carried?: { runs: CarriedRun[]; potentialDuplicates: number };
+  /** Set by continue-as-new, or by the parent when it starts the next segment of a handed-back pull. */
+  carried?: PullCursors;
+  /**
+   * Return the cursors (`resume`) after MAX_CHUNKS_PER_EXECUTION chunks instead of continuing as new,
+   * so the parent runs the pull in segments and may itself continue as new between two of them
+   * (integration/pull-segments.ts). Absent in pulls started by older integrations.
+   */
+  handBack?: boolean;
 }
 
-type CarriedRun = BeganRun & { done: boolean; counts: RunCounts };
+export type CarriedRun = BeganRun & { done: boolean; counts: RunCounts };
 
-/** The pull's counts: the sum of its runs' database counts, so retried chunks never count twice. */
-export type PullTotals = RunCounts & { potentialDuplicates: number };
+/** Where a pull stands: its runs (ids, cursors in the database, counts) and its potential duplicates. */
+export interface PullCursors {
+  runs: CarriedRun[];
+  potentialDuplicates: number;
+}
+
+/**
+ * The pull's counts: the sum of its runs' database counts, so retried chunks never count twice.
+ * With `resume`, the pull is not finished: the counts are so far, and the next segment starts there.
+ */
+export type PullTotals = RunCounts & { potentialDuplicates: number; resume?: PullCursors; pause?: PullPause };
+
+/** The CRM's daily allowance is spent: the pull goes on at `untilMs` (epoch ms). */
+export interface PullPause {
+  untilMs: number;
+  reason: string;
+}
+
+class Pause {
+  constructor(
+    readonly untilMs: number,
+    readonly reason: string,
+  ) {}
+}
 
 const ZERO: RunCounts = { seen: 0, created: 0, updated: 0, ownerChanges: 0, errors: 0 };
 
@@ -105,27 +133,28 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
     },
   });
 
+  /** Runs an activity; when the CRM's daily allowance is spent, says for how long instead of failing. */
+  async function orPause<T>(activity: string, fn: () => Promise<T>): Promise<T | Pause> {
+    try {
+      return await retryTransient(activity, fn, retryHooks(activity));
+    } catch (err) {
+      if (failureType(err) !== FAILURE_TYPE.CrmDailyLimit) throw err;
+      return new Pause(Date.now() + dailyLimitWaitMs(err), failureMessage(err));
+    }
+  }
+
   /**
    * Runs an activity; when the CRM's daily allowance is spent, waits on a timer (shown in the
    * parent's status) and tries again, instead of failing the pull or retrying in a loop.
    */
   async function pausable<T>(activity: string, fn: () => Promise<T>): Promise<T> {
     for (;;) {
-      try {
-        return await retryTransient(activity, fn, retryHooks(activity));
-      } catch (err) {
-        if (failureType(err) !== FAILURE_TYPE.CrmDailyLimit) throw err;
-        const waitMs = dailyLimitWaitMs(err);
-        const seen = seenSoFar();
-        await report({
-          seen,
-          total,
-          pausedUntil: new Date(Date.now() + waitMs).toISOString(),
-          pauseReason: failureMessage(err),
-        });
-        await sleep(waitMs, { summary: 'wait for the daily API allowance' });
-        await report({ seen, total, pausedUntil: null, pauseReason: null });
-      }
+      const r = await orPause(activity, fn);
+      if (!(r instanceof Pause)) return r;
+      const seen = seenSoFar();
+      await report({ seen, total, pausedUntil: new Date(r.untilMs).toISOString(), pauseReason: r.reason });
+      await sleep(r.untilMs - Date.now(), { summary: 'wait for the daily API allowance' });
+      await report({ seen, total, pausedUntil: null, pauseReason: null });
     }
   }
 
@@ -160,18 +189,26 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   let chunks = 0;
   for (const run of allRuns) {
     while (!run.done) {
+      if (chunks >= MAX_CHUNKS_PER_EXECUTION && input.handBack) {
+        return { ...sum(allRuns), potentialDuplicates, resume: { runs: allRuns, potentialDuplicates } };
+      }
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs: allRuns, potentialDuplicates } });
       }
-      const r = await pausable('pullChunk', () =>
+      const chunk = () =>
         pullChunk({
           runId: run.runId,
           connection: input.connection,
           syncUserId: input.syncUserId,
           mapping: input.fieldMapping[run.objectKind],
           direction: input.direction,
-        }),
-      );
+        });
+      // A segment hands a pause back too: the parent waits it out, and may continue as new meanwhile.
+      const r = input.handBack ? await orPause('pullChunk', chunk) : await pausable('pullChunk', chunk);
+      if (r instanceof Pause) {
+        const pause = { untilMs: r.untilMs, reason: r.reason };
+        return { ...sum(allRuns), potentialDuplicates, resume: { runs: allRuns, potentialDuplicates }, pause };
+      }
       chunks++;
       run.done = r.done;
       run.counts = r.run;

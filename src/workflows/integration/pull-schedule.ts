@@ -4,34 +4,44 @@ import type { IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
 import { failureMessage } from '../failure-type';
 import { pullWorkflow } from '../pull';
+import { pullChildInput, pullInSegments } from './pull-segments';
 import { shownFailureType } from '../retry-transient';
+import { continueWithCarriedState } from './history-limit';
 import { recoverFrom } from './recovery';
 import { iso, minutes, type Integration } from './state';
 
-/** One pull as a child workflow; its totals (counts only) go to status. */
-export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'failed' | 'disconnected'> {
-  const { input, s, session } = x;
-  const seq = ++s.pullSeq;
-  const startedAt = Date.now();
+/**
+ * One pull as child workflows (pull-segments.ts); its totals (counts only) go to status. A pull the
+ * previous run handed off (`s.pullHandOff`) goes on here under its own seq, kind and start time.
+ * 'handedOff': the pull goes on in the next run, and the caller must continue as new now.
+ * Integrations whose history predates segments awaited one child for the whole pull, and replay so.
+ */
+export async function runPull(
+  x: Integration,
+  requested: PullKind,
+): Promise<'ok' | 'failed' | 'disconnected' | 'handedOff'> {
+  const { s, session } = x;
+  const resumed = s.pullHandOff ?? undefined;
+  if (resumed) delete s.pullHandOff;
+  const kind = resumed?.kind ?? requested;
+  const seq = resumed?.seq ?? ++s.pullSeq;
+  const startedAt = resumed?.startedAt ?? Date.now();
   session.pullInProgress = kind;
-  session.progress = kind === 'initial' ? { done: 0, total: null } : session.progress;
+  session.progress = resumed ? resumed.progress : kind === 'initial' ? { done: 0, total: null } : session.progress;
+  let handedOff = false;
   try {
-    const totals = await executeChild(pullWorkflow, {
-      workflowId: `${workflowInfo().workflowId}/pull-${seq}`,
-      args: [
-        {
-          workspaceId: input.workspaceId,
-          crm: input.crm,
-          connection: s.connection,
-          syncUserId: input.syncUserId,
-          kind,
-          fieldMapping: s.settings.fieldMapping,
-          direction: s.settings.direction,
-          parentId: workflowInfo().workflowId,
-        },
-      ],
-      staticSummary: `${kind} pull`,
-    });
+    const totals =
+      resumed || patched('pull-segments')
+        ? await pullInSegments(x, seq, kind, startedAt, resumed)
+        : await executeChild(pullWorkflow, {
+            workflowId: `${workflowInfo().workflowId}/pull-${seq}`,
+            args: [pullChildInput(x, kind)],
+            staticSummary: `${kind} pull`,
+          });
+    if (totals === 'handedOff') {
+      handedOff = true;
+      return 'handedOff';
+    }
     s.lastPull = {
       kind,
       startedAt: iso(startedAt)!,
@@ -59,7 +69,8 @@ export async function runPull(x: Integration, kind: PullKind): Promise<'ok' | 'f
     s.errors.failedPulls++;
     return (await recoverFrom(x, err, s.phase)) === 'disconnected' ? 'disconnected' : 'failed';
   } finally {
-    session.pullInProgress = null;
+    // A handed-off pull still runs (status shows it) until this run continues as new.
+    if (!handedOff) session.pullInProgress = null;
     session.pause = null;
     // The child's retries end with it, whether it reported so or not.
     for (const key of Object.keys(session.retrying)) if (key.startsWith('pull:')) delete session.retrying[key];
@@ -72,6 +83,8 @@ export async function initialPull(x: Integration): Promise<'ok' | 'disconnected'
     x.setPhase('initialPull');
     const r = await runPull(x, 'initial');
     if (r === 'disconnected') return 'disconnected';
+    // Nothing else runs during the initial pull (pushes wait for it): the next run goes on with it.
+    if (r === 'handedOff') await continueWithCarriedState(x);
     if (r === 'ok') x.s.initialPullDone = true;
     else if (
       await condition(() => x.session.disconnectRequested, minutes(x.s.settings.pullIntervalMinutes), {

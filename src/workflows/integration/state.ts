@@ -6,6 +6,7 @@ import { noPushTotals, type PushTotals } from '../../domain/push-totals';
 import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '../../domain/settings';
 import type { PullKind } from '../../domain/types';
 import type { PullSummary, Retrying } from '../contract';
+import type { PullHandOff } from './pull-segments';
 
 /**
  * What one integration carries across continue-as-new: small, and no record data (records live in
@@ -28,6 +29,8 @@ export interface CarriedState {
   push?: PushState;
   /** Signals dropped for a malformed argument, over the integration's life; absent: none yet. */
   ignoredSignals?: number;
+  /** A pull the previous run handed to this one, to go on with at once (pull-segments.ts). */
+  pullHandOff?: PullHandOff;
 }
 
 /**

@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, patched } from '@tempora
 import type { PullKind } from '../../domain/types';
 import { requeueFailedPushes } from './activity-proxies';
 import { runPull, scheduleNextPull } from './pull-schedule';
-import { historyIsLong } from './history-limit';
+import { continueWithCarriedState, historyIsLong } from './history-limit';
 import { drainPush, type Drained } from './push-drain';
 import type { Integration } from './state';
 import type { integrationWorkflow } from './index';
@@ -49,16 +49,23 @@ export async function syncLoop(x: Integration): Promise<void> {
   let pull: Promise<void> | null = null;
   let pullEnded = false;
   let disconnected = false;
+  let handedOff = false;
   const startPull = (kind: PullKind) => {
     pull = (async () => {
-      if ((await runPull(x, kind)) === 'disconnected') disconnected = true;
+      const r = await runPull(x, kind);
+      if (r === 'disconnected') disconnected = true;
+      else if (r === 'handedOff') handedOff = true;
       else if (kind === 'recurring') scheduleNextPull(x);
       pull = null;
       pullEnded = true;
     })();
   };
+  // The previous run handed its pull over between two segments: it goes on now, at its cursors.
+  if (s.pullHandOff) startPull(s.pullHandOff.kind);
   for (;;) {
-    if (!pull && historyIsLong()) {
+    // The loop comes here between drains: a handed-off pull is carried over with no push in flight.
+    // (Not once a disconnect is asked for: the session, which holds that request, is not carried.)
+    if (((!pull && historyIsLong()) || handedOff) && !session.disconnectRequested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
     }
@@ -92,6 +99,8 @@ export async function syncLoop(x: Integration): Promise<void> {
       if (pull) await pull;
       return;
     }
+    // Pushes wanted now are carried (push.wanted) and drained by the next run.
+    if (handedOff) continue;
     // The operator changed settings: that may be the fix, so the drain after a failure need not wait.
     if (backingOff() && (session.settingsChanged || session.requeueRejected)) push.retryAt = null;
     if (session.requeueRejected) {
@@ -172,7 +181,10 @@ async function serialSyncLoop(x: Integration): Promise<void> {
 
     const kind: PullKind = s.manualPullQueued ? 'manual' : 'recurring';
     s.manualPullQueued = false;
-    if ((await runPull(x, kind)) === 'disconnected') return;
+    const r = await runPull(x, kind);
+    if (r === 'disconnected') return;
+    // The next run is the loop that pushes beside pulls, and goes on with the pull there.
+    if (r === 'handedOff') await continueWithCarriedState(x);
     if (kind === 'recurring') scheduleNextPull(x);
   }
 }
