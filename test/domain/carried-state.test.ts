@@ -46,6 +46,28 @@ describe('carried state', () => {
     }
   });
 
+  it('takes a handed-off pull as recorded, and refuses a malformed one with one line', () => {
+    const handed = carriedStates().find((c) => (c.carried as { pullHandOff?: unknown }).pullHandOff);
+    assert.ok(handed, 'a recorded run carried a pull between two segments');
+    const good = handed.carried as Record<string, unknown> & { pullHandOff: Record<string, unknown> };
+    assert.deepEqual(parseCarriedState(good), good);
+    const h = good.pullHandOff;
+    for (const [bad, reason] of [
+      [{ ...h, kind: 'full' }, /^Error: invalid carried state: pullHandOff\.kind: Invalid enum value/],
+      [{ ...h, segments: 0 }, /^Error: invalid carried state: pullHandOff\.segments: Number must be greater/],
+      [
+        { ...h, cursors: { runs: [], potentialDuplicates: 0 } },
+        /^Error: invalid carried state: pullHandOff\.cursors\.runs: Array must contain at least 1/,
+      ],
+      [
+        { ...h, pause: { untilMs: 'later', reason: '' } },
+        /^Error: invalid carried state: pullHandOff\.pause\.untilMs: Expected number/,
+      ],
+    ] as const) {
+      assert.throws(() => parseCarriedState({ ...good, pullHandOff: bad }), reason);
+    }
+  });
+
   it('takes null and absent as no carried state', () => {
     assert.equal(parseCarriedState(undefined), undefined);
     assert.equal(parseCarriedState(null), undefined);

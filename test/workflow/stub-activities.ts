@@ -19,6 +19,8 @@ export interface StubCrm {
   authorized: boolean;
   /** The next N CRM calls of pulls / pushes fail on the CRM's spent daily allowance. */
   dailyLimitFailures: { pull: number; push: number };
+  /** The pullChunk call with this number (1 = the CRM's first, counting every call) meets the spent daily allowance. */
+  dailyLimitAtChunk?: number;
   /** The next N attempts of pullChunk / pushBatch fail as a CRM outage (retryable CrmTransient). */
   transientFailures: { pull: number; push: number };
   /** The next N pushBatch calls with rows due fail as a call the CRM refuses (non-retryable CrmInvalid). */
@@ -130,6 +132,7 @@ export function createStubActivities(world: Map<string, StubCrm>): Activities {
         crm.dailyLimitFailures.pull--;
         throw dailyLimitFailure();
       }
+      if (crm.dailyLimitAtChunk === crm.calls.filter((c) => c.name === 'pullChunk').length) throw dailyLimitFailure();
       if (crm.transientFailures.pull > 0) {
         crm.transientFailures.pull--;
         throw outage();
