@@ -2,27 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { newTenant, startHarness, type Harness } from './support/harness';
+import { runsOf } from './support/runs';
 
 /**
  * Every activity attempt of a workflow id, across its continue-as-new runs. Temporal records only
  * the last attempt of an activity in history, with its attempt number: 1 means no attempt failed.
  */
 async function activityAttempts(client: Client, workflowId: string): Promise<{ type: string; attempt: number }[]> {
-  const latest = await client.workflow.getHandle(workflowId).fetchHistory();
-  let runId: string | undefined =
-    latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
   const out: { type: string; attempt: number }[] = [];
-  while (runId) {
-    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  for (const { events } of await runsOf(client.workflow, workflowId)) {
     const scheduled = new Map<string, string>();
-    runId = undefined;
     for (const e of events) {
       if (e.activityTaskScheduledEventAttributes)
         scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
       const started = e.activityTaskStartedEventAttributes;
       if (started)
         out.push({ type: scheduled.get(String(started.scheduledEventId)) ?? '?', attempt: started.attempt ?? 1 });
-      runId = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? runId;
     }
   }
   return out;

@@ -5,6 +5,7 @@ import type { PortalIndex } from '../../src/sandbox/hubspot/state';
 import type { OrgIndex } from '../../src/sandbox/salesforce/state';
 import type { Queryable } from '../../src/store/db';
 import { upsertUser } from '../../src/store/workspace-store';
+import { runsOf } from './runs';
 
 /**
  * The fault suite's checks (issue 12): after each fault, every record exactly once on both sides,
@@ -25,33 +26,31 @@ export interface WorkflowHealth {
 
 export async function workflowHealth(client: Client, workflowId: string): Promise<WorkflowHealth> {
   const out: WorkflowHealth = { histories: 0, workflowTaskFailures: [], failedExecutions: [], status: '' };
-  const visit = async (wid: string, runId: string | undefined): Promise<void> => {
-    const events = (await client.workflow.getHandle(wid, runId).fetchHistory()).events ?? [];
-    out.histories++;
-    for (const e of events) {
-      const wtf = e.workflowTaskFailedEventAttributes;
-      if (wtf) out.workflowTaskFailures.push(`${wid}: ${String(wtf.cause)} ${wtf.failure?.message ?? ''}`.trim());
-      if (e.workflowExecutionFailedEventAttributes)
-        out.failedExecutions.push(`${wid}: ${e.workflowExecutionFailedEventAttributes.failure?.message ?? 'failed'}`);
-      if (e.workflowExecutionTimedOutEventAttributes) out.failedExecutions.push(`${wid}: timed out`);
-      if (e.workflowExecutionTerminatedEventAttributes) out.failedExecutions.push(`${wid}: terminated`);
-      for (const [what, attrs] of [
-        ['failed', e.childWorkflowExecutionFailedEventAttributes],
-        ['timed out', e.childWorkflowExecutionTimedOutEventAttributes],
-        ['terminated', e.childWorkflowExecutionTerminatedEventAttributes],
-        ['canceled', e.childWorkflowExecutionCanceledEventAttributes],
-      ] as const)
-        if (attrs) out.failedExecutions.push(`child ${attrs.workflowExecution?.workflowId ?? '?'}: ${what}`);
-      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-      if (child?.workflowId) await visit(child.workflowId, child.runId ?? undefined);
-      const next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
-      if (next) await visit(wid, next);
+  // Every run of the id (continue-as-new) and, for each child it started, every run of that child.
+  const visit = async (wid: string): Promise<void> => {
+    for (const { events } of await runsOf(client.workflow, wid)) {
+      out.histories++;
+      for (const e of events) {
+        const wtf = e.workflowTaskFailedEventAttributes;
+        if (wtf) out.workflowTaskFailures.push(`${wid}: ${String(wtf.cause)} ${wtf.failure?.message ?? ''}`.trim());
+        if (e.workflowExecutionFailedEventAttributes)
+          out.failedExecutions.push(`${wid}: ${e.workflowExecutionFailedEventAttributes.failure?.message ?? 'failed'}`);
+        if (e.workflowExecutionTimedOutEventAttributes) out.failedExecutions.push(`${wid}: timed out`);
+        if (e.workflowExecutionTerminatedEventAttributes) out.failedExecutions.push(`${wid}: terminated`);
+        for (const [what, attrs] of [
+          ['failed', e.childWorkflowExecutionFailedEventAttributes],
+          ['timed out', e.childWorkflowExecutionTimedOutEventAttributes],
+          ['terminated', e.childWorkflowExecutionTerminatedEventAttributes],
+          ['canceled', e.childWorkflowExecutionCanceledEventAttributes],
+        ] as const)
+          if (attrs) out.failedExecutions.push(`child ${attrs.workflowExecution?.workflowId ?? '?'}: ${what}`);
+        const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+        if (child?.workflowId) await visit(child.workflowId);
+      }
     }
   };
-  const handle = client.workflow.getHandle(workflowId);
-  const first = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
-  await visit(workflowId, first?.firstExecutionRunId ?? undefined);
-  out.status = (await handle.describe()).status.name;
+  await visit(workflowId);
+  out.status = (await client.workflow.getHandle(workflowId).describe()).status.name;
   return out;
 }
 

@@ -10,6 +10,7 @@ import { createWorker, type WorkerDeps } from '../../src/worker';
 import { TASK_QUEUE, type Phase } from '../../src/workflows/contract';
 import { integrationWorkflow } from '../../src/workflows/integration';
 import { workspaceIntegration, type Integration } from './integration';
+import { resultFromLatestRun } from './lost-continue-as-new';
 import { timeSkippingEnv, workflowBundle } from './temporal-env';
 import type { Tenant } from './tenants';
 
@@ -85,7 +86,7 @@ export async function startHarness(
     worker,
     logs,
     async integration(tenant, o = {}) {
-      const handle = await env.client.workflow.start(integrationWorkflow, {
+      const started = await env.client.workflow.start(integrationWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: integrationWorkflowId(tenant.workspaceId, tenant.crm),
         args: [
@@ -98,6 +99,7 @@ export async function startHarness(
           },
         ],
       });
+      const handle = resultFromLatestRun(env.client.workflow, started);
       const x = workspaceIntegration(h, tenant, handle);
       if (o.until) await x.waitForPhase(o.until, o.timeoutMs);
       return x;

@@ -19,9 +19,13 @@ import {
 import type { integrationWorkflow } from '../../src/workflows/integration';
 import type { Harness } from './harness';
 import type { Tenant } from './tenants';
+import { healLostContinueAsNew } from './lost-continue-as-new';
 import { waitFor } from './wait';
 
 export type IntegrationHandle = WorkflowHandle<typeof integrationWorkflow>;
+/** Long enough for a busy worker on two cores to answer; a lost query is asked again after it. */
+const QUERY_DEADLINE_MS = 20_000;
+
 type ArgOf<D> = D extends UpdateDefinition<unknown, [infer A], string> ? A : never;
 
 /**
@@ -29,13 +33,25 @@ type ArgOf<D> = D extends UpdateDefinition<unknown, [infer A], string> ? A : nev
  * send its updates and signals. Each update keeps the workflow's own rejection (see `refusal`).
  */
 export function operate(handle: IntegrationHandle) {
-  const status = () => handle.query(statusQuery);
+  // A query has no deadline of its own, and the time-skipping server can lose one for good
+  // (lost-continue-as-new.ts): with a deadline it fails, the hold that fault left is released, and
+  // the query is asked again.
+  const query = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, fn);
+      } catch (err) {
+        if (attempt === 3 || !(await healLostContinueAsNew(handle.client, handle.workflowId))) throw err;
+      }
+    }
+  };
+  const status = () => query(() => handle.query(statusQuery));
   const waitForStatus = (what: string, ok: (s: IntegrationStatus) => boolean, timeoutMs?: number) =>
     waitFor(what, status, ok, timeoutMs);
   return {
     handle,
     status,
-    settings: () => handle.query(settingsQuery),
+    settings: () => query(() => handle.query(settingsQuery)),
     waitForStatus,
     waitForPhase: (phase: Phase, timeoutMs?: number) => waitForStatus(phase, (s) => s.phase === phase, timeoutMs),
     updateSettings: (patch: ArgOf<typeof updateSettingsUpdate>) =>

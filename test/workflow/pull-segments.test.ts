@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { disconnectSignal, pushPendingSignal } from '../../src/workflows/contract';
 import { MAX_HISTORY_EVENTS } from '../../src/workflows/integration';
 import { MAX_CHUNKS_PER_EXECUTION } from '../../src/workflows/pull';
-import { waitFor } from '../support/wait';
+import { runsOf } from '../support/runs';
 import { DAILY_LIMIT_WAIT_MS } from './stub-activities';
 import { recordHistories, startStubEnv, type StubEnv, type StubIntegration } from './stub-env';
 
@@ -25,20 +25,12 @@ describe('pulls in segments: the integration continues as new during a long pull
 
   /** Every run of the integration, oldest first, with its history length and its pull children's ids. */
   async function runs(client: Client, x: StubIntegration) {
-    const out: { runId: string; events: number; children: string[]; continuedAsNew: boolean }[] = [];
-    let runId: string | undefined = x.handle.firstExecutionRunId;
-    while (runId) {
-      const h: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>> = await client.workflow
-        .getHandle(x.handle.workflowId, runId)
-        .fetchHistory();
-      const events = h.events ?? [];
-      const children = events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
-      const next: string | undefined =
-        events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-      out.push({ runId, events: events.length, children, continuedAsNew: next !== undefined });
-      runId = next;
-    }
-    return out;
+    return (await runsOf(client.workflow, x.handle.workflowId)).map((r) => ({
+      runId: r.runId,
+      events: r.events.length,
+      children: r.events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []),
+      continuedAsNew: r.continuedAsNew,
+    }));
   }
 
   // A run hands the pull over at the first segment's end past the limit: at most one segment (a

@@ -10,6 +10,7 @@ import { integrationWorkflow } from '../../src/workflows/integration';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal-env';
 import { historyToObject, writeHistoryFile, type HistoryFile } from '../replay/history-files';
 import { operate, type IntegrationControls } from '../support/integration';
+import { resultFromLatestRun } from '../support/lost-continue-as-new';
 import { ROOT } from '../support/tools';
 import { createStubActivities, newStubCrm, type StubCrm } from './stub-activities';
 
@@ -63,7 +64,7 @@ export async function startStubEnv(): Promise<StubEnv> {
       const workspaceId = `stub${++seq}-${process.pid}`;
       const crm = newStubCrm(o.stub);
       world.set(workspaceId, crm);
-      const handle = await env.client.workflow.start(integrationWorkflow, {
+      const started = await env.client.workflow.start(integrationWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: integrationWorkflowId(workspaceId, crmName),
         args: [
@@ -77,6 +78,7 @@ export async function startStubEnv(): Promise<StubEnv> {
           },
         ],
       });
+      const handle = resultFromLatestRun(env.client.workflow, started);
       return { ...operate(handle), handle, workspaceId, crm };
     },
     async stop() {
