@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPE } from '../domain/failure-types';
 import type { IntegrationInput } from '../domain/integration-input';
-import { ensureWorkspace, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
+import { ensureWorkspace, getBinding, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
+import { boundCrm, connectionFor, refuseOtherAccount } from './bound-crm';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
 
@@ -11,15 +12,24 @@ export interface ConnectResult {
   ownersLinkedByEmail: number;
 }
 
-/** Verifies the credentials behind the connection name and records who the sync user is. */
+/**
+ * Verifies the credentials behind the connection name, that they reach the CRM and account the
+ * integration is bound to (bound-crm.ts), and records who the sync user is.
+ */
 export function connectActivity(deps: ActivityDeps) {
   return async function connect(
     input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>,
   ): Promise<ConnectResult> {
     return heartbeatingActivity(async () => {
-      const crm = deps.connections.adapter(input.connection);
+      const crm = connectionFor(deps, input);
       const { crmAccountId } = await crm.verify();
       stopIfAbandoned();
+      // The first connect binds the integration to this account; later ones must reach the same one.
+      refuseOtherAccount(
+        input,
+        (await getBinding(deps.db, input.workspaceId, input.crm))?.crmAccountId ?? null,
+        crmAccountId,
+      );
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {
@@ -49,7 +59,7 @@ export function refreshOwnersActivity(deps: ActivityDeps) {
     connection: string;
   }): Promise<{ owners: number }> {
     return heartbeatingActivity(async () => {
-      const owners = await deps.connections.adapter(input.connection).listOwners();
+      const owners = await (await boundCrm(deps, input)).listOwners();
       stopIfAbandoned();
       await saveCrmOwners(deps.db, input.workspaceId, input.crm, owners);
       return { owners: owners.length };

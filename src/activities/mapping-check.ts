@@ -12,6 +12,7 @@ import type { CrmPort } from '../crm/port';
 import { distinctFieldValues } from '../store/field-values';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity } from './heartbeat';
+import { boundCrm } from './bound-crm';
 
 export interface FieldMappingCheck {
   workspaceId: string;
@@ -32,7 +33,7 @@ export function checkFieldMappingActivity(deps: ActivityDeps) {
   return async function checkFieldMapping(input: FieldMappingCheck): Promise<{ problems: string[] }> {
     // Read-only: nothing to stop before a write, but its describes end when the attempt is abandoned.
     return heartbeatingActivity(async () => {
-      const crm = deps.connections.adapter(input.connection);
+      const crm = await boundCrm(deps, input);
       const problems: string[] = [];
       for (const kind of ['contact', 'account'] as const) {
         const entries = input.mapping[kind];

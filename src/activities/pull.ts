@@ -7,6 +7,7 @@ import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord
 import { workspaceCounts } from '../store/reports';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
+import { boundCrm } from './bound-crm';
 
 export interface BeginPullInput {
   workspaceId: string;
@@ -27,7 +28,7 @@ export interface BeganRun {
 export function beginPullActivity(deps: ActivityDeps) {
   return async function beginPull(input: BeginPullInput): Promise<{ runs: BeganRun[] }> {
     return heartbeatingActivity(async (beat) => {
-      const crm = deps.connections.adapter(input.connection);
+      const crm = await boundCrm(deps, input);
       const nowMs = Date.now();
       // Streams are opened one by one (each its own row), then counted concurrently: counting is one
       // call per stream, and on a remote CRM their latency would otherwise add up.
@@ -101,11 +102,11 @@ export interface PullChunkResult {
 export function pullChunkActivity(deps: ActivityDeps) {
   return async function pullChunk(input: PullChunkInput): Promise<PullChunkResult> {
     return heartbeatingActivity(async (beat) => {
-      const crm = deps.connections.adapter(input.connection);
       const budget = deps.chunkBudgetMs ?? 30_000;
       const started = Date.now();
       let pages = 0;
       let run = await getPullRun(deps.db, input.runId);
+      const crm = await boundCrm(deps, { workspaceId: run.workspaceId, crm: run.crm, connection: input.connection });
       const stream = crm.streams.find((x) => x.name === run.stream);
       const precedence = {
         yieldsTo: stream?.yieldsTo,

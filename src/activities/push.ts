@@ -51,6 +51,7 @@ import {
 import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
 import { heartbeatingActivity } from './heartbeat';
+import { boundCrm } from './bound-crm';
 
 export interface PushBatchInput {
   workspaceId: string;
@@ -113,7 +114,7 @@ async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | 
   await clearWakeup(deps.db, input.workspaceId, input.crm);
   // CRM -> workspace only: writes wait in the outbox, pushed if the direction changes back.
   if (input.direction === 'crmToWorkspace') return { handled: 0, ...noPushTotals() };
-  const crm = deps.connections.adapter(input.connection);
+  const crm = await boundCrm(deps, input);
   const due = await loadDue(
     deps.db,
     input.workspaceId,

@@ -103,3 +103,29 @@ export async function saveCrmOwners(
   );
   return { linkedByEmail: affectedRows };
 }
+
+/** The connection last verified for an integration and the CRM account it is bound to; undefined before its first connect. */
+export async function getBinding(
+  db: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+): Promise<{ connection: string; crmAccountId: string | null } | undefined> {
+  const { rows } = await db.query<{ connection: string; crm_account_id: string | null }>(
+    'SELECT connection, crm_account_id FROM integrations WHERE workspace_id = $1 AND crm = $2',
+    [workspaceId, crm],
+  );
+  return rows[0] && { connection: rows[0].connection, crmAccountId: rows[0].crm_account_id };
+}
+
+/** A new connection name, verified to reach the bound account, becomes the integration's. */
+export async function rebindConnection(
+  db: Queryable,
+  c: { workspaceId: string; crm: CrmName; connection: string; crmAccountId: string },
+): Promise<void> {
+  await db.query(`UPDATE integrations SET connection = $3, crm_account_id = $4 WHERE workspace_id = $1 AND crm = $2`, [
+    c.workspaceId,
+    c.crm,
+    c.connection,
+    c.crmAccountId,
+  ]);
+}
