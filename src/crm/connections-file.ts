@@ -6,16 +6,35 @@ import { z } from 'zod';
  * It holds every connection's token, so no message made here quotes the file's text or a value from
  * it: only the file's path, entry names, field names and what was expected.
  */
-const connectionSchema = z.discriminatedUnion('crm', [
-  z.object({ crm: z.literal('hubspot'), accessToken: z.string().min(1), baseUrl: z.string().url().optional() }),
-  z.object({
-    crm: z.literal('salesforce'),
-    accessToken: z.string().min(1),
-    instanceUrl: z.string().url(),
-    /** Share of the daily API allowance the sync leaves for the customer's other integrations. */
-    apiReservePercent: z.number().min(0).max(90).optional(),
-  }),
-]);
+const connectionSchema = z
+  .discriminatedUnion('crm', [
+    z.object({ crm: z.literal('hubspot'), accessToken: z.string().min(1), baseUrl: z.string().url().optional() }),
+    z.object({
+      crm: z.literal('salesforce'),
+      accessToken: z.string().min(1),
+      instanceUrl: z.string().url(),
+      /** Share of the daily API allowance the sync leaves for the customer's other integrations. */
+      apiReservePercent: z.number().min(0).max(90).optional(),
+      /**
+       * The OAuth refresh-token flow: with these, an expired session (2 hours of inactivity by
+       * default, or ended by an admin) is renewed by the adapter instead of waiting in needsReauth.
+       * The connected app's consumer key and secret; loginUrl defaults to https://login.salesforce.com
+       * (https://test.salesforce.com for a sandbox org, or the org's My Domain).
+       */
+      refreshToken: z.string().min(1).optional(),
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      loginUrl: z.string().url().optional(),
+    }),
+  ])
+  .superRefine((c, ctx) => {
+    if (c.crm === 'salesforce' && c.refreshToken && !c.clientId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientId'],
+        message: "is needed with a refreshToken (the connected app's consumer key)",
+      });
+  });
 export type ConnectionConfig = z.infer<typeof connectionSchema>;
 
 /** One entry of the file: its configuration, or why it cannot be used (one line, no secrets). */
@@ -98,7 +117,9 @@ function describeIssues(error: z.ZodError): string {
               ? 'must be a URL'
               : i.code === 'too_small' || i.code === 'too_big'
                 ? i.message.toLowerCase()
-                : 'is not valid';
+                : i.code === 'custom'
+                  ? i.message
+                  : 'is not valid';
       return i.path.length ? `${i.path.join('.')} ${what}` : `the entry ${what}`;
     })
     .join('; ');

@@ -69,6 +69,16 @@ export class CrmConnections {
             accessToken: c.accessToken,
             instanceUrl: c.instanceUrl,
             apiReservePercent: c.apiReservePercent,
+            ...(c.refreshToken && c.clientId
+              ? {
+                  refresh: {
+                    refreshToken: c.refreshToken,
+                    clientId: c.clientId,
+                    clientSecret: c.clientSecret,
+                    loginUrl: c.loginUrl,
+                  },
+                }
+              : {}),
           },
           { requestTimeoutMs: this.options.requestTimeoutMs?.salesforce },
         );

@@ -28,7 +28,21 @@ export interface SalesforceCredentials {
   instanceUrl: string;
   /** Share of the daily API allowance left for the customer's other integrations. */
   apiReservePercent?: number;
+  /** The OAuth refresh-token flow, to renew an expired session (connections-file.ts). */
+  refresh?: { refreshToken: string; clientId: string; clientSecret?: string; loginUrl?: string };
 }
+
+/** Salesforce's login server, where the refresh-token flow asks for a new session unless told otherwise. */
+export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
+
+/**
+ * Sessions renewed by the refresh-token flow, per connection name, in this process's memory only.
+ * Each activity makes its own adapter from the connections file, whose access token has expired
+ * once a session was renewed: without this, every activity would meet the 401 and renew again.
+ * A renewed session is used only with the refresh token that obtained it, so a new refresh token
+ * in the file (the operator authorized again) starts from the file.
+ */
+const renewedSessions = new Map<string, { refreshToken: string; accessToken: string; instanceUrl: string }>();
 
 export interface SalesforceCallOptions {
   /** How long one request may go unanswered before it is abandoned (and its attempt retried). */
@@ -87,6 +101,8 @@ export class SalesforceAdapter implements CrmPort {
   private probe?: Promise<void>;
 
   private readonly requestTimeoutMs: number;
+  /** Why the last session refresh failed, as the token endpoint said it. */
+  private refreshRefusal?: Error;
 
   constructor(
     private readonly connectionName: string,
@@ -94,14 +110,55 @@ export class SalesforceAdapter implements CrmPort {
     opts: SalesforceCallOptions = {},
   ) {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? SALESFORCE_REQUEST_TIMEOUT_MS;
-    // A bare token, no refresh: a 401 surfaces as INVALID_SESSION_ID and the workflow asks for reauthorisation.
+    // With a refresh token, jsforce answers a 401 INVALID_SESSION_ID by asking the token endpoint for
+    // a new session and sending the request again. Without one (a bare token), the 401 surfaces and
+    // the workflow asks for reauthorisation.
+    const refresh = creds.refresh;
+    const renewed = refresh && renewedSessions.get(connectionName);
+    const session = renewed && renewed.refreshToken === refresh.refreshToken ? renewed : creds;
     this.conn = new Connection({
-      instanceUrl: creds.instanceUrl,
-      accessToken: creds.accessToken,
+      instanceUrl: session.instanceUrl,
+      accessToken: session.accessToken,
       version: API_VERSION,
+      ...(refresh
+        ? {
+            oauth2: {
+              clientId: refresh.clientId,
+              clientSecret: refresh.clientSecret,
+              loginUrl: refresh.loginUrl ?? DEFAULT_LOGIN_URL,
+            },
+            refreshToken: refresh.refreshToken,
+            // jsforce's own refresh reports a refusal as a plain Error ("Unable to refresh session
+            // due to: ..."), without the token endpoint's `error` code that tells a revoked refresh
+            // token (needsReauth) from a 503 (retried): this one keeps the refusal for call().
+            refreshFn: (conn: Connection, done: (err?: Error, accessToken?: string) => void) => {
+              conn.oauth2.refreshToken(refresh.refreshToken).then(
+                (res) => {
+                  if (res.instance_url) conn.instanceUrl = res.instance_url;
+                  done(undefined, res.access_token);
+                },
+                (err: Error) => {
+                  this.refreshRefusal = err;
+                  done(err);
+                },
+              );
+            },
+          }
+        : {}),
     });
-    // Every request with a timeout jsforce enforces at the socket (transport.ts).
+    // Every request with a timeout jsforce enforces at the socket (transport.ts), the token
+    // endpoint's too.
     this.conn._transport = new DeadlineTransport(this.requestTimeoutMs);
+    if (refresh) {
+      this.conn.oauth2._transport = new DeadlineTransport(this.requestTimeoutMs);
+      this.conn.on('refresh', (accessToken: string) =>
+        renewedSessions.set(connectionName, {
+          refreshToken: refresh.refreshToken,
+          accessToken,
+          instanceUrl: this.conn.instanceUrl,
+        }),
+      );
+    }
     this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
     this.writer = new SalesforceWriter(this.conn, (what, fn) => this.call(what, fn));
   }
@@ -320,6 +377,8 @@ export class SalesforceAdapter implements CrmPort {
       return await boundedRequest(`Salesforce ${what}`, this.requestTimeoutMs, () => fn());
     } catch (err) {
       if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
+      if (this.refreshRefusal && /^Unable to refresh session/.test((err as Error)?.message ?? ''))
+        throw salesforceError(this.refreshRefusal, `${what} (session refresh)`);
       throw salesforceError(err, what);
     } finally {
       const u = this.conn.limitInfo?.apiUsage;

@@ -73,6 +73,13 @@ const AUTH = new Set([
   'API_DISABLED_FOR_ORG',
   'API_CURRENTLY_DISABLED',
   'INVALID_OPERATION_WITH_EXPIRED_PASSWORD',
+  // The token endpoint's refusals of a session refresh (jsforce names the error after `error`).
+  'invalid_grant',
+  'invalid_client_id',
+  'invalid_client',
+  'unsupported_grant_type',
+  'inactive_user',
+  'inactive_org',
 ]);
 
 /** What the customer has to do, for the account refusals whose Salesforce text does not say it. */
@@ -82,6 +89,10 @@ const ACCOUNT_HINT: Record<string, string> = {
   API_CURRENTLY_DISABLED: 'API access is switched off for this org or user: switch it on, then reauthorize',
   INVALID_OPERATION_WITH_EXPIRED_PASSWORD:
     "the sync user's Salesforce password has expired: set a new one, then reauthorize",
+  invalid_grant:
+    'the refresh token was revoked or has expired: authorize the connected app again, put the new refresh token in the connections file, then reauthorize',
+  invalid_client_id: "the connections file's clientId is not a connected app of this org: correct it, then reauthorize",
+  invalid_client: "the connections file's clientSecret does not match the connected app: correct it, then reauthorize",
 };
 
 /** Salesforce's allowance is a rolling 24 hours; how long a paused pull waits before it looks again. */

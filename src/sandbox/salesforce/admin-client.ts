@@ -41,6 +41,10 @@ export class SalesforceSandboxAdmin {
   revoke(token: string) {
     return this.call('POST', '/revoke', { token });
   }
+  /** A connected app allowed the refresh-token flow, and a refresh token it issued. */
+  addOAuth(o: { clientId: string; clientSecret: string; refreshToken: string }) {
+    return this.call('POST', '/oauth', o);
+  }
   addToken(token: string) {
     return this.call('POST', '/tokens', { token });
   }

@@ -57,7 +57,7 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
     if (rest === '/limits' && method === 'PUT') {
       Object.assign(
         org.limits,
-        pick<OrgLimits>(body, ['dailyMax', 'queryTimeoutRows'], 'number'),
+        pick<OrgLimits>(body, ['dailyMax', 'queryTimeoutRows', 'sessionTtlMs'], 'number'),
         pick<OrgLimits>(body, ['duplicateRule'], 'boolean'),
       );
       return done({ status: 200, body: org.limits });
@@ -71,6 +71,16 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
     }
     if (rest === '/revoke' && method === 'POST') {
       if (!org.revokedTokens.includes(String(body?.token))) org.revokedTokens.push(String(body?.token));
+      return done({ status: 204 });
+    }
+    // A connected app and a refresh token it issued, as an admin's OAuth authorization leaves them.
+    if (rest === '/oauth' && method === 'POST') {
+      const [clientId, clientSecret, refreshToken] = [body?.clientId, body?.clientSecret, body?.refreshToken];
+      if (![clientId, clientSecret, refreshToken].every((v) => typeof v === 'string' && v))
+        return bad('oauth needs clientId, clientSecret and refreshToken');
+      const oauth = (org.oauth ??= { clients: [], refreshTokens: [] });
+      if (!oauth.clients.some((c) => c.clientId === clientId)) oauth.clients.push({ clientId, clientSecret });
+      oauth.refreshTokens.push({ token: refreshToken, clientId });
       return done({ status: 204 });
     }
     if (rest === '/tokens' && method === 'POST') {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readJson, send, sleep, type Reply } from '../http';
+import { refreshTokenGrant, sessionExpired } from './oauth';
 import { DebouncedSaver, loadJson } from '../persist';
 import { handleSalesforceAdmin } from './admin-routes';
 import { runQuery, SfApiError } from './query';
@@ -45,6 +46,9 @@ export class SalesforceSandbox {
   readonly orgs = new Map<string, OrgIndex>();
   readonly stats = new Map<string, OrgStats>();
   unauthorized = 0;
+  /** 401s for sessions past the org's `sessionTtlMs`, and sessions the token endpoint issued. */
+  sessionExpiries = 0;
+  sessionRefreshes = 0;
   private server?: Server;
   private data: { orgs: Org[] };
   private readonly saver: DebouncedSaver;
@@ -124,12 +128,30 @@ export class SalesforceSandbox {
         body: [{ label: "Winter '25", url: `/services/data/v${API_VERSION}`, version: API_VERSION }],
       };
     }
+    if (path === '/services/oauth2/token' && req.method === 'POST') {
+      const reply = await refreshTokenGrant(
+        [...this.orgs.values()].map((i) => i.org),
+        req,
+        this.url,
+      );
+      if (reply.status === 200) {
+        this.sessionRefreshes++;
+        this.changed();
+      }
+      return reply;
+    }
     // The identity URL takes the token as a query parameter (jsforce's identity() sends it so).
     const token =
       /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
     const idx = this.orgFor(token);
     if (!idx) {
       this.unauthorized++;
+      throw new SfApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+    }
+    if (sessionExpired(idx.org, token!, Date.now())) {
+      // Salesforce answers an expired session exactly as an invalid one.
+      this.unauthorized++;
+      this.sessionExpiries++;
       throw new SfApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
     }
     const org = idx.org;

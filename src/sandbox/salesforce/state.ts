@@ -12,6 +12,13 @@ export interface OrgLimits {
   queryTimeoutRows: number;
   /** Duplicate rule on Lead and Contact email: create answers DUPLICATES_DETECTED. */
   duplicateRule: boolean;
+  /**
+   * Sessions (access tokens) end this long after their first use; 0 = never. Absolute, so stricter
+   * than Salesforce's timeout, which counts from the last activity (2 hours by default): a sync
+   * that calls at least that often meets expiry all the same when an admin ends sessions or a
+   * policy does. Optional in data files written before it.
+   */
+  sessionTtlMs?: number;
 }
 
 export interface OrgFaults {
@@ -47,6 +54,13 @@ export interface Org {
   userId: string;
   tokens: string[];
   revokedTokens: string[];
+  /** When each session was first used (epoch ms), for `limits.sessionTtlMs`. */
+  sessionStarts?: Record<string, number>;
+  /** Connected apps allowed the refresh-token flow, and the refresh tokens they were issued. */
+  oauth?: {
+    clients: { clientId: string; clientSecret: string }[];
+    refreshTokens: { token: string; clientId: string }[];
+  };
   limits: OrgLimits;
   faults: OrgFaults;
   /** API requests counted in the current 24-hour window, which starts at the first request. */
