@@ -64,14 +64,29 @@ describe('connections file', () => {
     ]);
   });
 
-  it('an unknown crm or a bad URL is described without the value given', () => {
+  it('an unknown crm, a bad URL or a refresh token without its client is described without the value given', () => {
     const path = file(
       JSON.stringify({
         a: { crm: 'SECRET-crm', accessToken: 'x' },
         b: { crm: 'salesforce', accessToken: 'x', instanceUrl: 'SECRET not a url' },
         c: { crm: 'salesforce', accessToken: 'x', instanceUrl: 'http://h', apiReservePercent: 95 },
+        d: { crm: 'salesforce', accessToken: 'x', instanceUrl: 'http://h', refreshToken: '5Aep-SECRET-refresh' },
+        e: {
+          crm: 'salesforce',
+          accessToken: 'x',
+          instanceUrl: 'http://h',
+          refreshToken: 'r',
+          clientId: 'c',
+          loginUrl: 'SECRET',
+        },
       }),
     );
+    // The refresh-token flow needs the connected app's consumer key; the refresh token is not echoed.
+    assert.match(
+      failure(path, 'd').message,
+      /: clientId is needed with a refreshToken \(the connected app's consumer key\)$/,
+    );
+    assert.match(failure(path, 'e').message, /: loginUrl must be a URL$/);
     assert.match(failure(path, 'a').message, /: crm must be "hubspot" or "salesforce"$/);
     assert.match(failure(path, 'b').message, /: instanceUrl must be a URL$/);
     assert.match(failure(path, 'c').message, /: apiReservePercent number must be less than or equal to 90$/);
