@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OrgIndex } from '../src/sandbox/salesforce/state';
 import { linkCrmOwner, upsertUser } from '../src/store/workspace-store';
+import { pushPendingSignal } from '../src/workflows/contract';
+import { PUSH_LANES } from '../src/workflows/integration/push-drain';
 import { addAccount, addContact } from '../src/store/workspace-writes';
 import { newSalesforceTenant, refusal, startHarness, waitFor, type Harness } from './support/harness';
 import { openPushError, sameLaneAccounts } from './support/push-lanes';
@@ -586,5 +588,22 @@ describe('push to Salesforce (time-skipping)', () => {
     const bobLink = await x.linkOf(bob.id);
     assert.equal(x.tenant.org.getOf('Contact', bobLink!.crmId)!.AccountId, co2Link.crmId);
     assert.deepEqual(await x.pushErrors(), []);
+  });
+
+  it('batches of 200 people with long emails are looked up in queries that fit the 16,384-byte URL limit', async () => {
+    const x = await syncing();
+    await x.updateSettings({ push: { createPeopleAs: 'Contact' } });
+    // One already in the org, to be found rather than created.
+    const email = (i: number) => `firstname.middlename.lastname-${i}@subsidiary.a-long-company-name-${i}.example.com`;
+    x.tenant.org.create('Contact', { LastName: 'Known', Email: email(7) });
+    // Written without the nudge, then one signal: each lane's batch takes 200, its lookups with them.
+    const ids: string[] = [];
+    for (let i = 0; i < 200 * PUSH_LANES.salesforce; i++)
+      ids.push((await addContact(h.db, x.workspaceId, { email: email(i), last_name: `L${i}` })).id);
+    await x.handle.signal(pushPendingSignal, {});
+    await x.waitForPushDrained();
+    assert.deepEqual(await x.pushErrors(), []);
+    for (const id of ids) assert.ok(await x.crmIdOf(id));
+    assert.equal(byEmail(x.tenant.org, 'Contact', email(7)).length, 1, 'the known one was found, not created again');
   });
 });

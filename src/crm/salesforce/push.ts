@@ -1,4 +1,5 @@
 import type { Connection } from 'jsforce';
+import { packInLists, soqlQuote } from '../../domain/soql-in-lists';
 import type { DomainMatch, FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 /**
@@ -93,20 +94,19 @@ export class SalesforceWriter {
   /**
    * Account `Website` is free text ("acme.com", "https://www.acme.com/"): ask for the usual spellings
    * of each domain as exact values (selective, unlike a leading-wildcard LIKE that scans the table),
-   * a few domains per query to keep the URL short. The queries are independent reads, sent at once
-   * so a batch waits one round trip for them, not one per query.
+   * as many domains per query as fit Salesforce's URL limit (domain/soql-in-lists.ts). The queries
+   * are independent reads, sent at once so a batch waits one round trip for them, not one per query.
    */
   async findAccountsByDomain(domains: string[]): Promise<DomainMatch[]> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < domains.length; i += DOMAINS_PER_QUERY) chunks.push(domains.slice(i, i + DOMAINS_PER_QUERY));
+    const soql = (list: string) =>
+      `SELECT Id, Website, SystemModstamp, ${EXTERNAL_ID} FROM Account WHERE Website IN (${list})`;
+    const spellings = (domain: string) => websiteSpellings(domain).map(soqlQuote);
+    const chunks = packInLists(domains, spellings, soql(''));
     const results = await Promise.all(
       chunks.map((chunk) =>
         this.query<
           { Id: string; Website: string | null; SystemModstamp: string } & Record<typeof EXTERNAL_ID, string | null>
-        >(
-          `SELECT Id, Website, SystemModstamp, ${EXTERNAL_ID} FROM Account WHERE Website IN (${chunk.flatMap(websiteSpellings).map(quote).join(', ')})`,
-          'accounts by website',
-        ),
+        >(soql(chunk.flatMap(spellings).join(', ')), 'accounts by website'),
       ),
     );
     return results.flat().map((r) => ({
@@ -151,18 +151,21 @@ export class SalesforceWriter {
   private async findPeople(emails: string[]): Promise<Map<string, FoundPerson>> {
     const found = new Map<string, FoundPerson>();
     if (!emails.length) return found;
-    const list = [...new Set(emails.map((e) => e.toLowerCase()))].map(quote).join(', ');
     type Row = { Id: string; Email: string } & Record<typeof EXTERNAL_ID, string | null>;
-    // Independent reads: one round trip of latency, not two.
+    const leadsBy = (list: string) =>
+      `SELECT Id, Email, ${EXTERNAL_ID} FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`;
+    const contactsBy = (list: string) =>
+      `SELECT Id, Email, ${EXTERNAL_ID} FROM Contact WHERE Email IN (${list}) ORDER BY Id`;
+    const lists = packInLists(
+      [...new Set(emails.map((e) => e.toLowerCase()))].map(soqlQuote),
+      (literal) => [literal],
+      leadsBy(''),
+    ).map((group) => group.join(', '));
+    // Independent reads: one round trip of latency, not one per query. Each list's leads keep their
+    // order (by Id), and the lists come in order, so "the first lead of an email" is as before.
     const [leads, contacts] = await Promise.all([
-      this.query<Row>(
-        `SELECT Id, Email, ${EXTERNAL_ID} FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
-        'leads by email',
-      ),
-      this.query<Row>(
-        `SELECT Id, Email, ${EXTERNAL_ID} FROM Contact WHERE Email IN (${list}) ORDER BY Id`,
-        'contacts by email',
-      ),
+      Promise.all(lists.map((l) => this.query<Row>(leadsBy(l), 'leads by email'))).then((r) => r.flat()),
+      Promise.all(lists.map((l) => this.query<Row>(contactsBy(l), 'contacts by email'))).then((r) => r.flat()),
     ]);
     for (const l of leads)
       if (!found.has(l.Email.toLowerCase()))
@@ -282,19 +285,11 @@ const TEXT_TYPES = new Set([
   'encryptedstring',
 ]);
 
-// 20 domains x 12 spellings keeps the GET query URL well under the ~16 KB Salesforce accepts.
-const DOMAINS_PER_QUERY = 20;
-
 /** acme.com, www.acme.com, http(s)://(www.)acme.com, each with and without a trailing slash. */
 function websiteSpellings(domain: string): string[] {
   const hosts = [domain, `www.${domain}`];
   const urls = hosts.flatMap((h) => [h, `http://${h}`, `https://${h}`]);
   return urls.flatMap((u) => [u, `${u}/`]);
-}
-
-/** A SOQL string literal. */
-function quote(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** Salesforce empties a field sent as null (a required one is refused for that record alone). */
