@@ -117,14 +117,28 @@ function matches(rec: HsRecord, f: Filter): boolean {
   }
 }
 
+/**
+ * `lagMs`: the index's lag. A record written less than that long ago is left out, counted in
+ * `lagged`. (HubSpot would still find it under its previous values; for the filters a sync sends,
+ * on the modified time, that is the same as not finding it.)
+ */
 export function runSearch(
   records: HsRecord[],
   req: SearchRequest,
-): { total: number; page: HsRecord[]; nextAfter?: string } {
+  lagMs = 0,
+  nowMs = Date.now(),
+): { total: number; page: HsRecord[]; nextAfter?: string; lagged: number } {
   const groups = (req.filterGroups ?? []).filter((g) => g.filters?.length);
-  let hits = records.filter(
-    (r) => !r.archived && (groups.length === 0 || groups.some((g) => g.filters!.every((f) => matches(r, f)))),
-  );
+  let lagged = 0;
+  let hits = records.filter((r) => {
+    if (r.archived || !(groups.length === 0 || groups.some((g) => g.filters!.every((f) => matches(r, f)))))
+      return false;
+    if (lagMs > 0 && nowMs - Date.parse(r.updatedAt) < lagMs) {
+      lagged++;
+      return false;
+    }
+    return true;
+  });
   if (req.query) {
     const q = req.query.toLowerCase();
     hits = hits.filter((r) => Object.values(r.properties).some((p) => p?.toLowerCase().includes(q)));
@@ -148,5 +162,5 @@ export function runSearch(
   }
   const page = hits.slice(offset, offset + limit);
   const next = offset + limit < Math.min(hits.length, SEARCH_MAX_RESULTS) ? String(offset + limit) : undefined;
-  return { total: hits.length, page, nextAfter: next };
+  return { total: hits.length, page, nextAfter: next, lagged };
 }

@@ -43,6 +43,8 @@ export interface PortalStats {
   throttled: number;
   serverErrors: number;
   byRoute: Record<string, number>;
+  /** Search hits left out because the index had not caught up with their write (faults.searchLagMs). */
+  searchLagged?: number;
 }
 
 export class HubSpotSandbox {
@@ -215,7 +217,7 @@ export class HubSpotSandbox {
       return withType(m[1], (t) => listPage(idx, t, url));
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/search$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as SearchRequest;
-      return withType(m[1], (t) => search(idx, t, body ?? {}));
+      return withType(m[1], (t) => search(idx, t, body ?? {}, this.portalStats(idx.portal.portalId)));
     }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/read$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as { inputs?: { id: string }[]; properties?: string[]; idProperty?: string };
@@ -332,10 +334,11 @@ function listPage(idx: PortalIndex, type: HsObjectType, url: URL): Reply {
   return { status: 200, body };
 }
 
-function search(idx: PortalIndex, type: HsObjectType, req: SearchRequest): Reply {
+function search(idx: PortalIndex, type: HsObjectType, req: SearchRequest, stats: PortalStats): Reply {
   try {
     validateSearch(req);
-    const { total, page, nextAfter } = runSearch(idx.portal.objects[type], req);
+    const { total, page, nextAfter, lagged } = runSearch(idx.portal.objects[type], req, idx.portal.faults.searchLagMs);
+    stats.searchLagged = (stats.searchLagged ?? 0) + lagged;
     const body: Record<string, unknown> = { total, results: page.map((r) => serialize(r, type, req.properties)) };
     if (nextAfter !== undefined) body.paging = { next: { after: nextAfter } };
     return { status: 200, body };

@@ -60,6 +60,12 @@ export interface Faults {
    */
   stallCount?: number;
   stallMs?: number;
+  /**
+   * The search index's lag: a record created or changed less than this long ago (real time) is not
+   * yet found by search, as on HubSpot, where a write reaches search seconds later. Lists and
+   * batch reads see it at once. Absent: 0.
+   */
+  searchLagMs?: number;
 }
 
 export interface Portal {
