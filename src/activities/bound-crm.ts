@@ -19,11 +19,12 @@ export async function boundCrm(
 ): Promise<CrmPort> {
   const crm = connectionFor(deps, input);
   const binding = await getBinding(deps.db, input.workspaceId, input.crm);
-  if (binding && binding.connection === input.connection && binding.crmAccountId !== null) return crm;
+  // No row yet: connect (which also records the sync user) has not run, so nothing is bound: it binds.
+  if (!binding) return crm;
+  if (binding.connection === input.connection && binding.crmAccountId !== null) return crm;
   const { crmAccountId } = await crm.verify();
-  refuseOtherAccount(input, binding?.crmAccountId ?? null, crmAccountId);
-  // No row yet: connect (which also records the sync user) has not run; it binds, not this.
-  if (binding) await rebindConnection(deps.db, { ...input, crmAccountId });
+  refuseOtherAccount(input, binding.crmAccountId, crmAccountId);
+  await rebindConnection(deps.db, { ...input, crmAccountId });
   return crm;
 }
 
