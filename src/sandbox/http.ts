@@ -25,11 +25,15 @@ export function send(res: ServerResponse, reply: Reply): void {
   res.end(text);
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A request's whole body as UTF-8 text ('' when it has none). */
+export async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  if (!chunks.length) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
   if (!text.trim()) return undefined;
   return JSON.parse(text);
 }

@@ -3,6 +3,7 @@ import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget
 import { crmFieldNameProblem } from '../../domain/crm-field-names';
 import { cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
 import { crmTime } from '../../domain/field-ownership';
+import { soqlQuote } from '../../domain/soql-in-lists';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
 import type {
@@ -454,7 +455,7 @@ export function sliceSoql(
   let where = `SystemModstamp >= ${soqlDatetime(fromMs)} AND SystemModstamp < ${soqlDatetime(toMs)}`;
   if (after) {
     const ts = soqlDatetime(Date.parse(after[0].replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
-    where += ` AND (SystemModstamp > ${ts} OR (SystemModstamp = ${ts} AND Id > '${after[1].replace(/'/g, "\\'")}'))`;
+    where += ` AND (SystemModstamp > ${ts} OR (SystemModstamp = ${ts} AND Id > ${soqlQuote(after[1])}))`;
   }
   return `SELECT ${fields.join(', ')} FROM ${stream} WHERE ${where} ORDER BY SystemModstamp, Id`;
 }

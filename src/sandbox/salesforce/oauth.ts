@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Reply } from '../http';
+import { readText, type Reply } from '../http';
 import type { Org } from './state';
 
 /**
@@ -52,10 +52,4 @@ export function sessionExpired(org: Org, token: string, now: number): boolean {
   if (!ttl) return false;
   const started = ((org.sessionStarts ??= {})[token] ??= now);
   return now - started >= ttl;
-}
-
-async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

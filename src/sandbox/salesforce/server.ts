@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readJson, send, sleep, type Reply } from '../http';
-import { refreshTokenGrant, sessionExpired } from './oauth';
 import { DebouncedSaver, loadJson } from '../persist';
 import { handleSalesforceAdmin } from './admin-routes';
+import { refreshTokenGrant, sessionExpired } from './oauth';
 import { runQuery, SfApiError } from './query';
 import { SCHEMA, sobjectName, type SObjectName } from './schema';
 import { DAY_MS, OrgIndex, sfDatetime, type Org, type SfRecord } from './state';
@@ -146,14 +146,11 @@ export class SalesforceSandbox {
     const token =
       /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
     const idx = this.orgFor(token);
-    if (!idx) {
+    // Salesforce answers an expired session exactly as an invalid one.
+    const expired = idx !== undefined && sessionExpired(idx.org, token!, Date.now());
+    if (!idx || expired) {
       this.unauthorized++;
-      throw new SfApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
-    }
-    if (sessionExpired(idx.org, token!, Date.now())) {
-      // Salesforce answers an expired session exactly as an invalid one.
-      this.unauthorized++;
-      this.sessionExpiries++;
+      if (expired) this.sessionExpiries++;
       throw new SfApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
     }
     const org = idx.org;
