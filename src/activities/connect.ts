@@ -1,15 +1,24 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPE } from '../domain/failure-types';
+import { callMissingScope, type SetupProblem, type SetupReport } from '../domain/crm-setup';
 import type { IntegrationInput } from '../domain/integration-input';
+import type { PushSettings } from '../domain/push-settings';
+import { isCrmError, oneLineCause } from '../crm/errors';
+import type { CrmPort } from '../crm/port';
 import { ensureWorkspace, getBinding, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
 import { boundCrm, connectionFor, refuseOtherAccount } from './bound-crm';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
+import { setupReport } from './setup-check';
 
 export interface ConnectResult {
   crmAccountId: string;
   owners: number;
   ownersLinkedByEmail: number;
+  /** What the CRM lacks for pushes (status.setup), when push settings were given; empty: complete. */
+  setup?: SetupProblem[];
+  /** What the set-up check created itself (HubSpot properties), one sentence each. */
+  setupCreated?: string[];
 }
 
 /**
@@ -18,7 +27,10 @@ export interface ConnectResult {
  */
 export function connectActivity(deps: ActivityDeps) {
   return async function connect(
-    input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'>,
+    input: Pick<IntegrationInput, 'workspaceId' | 'crm' | 'connection' | 'syncUserId' | 'plan'> & {
+      /** The integration's push settings, for the set-up check; absent from older workflow code (no check). */
+      push?: PushSettings;
+    },
   ): Promise<ConnectResult> {
     return heartbeatingActivity(async () => {
       const crm = connectionFor(deps, input);
@@ -46,9 +58,29 @@ export function connectActivity(deps: ActivityDeps) {
         { workspaceId: input.workspaceId, crm: input.crm, crmAccountId, owners: owners.length },
         'CRM connection verified',
       );
-      return { crmAccountId, owners: owners.length, ownersLinkedByEmail: linkedByEmail };
+      const result: ConnectResult = { crmAccountId, owners: owners.length, ownersLinkedByEmail: linkedByEmail };
+      if (!input.push) return result;
+      const setup = await connectSetup(crm, input.push);
+      stopIfAbandoned();
+      if (setup.problems.length || setup.created.length)
+        deps.logger.info(
+          { workspaceId: input.workspaceId, crm: input.crm, problems: setup.problems.length, created: setup.created },
+          setup.problems.length ? 'CRM set-up incomplete: pushes wait' : 'CRM set-up completed',
+        );
+      return { ...result, setup: setup.problems, setupCreated: setup.created };
     });
   };
+}
+
+/** The set-up report; a scope the check itself lacks (listing properties) is one of its problems. */
+async function connectSetup(crm: CrmPort, push: PushSettings): Promise<SetupReport> {
+  try {
+    return await setupReport(crm, push);
+  } catch (err) {
+    if (isCrmError(err) && err.kind === 'setup')
+      return { problems: [callMissingScope(oneLineCause(err.message), err.details.scopes ?? [])], created: [] };
+    throw err;
+  }
 }
 
 /** CRM owners change rarely but do change; each pull cycle refreshes them (one paged call). */

@@ -1,5 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FAILURE_TYPE } from '../domain/failure-types';
+import { callMissingScope, setupIncompleteMessage, type SetupProblem } from '../domain/crm-setup';
 import { isCrmError, oneLineCause } from '../crm/errors';
 import { storeOrCodeFailure } from './store-failures';
 
@@ -34,9 +35,21 @@ export function toActivityFailure(err: unknown): unknown {
         nonRetryable: true,
         details: [{ retryAfterMs: err.retryAfterMs ?? 3_600_000 }],
       });
+    case 'setup':
+      return setupIncomplete([callMissingScope(message, err.details.scopes ?? [])]);
     default:
       return ApplicationFailure.nonRetryable(message, FAILURE_TYPE.CrmInvalid);
   }
+}
+
+/** Not retried: pushes wait with their rows kept, and `status.setup` lists the problems. */
+export function setupIncomplete(problems: SetupProblem[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FAILURE_TYPE.CrmSetupIncomplete,
+    message: oneLineCause(setupIncompleteMessage(problems)),
+    nonRetryable: true,
+    details: [{ problems }],
+  });
 }
 
 export async function asActivity<T>(fn: () => Promise<T>): Promise<T> {

@@ -52,6 +52,7 @@ import type { ActivityDeps } from './deps';
 import { asActivity } from './failures';
 import { heartbeatingActivity } from './heartbeat';
 import { boundCrm } from './bound-crm';
+import { requireSetup } from './setup-check';
 
 export interface PushBatchInput {
   workspaceId: string;
@@ -65,12 +66,16 @@ export interface PushBatchInput {
   /** This batch's share of the outbox when several run at once (see loadDue). */
   lane?: number;
   lanes?: number;
+  /** Check the CRM set-up even when no row is due (the workflow shows it incomplete); absent: false. */
+  checkSetup?: boolean;
 }
 
 export interface PushBatchResult extends BatchCounts {
   /** Rows due now after this batch, and rows waiting for a transient-failure backoff. */
   due: number;
   deferred: number;
+  /** The CRM set-up was found complete (set when it was checked: rows were due, or checkSetup). */
+  setupComplete?: boolean;
 }
 
 /**
@@ -93,9 +98,12 @@ export function pushBatchActivity(deps: ActivityDeps) {
           { workspaceId: input.workspaceId, crm: input.crm, ...committed },
           'push batch already committed before a retry',
         );
-      const counts = committed ?? (await pushDue(deps, input, key));
+      const { setupComplete, ...counts } = committed
+        ? { ...committed, setupComplete: true }
+        : await pushDue(deps, input, key);
       const outbox = await outboxCounts(deps.db, input.workspaceId, input.crm);
       const r: PushBatchResult = { ...counts, due: outbox.due, deferred: outbox.deferred };
+      if (setupComplete) r.setupComplete = true;
       if (counts.handled && !committed)
         deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
       return r;
@@ -109,7 +117,11 @@ function batchKey(): string | null {
   return wf ? `${wf.workflowId}/${wf.runId}/${activityId}` : null;
 }
 
-async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | null): Promise<BatchCounts> {
+async function pushDue(
+  deps: ActivityDeps,
+  input: PushBatchInput,
+  key: string | null,
+): Promise<BatchCounts & { setupComplete?: boolean }> {
   // Before the outbox is read: a write committed from now on signals again (store/push-wakeups.ts).
   await clearWakeup(deps.db, input.workspaceId, input.crm);
   // CRM -> workspace only: writes wait in the outbox, pushed if the direction changes back.
@@ -123,13 +135,17 @@ async function pushDue(deps: ActivityDeps, input: PushBatchInput, key: string | 
     input.lane ?? 0,
     input.lanes ?? 1,
   );
-  if (!due.length) return { handled: 0, ...noPushTotals() };
+  if (!due.length && !input.checkSetup) return { handled: 0, ...noPushTotals() };
+  // Pushes wait while the CRM lacks a key field or property: rows stay due, none is rejected.
+  await requireSetup(crm, input.connection, input.push);
+  if (!due.length) return { handled: 0, ...noPushTotals(), setupComplete: true };
   const batch = new PushBatch(deps, crm, input, due);
   const outcomes = await batch.run();
   // Rows deferred to the next batch (see deferSharedKeys) stay in the outbox untouched.
   const handled = due.length - batch.deferred.size;
   const seqs = new Map(due.map((d) => [`${d.kind}:${d.localId}`, d.seq]));
-  return recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, { key, handled, seqs });
+  const counts = await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, { key, handled, seqs });
+  return { ...counts, setupComplete: true };
 }
 
 /** What a push sends for one record and the link state it leaves (field-ownership.ts). */

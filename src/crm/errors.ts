@@ -2,17 +2,21 @@
  * The one error type adapters throw. Activities turn `kind` into Temporal behaviour:
  * rateLimited -> retry after `retryAfterMs`; transient -> retry with backoff; auth -> no retry, the
  * integration waits for re-authorisation; dailyLimit -> the daily API allowance (less its reserve)
- * is spent: the pull pauses for `retryAfterMs` instead of retrying; invalid / conflict / notFound ->
+ * is spent: the pull pauses for `retryAfterMs` instead of retrying; setup -> the CRM account lacks
+ * something the call needs that only its administrator can give (a HubSpot scope): not the
+ * credentials' fault, so no reauthorization, and not retried; invalid / conflict / notFound ->
  * per-record, to the error log.
  */
-export type CrmErrorKind = 'rateLimited' | 'transient' | 'auth' | 'dailyLimit' | 'invalid' | 'conflict' | 'notFound';
+export type CrmErrorKind =
+  'rateLimited' | 'transient' | 'auth' | 'dailyLimit' | 'setup' | 'invalid' | 'conflict' | 'notFound';
 
 export class CrmError extends Error {
   override readonly name = 'CrmError';
   constructor(
     readonly kind: CrmErrorKind,
     message: string,
-    readonly details: { status?: number; code?: string; retryAfterMs?: number } = {},
+    /** `scopes`: for `setup`, the scopes the CRM said the call needs. */
+    readonly details: { status?: number; code?: string; retryAfterMs?: number; scopes?: string[] } = {},
   ) {
     super(message);
   }

@@ -1,3 +1,4 @@
+import type { SetupReport } from '../domain/crm-setup';
 import type { CrmFieldFacts } from '../domain/mapping-check';
 import type { CrmName, CrmOwner, CrmRecord, ObjectKind } from '../domain/types';
 
@@ -112,6 +113,12 @@ export interface CurrentValues {
   modifiedAt: string;
 }
 
+/** What the push settings make the set-up check look for. */
+export interface SetupNeeds {
+  /** The source fields written on created records (people's, accounts'). */
+  sourceFields: readonly string[];
+}
+
 /** The writing half of the port, used by pushes. */
 export interface CrmPushPort {
   /**
@@ -138,6 +145,11 @@ export interface CrmPushPort {
    * settings check must not refuse it for not existing yet.
    */
   createsSourceFieldOnDemand(field: string): boolean;
+  /**
+   * Whether the CRM is set up for pushes (key fields, properties, scopes); creates what it may
+   * itself (HubSpot properties) and says so. Source values are checked by the caller (describeField).
+   */
+  checkSetup(needs: SetupNeeds): Promise<SetupReport>;
   /** Null when the field does not exist on the object new people / accounts are created as. */
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null>;
   /**

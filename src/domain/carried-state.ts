@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PHASES } from './phase';
+import { setupProblemSchema } from './crm-setup';
 import { pushSettingsSchema } from './push-settings';
 import { PUSH_TOTAL_KEYS } from './push-totals';
 import { describeZodError, settingsSchema } from './settings';
@@ -107,6 +108,8 @@ export const carriedStateSchema = z
       push: pushState.optional(),
       ignoredSignals: count.optional(),
       pullHandOff: pullHandOff.optional(),
+      setup: z.array(setupProblemSchema).optional(),
+      setupCreated: z.array(z.string()).optional(),
     },
     { invalid_type_error: 'carried must be the state object a previous run carried' },
   )

@@ -14,6 +14,12 @@ export const FAILURE_TYPE = {
   CrmTransient: 'CrmTransient',
   /** The CRM refused a whole call as invalid: retrying the same call cannot help. */
   CrmInvalid: 'CrmInvalid',
+  /**
+   * The CRM lacks what the sync writes by (a key field, a property it may not create, a picklist
+   * value): not retried; pushes wait, rows kept, until a later drain finds the set-up fixed.
+   * Details: `[{ problems: SetupProblem[] }]`, shown as `status.setup`.
+   */
+  CrmSetupIncomplete: 'CrmSetupIncomplete',
   /** The workspace database is unreachable or busy (a connection lost, a deadlock): retried with backoff. */
   StoreUnavailable: 'StoreUnavailable',
   /**
@@ -43,6 +49,7 @@ export const NOT_RETRIED_BY_ACTIVITIES: readonly FailureType[] = Object.freeze([
   FAILURE_TYPE.CrmAuth,
   FAILURE_TYPE.CrmInvalid,
   FAILURE_TYPE.CrmDailyLimit,
+  FAILURE_TYPE.CrmSetupIncomplete,
 ]);
 
 /** The same for `connect`, which also refuses a sync user the workspace does not have. */

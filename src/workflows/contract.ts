@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SetupProblem } from '../domain/crm-setup';
 import type { PushRecordsRequest, RetryFailedRequest } from '../domain/push-request';
 import type { PushTotals } from '../domain/push-totals';
 import type { IntegrationSettings, SettingsPatch } from '../domain/settings';
@@ -75,6 +76,14 @@ export interface IntegrationStatus {
   /** Workspace records flagged as potential duplicates (the CRM holds the same email / domain twice). */
   potentialDuplicates: number;
   errors: { ownerSync: number; failedPulls: number };
+  /**
+   * What the CRM lacks for pushes (a key field, a property the token may not create, a picklist
+   * value), each with its fix in one sentence; pushes wait while it is not empty and go on by
+   * themselves once a later check (every push drain, at most 5 minutes apart) finds it fixed.
+   */
+  setup: SetupProblem[];
+  /** What set-up checks created themselves (HubSpot properties), one sentence each. */
+  setupCreated: string[];
   /** Why the last malformed signal was dropped, e.g. "reauthorize signal ignored: connection: ...". */
   lastIgnoredSignal: string | null;
   /** How many signals were dropped that way (carried across continue-as-new). */

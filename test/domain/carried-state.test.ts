@@ -46,6 +46,25 @@ describe('carried state', () => {
     }
   });
 
+  it('keeps a set-up list (status.setup) and refuses a malformed one', () => {
+    const good = carriedStates()[0].carried as Record<string, unknown>;
+    const problem = {
+      code: 'missingField',
+      subject: 'Contact.Apollo_Id__c',
+      message: 'Salesforce Contact has no field.',
+    };
+    const withSetup = {
+      ...good,
+      setup: [problem],
+      setupCreated: ['HubSpot property apollo_source created on contacts.'],
+    };
+    assert.deepEqual(parseCarriedState(withSetup), withSetup);
+    assert.throws(
+      () => parseCarriedState({ ...good, setup: [{ ...problem, code: 'broken' }] }),
+      /^Error: invalid carried state: setup\.0\.code: Invalid enum value/,
+    );
+  });
+
   it('takes a handed-off pull as recorded, and refuses a malformed one with one line', () => {
     const handed = carriedStates().find((c) => (c.carried as { pullHandOff?: unknown }).pullHandOff);
     assert.ok(handed, 'a recorded run carried a pull between two segments');

@@ -11,6 +11,7 @@ import type {
   PullPage,
   PullStream,
   PushOutcome,
+  SetupNeeds,
 } from '../port';
 import { cleanCrmProperties, cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
 import { CrmError } from '../errors';
@@ -22,6 +23,8 @@ import { boundedRequest, scopeSignal, throwIfAbandoned } from '../request-scope'
 import { abortableAgent } from './transport';
 import { hubspotModifiedAt, hubspotModifiedMs } from './modified-time';
 import { HubSpotWriter, SOURCE_PROPERTY } from './push';
+import { checkHubSpotSetup } from './setup';
+import type { SetupReport } from '../../domain/crm-setup';
 
 export interface HubSpotCredentials {
   accessToken: string;
@@ -114,6 +117,15 @@ export class HubSpotAdapter implements CrmPort {
 
   createsSourceFieldOnDemand(field: string): boolean {
     return field === SOURCE_PROPERTY;
+  }
+
+  /** The key properties, created when missing and the token may; the source properties we create too. */
+  checkSetup(needs: SetupNeeds): Promise<SetupReport> {
+    return checkHubSpotSetup(
+      this.client,
+      (what, fn) => this.call(what, fn, 'push'),
+      needs.sourceFields.filter((f) => this.createsSourceFieldOnDemand(f)),
+    );
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {

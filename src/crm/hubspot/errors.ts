@@ -47,10 +47,30 @@ export function hubspotError(err: unknown, what: string): CrmError {
   if (status === 429)
     return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
   if (TRANSIENT_STATUSES.has(status) || status >= 500) return new CrmError('transient', message, { status, code });
+  // A token that works but lacks a scope (e.g. to create properties) is the portal's set-up, not bad
+  // credentials: reauthorizing with the same app would meet the same 403 for ever.
+  if (status === 403 && body.category === 'MISSING_SCOPES')
+    return new CrmError('setup', message, { status, code, scopes: requiredScopes(e.body) });
   if (status === 401 || status === 403) return new CrmError('auth', message, { status, code });
   if (status === 404) return new CrmError('notFound', message, { status, code });
   if (status === 409) return new CrmError('conflict', message, { status, code });
   return new CrmError('invalid', message, { status, code });
+}
+
+/**
+ * The scopes a MISSING_SCOPES answer names: `errors[].context.requiredGranularScopes` in current
+ * answers, `requiredScopes` in older ones.
+ */
+function requiredScopes(body: unknown): string[] {
+  const errors = (body as { errors?: unknown })?.errors;
+  if (!Array.isArray(errors)) return [];
+  const out = new Set<string>();
+  for (const e of errors) {
+    const ctx = (e as { context?: Record<string, unknown> })?.context ?? {};
+    for (const key of ['requiredGranularScopes', 'requiredScopes'])
+      if (Array.isArray(ctx[key])) for (const v of ctx[key] as unknown[]) if (typeof v === 'string') out.add(v);
+  }
+  return [...out];
 }
 
 /** What @hubspot/api-client 13.5 throws when a response has no Content-Type (ObjectSerializer.parse). */

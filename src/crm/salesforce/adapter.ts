@@ -21,6 +21,8 @@ import type {
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
 import { SalesforceWriter } from './push';
+import { checkSalesforceSetup } from './setup';
+import type { SetupReport } from '../../domain/crm-setup';
 import { abandonableSleep, boundedRequest, throwIfAbandoned, scopeSignal } from '../request-scope';
 import { DeadlineTransport } from './transport';
 
@@ -183,6 +185,11 @@ export class SalesforceAdapter implements CrmPort {
   /** Source fields (LeadSource, custom ones) are the org's: none is created here. */
   createsSourceFieldOnDemand(): boolean {
     return false;
+  }
+
+  /** The external id on Account, Contact and Lead; an administrator's to create, so only reported. */
+  checkSetup(): Promise<SetupReport> {
+    return checkSalesforceSetup(this.conn, (what, fn) => this.call(what, fn));
   }
 
   describeField(object: 'contact' | 'account' | 'Lead' | 'Contact', field: string): Promise<FieldInfo | null> {

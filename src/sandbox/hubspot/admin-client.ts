@@ -36,6 +36,10 @@ export class HubSpotSandboxAdmin {
   revoke(token: string) {
     return this.call('POST', '/revoke', { token });
   }
+  /** Scopes the token lacks (403 MISSING_SCOPES on the routes that need them); [] grants every scope. */
+  withholdScopes(token: string, withheld: string[]) {
+    return this.call('PUT', '/scopes', { token, withheld });
+  }
   addToken(token: string) {
     return this.call('POST', '/tokens', { token });
   }

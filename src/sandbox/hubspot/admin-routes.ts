@@ -63,6 +63,14 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     sb.changed();
     return { status: 204 };
   }
+  // The scopes a token lacks (scopes.ts): `{token, withheld: ["crm.schemas.contacts.write"]}`; [] grants all again.
+  if (rest === '/scopes' && method === 'PUT') {
+    const token = String(body?.token);
+    const withheld = Array.isArray(body?.withheld) ? (body.withheld as unknown[]).map(String) : [];
+    portal.withheldScopes = { ...(portal.withheldScopes ?? {}), [token]: withheld };
+    sb.changed();
+    return { status: 200, body: { token: '[redacted]', withheld } };
+  }
   if (rest === '/stats' && method === 'GET') return { status: 200, body: sb.portalStats(portal.portalId) };
   if (rest === '/owners' && method === 'GET') return { status: 200, body: { owners: portal.owners } };
   if (rest === '/owners' && method === 'POST') {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { correlationId, listParam, readJson, send, sleep, type Reply } from '../http';
+import { lacksScope, missingScopesBody, requiredScope } from './scopes';
 import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
@@ -166,6 +167,8 @@ export class HubSpotSandbox {
     if (portal.faults.errorRate > 0 && Math.random() < portal.faults.errorRate)
       return this.serverError(portal.portalId, 502);
 
+    const scope = requiredScope(req.method ?? 'GET', url.pathname);
+    if (scope && lacksScope(portal, token!, scope)) return { status: 403, body: missingScopesBody(scope) };
     const reply = await this.route(idx, req, url);
     reply.headers = { ...verdict.headers, 'X-HubSpot-Correlation-Id': correlationId(), ...(reply.headers ?? {}) };
     return reply;

@@ -79,6 +79,8 @@ export interface Portal {
   owners: HsOwner[];
   /** Properties created through the properties API (see properties.ts). */
   customProperties?: Record<HsObjectType, HsProperty[]>;
+  /** Scopes each token lacks (scopes.ts); absent or unlisted token: every scope. */
+  withheldScopes?: Record<string, string[]>;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = {

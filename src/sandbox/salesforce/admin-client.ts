@@ -1,5 +1,6 @@
 import { adminCall } from '../admin-call';
 import type { SfSeedSpec } from './demo-data';
+import type { SchemaChanges } from './schema';
 import type { OrgFaults, OrgLimits, SfRecord } from './state';
 
 /** Typed calls to the Salesforce sandbox's admin endpoints, for tests, the bench and the demo. */
@@ -44,6 +45,10 @@ export class SalesforceSandboxAdmin {
   /** A connected app allowed the refresh-token flow, and a refresh token it issued. */
   addOAuth(o: { clientId: string; clientSecret: string; refreshToken: string }) {
     return this.call('POST', '/oauth', o);
+  }
+  /** The org's own set-up (fields it lacks, picklists of its own); `{}` restores the standard one. */
+  setSchema(changes: SchemaChanges) {
+    return this.call<SchemaChanges>('PUT', '/schema', changes);
   }
   addToken(token: string) {
     return this.call('POST', '/tokens', { token });

@@ -83,6 +83,14 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       oauth.refreshTokens.push({ token: refreshToken, clientId });
       return done({ status: 204 });
     }
+    // The org's own set-up (schema.ts SchemaChanges), replacing the last one: `{removed: ["Contact.Apollo_Id__c"],
+    // picklists: {"Lead.LeadSource": {values: [...], restricted: true}}}`; `{}` restores the standard set-up.
+    if (rest === '/schema' && method === 'PUT') {
+      const removed = Array.isArray(body?.removed) ? (body.removed as unknown[]).map(String) : [];
+      const picklists = (typeof body?.picklists === 'object' && body.picklists) || {};
+      org.schemaChanges = { removed, picklists };
+      return done({ status: 200, body: org.schemaChanges });
+    }
     if (rest === '/tokens' && method === 'POST') {
       const token = String(body?.token);
       if (!org.tokens.includes(token)) org.tokens.push(token);

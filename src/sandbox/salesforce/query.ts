@@ -1,4 +1,4 @@
-import { fieldDef, sobjectName, type FieldDef, type SObjectName } from './schema';
+import { orgFieldDef, sobjectName, type FieldDef, type SObjectName } from './schema';
 import { parseSoql, type Cond, type Literal, type SoqlQuery } from './soql';
 import { sfDatetime, type Org, type SfRecord, type SfValue } from './state';
 
@@ -45,7 +45,7 @@ export function runQuery(org: Org, soql: string, includeDeleted: boolean): Query
     );
   }
   const col = (name: string): FieldDef => {
-    const def = fieldDef(sobject, name);
+    const def = orgFieldDef(org.schemaChanges, sobject, name);
     if (!def)
       throw new SfApiError(
         400,

@@ -131,3 +131,39 @@ export function fieldDef(sobject: SObjectName, name: string): FieldDef | undefin
   const lower = name.toLowerCase();
   return SCHEMA[sobject].find((f) => f.name.toLowerCase() === lower);
 }
+
+/**
+ * How one org's set-up differs from the standard one above: custom fields its administrator never
+ * created (`Contact.Apollo_Id__c`), picklists restricted or edited (`Lead.LeadSource`). A real org's
+ * set-up is its own; tests make an org without our external id, or with a restricted LeadSource,
+ * through the admin API (`PUT /_admin/orgs/<id>/schema`). Absent: the standard set-up.
+ */
+export interface SchemaChanges {
+  /** `Object.Field` names the org does not have. */
+  removed?: string[];
+  /** `Object.Field` picklists with the org's own values. */
+  picklists?: Record<string, { values: string[]; restricted: boolean }>;
+}
+
+/** The fields of an sObject in this org, in describe order. */
+export function orgFields(changes: SchemaChanges | undefined, sobject: SObjectName): FieldDef[] {
+  if (!changes) return SCHEMA[sobject];
+  const removed = new Set((changes.removed ?? []).map((n) => n.toLowerCase()));
+  return SCHEMA[sobject]
+    .filter((f) => !removed.has(`${sobject}.${f.name}`.toLowerCase()))
+    .map((f) => {
+      const p = changes.picklists?.[`${sobject}.${f.name}`];
+      return p && f.picklist ? { ...f, picklist: { values: [...p.values], restricted: p.restricted } } : f;
+    });
+}
+
+/** fieldDef for one org's set-up. */
+export function orgFieldDef(
+  changes: SchemaChanges | undefined,
+  sobject: SObjectName,
+  name: string,
+): FieldDef | undefined {
+  if (!changes) return fieldDef(sobject, name);
+  const lower = name.toLowerCase();
+  return orgFields(changes, sobject).find((f) => f.name.toLowerCase() === lower);
+}

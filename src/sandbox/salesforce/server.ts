@@ -6,7 +6,7 @@ import { DebouncedSaver, loadJson } from '../persist';
 import { handleSalesforceAdmin } from './admin-routes';
 import { refreshTokenGrant, sessionExpired } from './oauth';
 import { runQuery, SfApiError } from './query';
-import { SCHEMA, sobjectName, type SObjectName } from './schema';
+import { orgFields, SCHEMA, sobjectName, type SObjectName } from './schema';
 import { DAY_MS, OrgIndex, sfDatetime, type Org, type SfRecord } from './state';
 import { writeCollection } from './writes';
 
@@ -271,7 +271,7 @@ export class SalesforceSandbox {
       };
     }
     if ((m = /^\/sobjects\/(\w+)\/describe$/.exec(rest)) && method === 'GET')
-      return { status: 200, body: describe(sobjectOr404(m[1]), base) };
+      return { status: 200, body: describe(org, sobjectOr404(m[1]), base) };
     if ((m = /^\/sobjects\/(\w+)\/(updated|deleted)$/.exec(rest)) && method === 'GET')
       return { status: 200, body: changes(org, sobjectOr404(m[1]), m[2] as 'updated' | 'deleted', url) };
     if ((m = /^\/sobjects\/(\w+)\/(\w{15,18})$/.exec(rest))) {
@@ -421,7 +421,7 @@ function identity(idx: OrgIndex, host: string) {
   };
 }
 
-function describe(type: SObjectName, base: string) {
+function describe(org: Org, type: SObjectName, base: string) {
   return {
     name: type,
     label: type,
@@ -429,7 +429,7 @@ function describe(type: SObjectName, base: string) {
     updateable: true,
     queryable: true,
     urls: { describe: `${base}/sobjects/${type}/describe` },
-    fields: SCHEMA[type].map((f) => ({
+    fields: orgFields(org.schemaChanges, type).map((f) => ({
       name: f.name,
       label: f.name,
       type: f.type,

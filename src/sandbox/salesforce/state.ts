@@ -1,4 +1,4 @@
-import { fieldDef, KEY_PREFIX, SCHEMA, SOBJECTS, type SObjectName } from './schema';
+import { fieldDef, KEY_PREFIX, SCHEMA, SOBJECTS, type SchemaChanges, type SObjectName } from './schema';
 
 /** The data of one emulated Salesforce org. Plain JSON so it can be saved and reloaded. */
 
@@ -63,6 +63,8 @@ export interface Org {
   };
   limits: OrgLimits;
   faults: OrgFaults;
+  /** How this org's fields differ from the standard set-up (schema.ts); absent: standard. */
+  schemaChanges?: SchemaChanges;
   /** API requests counted in the current 24-hour window, which starts at the first request. */
   usage: { windowStart: number; count: number };
   seq: number;

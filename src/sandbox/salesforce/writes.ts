@@ -1,4 +1,4 @@
-import { fieldDef, SCHEMA, type SObjectName } from './schema';
+import { orgFieldDef, orgFields, SCHEMA, type SObjectName } from './schema';
 import { SfApiError } from './query';
 import type { OrgIndex, SfRecord, SfValue } from './state';
 
@@ -127,7 +127,7 @@ function plan(
       id = String(v);
       continue;
     }
-    const def = fieldDef(type, k);
+    const def = orgFieldDef(idx.org.schemaChanges, type, k);
     if (!def) throw recordError('INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`, [k]);
     if (def.readonly)
       throw recordError(
@@ -163,7 +163,7 @@ function plan(
       throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
     existingId = id;
   } else if (op.kind === 'upsert') {
-    const ext = fieldDef(type, op.externalField);
+    const ext = orgFieldDef(idx.org.schemaChanges, type, op.externalField);
     if (!ext?.externalId)
       throw recordError(
         'INVALID_FIELD',
@@ -185,7 +185,7 @@ function plan(
   if (type === 'Lead' && existing?.IsConverted === true)
     throw recordError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
   const merged = { ...(existing ?? {}), ...values };
-  const missing = SCHEMA[type]
+  const missing = orgFields(idx.org.schemaChanges, type)
     .filter((f) => f.required && (merged[f.name] === null || merged[f.name] === undefined || merged[f.name] === ''))
     .map((f) => f.name);
   if (missing.length)

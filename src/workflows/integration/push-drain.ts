@@ -6,6 +6,7 @@ import { isPassing, retryTransient, shownFailureType } from '../retry-transient'
 import { pushBatch } from './activity-proxies';
 import { historyIsLong } from './history-limit';
 import { recoverFrom } from './recovery';
+import { noteSetup, setupProblemsOf } from './setup';
 import type { Integration } from './state';
 
 /**
@@ -51,6 +52,8 @@ export async function drainPush(x: Integration): Promise<Drained> {
             direction: s.settings.direction,
             lane: index,
             lanes,
+            // While status shows the set-up incomplete, every drain looks again, rows due or not.
+            ...(s.setup?.length ? { checkSetup: true } : {}),
           }),
         {
           show(v) {
@@ -67,6 +70,7 @@ export async function drainPush(x: Integration): Promise<Drained> {
       );
       push.failure = null;
       push.failureType = null;
+      if (r.setupComplete && s.setup?.length) noteSetup(x, []);
       push.lastBatchAt = Date.now();
       push.due = r.due;
       push.deferred = r.deferred;
@@ -89,6 +93,9 @@ export async function drainPush(x: Integration): Promise<Drained> {
     push.failure = failureMessage(err);
     push.failureType = shownFailureType(err);
     push.wanted = true;
+    // Set-up problems wait like other refusals (the drain backs off and looks again), listed in status.
+    const setup = setupProblemsOf(err);
+    if (setup) noteSetup(x, setup);
     const r = await recoverFrom(x, err, 'syncing');
     if (r === 'disconnected') return 'disconnected';
     return r === 'uncured' && !isPassing(err) ? 'failed' : 'recovered';

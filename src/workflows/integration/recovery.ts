@@ -3,6 +3,7 @@ import { FAILURE_TYPE } from '../../domain/failure-types';
 import type { Phase } from '../../domain/phase';
 import { dailyLimitWaitMs, failureMessage, failureType } from '../failure-type';
 import { connect } from './activity-proxies';
+import { noteSetup } from './setup';
 import { iso, type Integration } from './state';
 
 /**
@@ -57,14 +58,16 @@ export async function connectUntilAuthorized(x: Integration): Promise<Resumed> {
   const { input, s, session } = x;
   for (;;) {
     try {
-      await connect({
+      const r = await connect({
         workspaceId: input.workspaceId,
         crm: input.crm,
         connection: s.connection,
         syncUserId: input.syncUserId,
         plan: input.plan,
+        push: s.settings.push,
       });
       session.needsReauthReason = null;
+      if (r.setup) noteSetup(x, r.setup, r.setupCreated);
       return 'ok';
     } catch (err) {
       if (failureType(err) === FAILURE_TYPE.CrmDailyLimit) {

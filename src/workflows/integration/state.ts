@@ -7,6 +7,7 @@ import { applySettingsPatch, defaultSettings, type IntegrationSettings } from '.
 import type { PullKind } from '../../domain/types';
 import type { PullSummary, Retrying } from '../contract';
 import type { PullHandOff } from './pull-segments';
+import type { SetupProblem } from '../../domain/crm-setup';
 
 /**
  * What one integration carries across continue-as-new: small, and no record data (records live in
@@ -31,6 +32,10 @@ export interface CarriedState {
   ignoredSignals?: number;
   /** A pull the previous run handed to this one, to go on with at once (pull-segments.ts). */
   pullHandOff?: PullHandOff;
+  /** What the CRM lacks for pushes, as the last set-up check found it (setup.ts); absent: none known. */
+  setup?: SetupProblem[];
+  /** What set-up checks created themselves (HubSpot properties); absent: nothing. */
+  setupCreated?: string[];
 }
 
 /**

@@ -25,6 +25,8 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     retrying: longestRetry(Object.values(session.retrying)),
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
+    setup: s.setup ?? [],
+    setupCreated: s.setupCreated ?? [],
     lastIgnoredSignal: session.lastIgnoredSignal,
     ignoredSignals: s.ignoredSignals ?? 0,
     push: {
