@@ -435,6 +435,29 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
     expect(await sf('GET', `${V}/sobjects/Widget/describe`), 404, `${R}#errorBody`, 'unknown sObject');
   });
 
+  it('queried values have the JSON type their describe gives', async () => {
+    // A number and a date to look at: seeded records may leave both empty.
+    await sf('POST', `${V}/sobjects/Account`, { Name: 'Typed Co', NumberOfEmployees: 250 });
+    for (const type of ['Account', 'Contact', 'Lead']) {
+      const { fields } = (await sf('GET', `${V}/sobjects/${type}/describe`)).body as {
+        fields: { name: string; type: string }[];
+      };
+      const page = expect<{ records: Record<string, unknown>[] }>(
+        await sf('GET', q(`SELECT ${fields.map((f) => f.name).join(', ')} FROM ${type}`)),
+        200,
+        `${R}#queryResult`,
+        `${type} query of every field`,
+      );
+      const seen = new Set<string>();
+      for (const rec of page.records)
+        for (const f of fields) {
+          assertShape(`${R}#fieldValue`, { type: f.type, value: rec[f.name] }, `${type}.${f.name}`);
+          if (rec[f.name] !== null) seen.add(f.type);
+        }
+      if (type === 'Account') assert.ok(seen.has('int'), 'an int value was looked at');
+    }
+  });
+
   it('limits', async () => {
     expect(await sf('GET', `${V}/limits`), 200, `${R}#limits`, 'limits');
   });
