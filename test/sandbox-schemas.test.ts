@@ -180,6 +180,28 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
     expect(await read([email], 'firstname'), 400, `${OBJ}#error`, 'batch read by a non-unique property');
   });
 
+  it('record values have the form their property definition gives', async () => {
+    for (const type of ['contacts', 'companies']) {
+      const defs = (
+        (await hs('GET', `/crm/v3/properties/${type}`)).body as { results: { name: string; type: string }[] }
+      ).results;
+      const page = expect<HsPage>(
+        await hs('GET', `/crm/v3/objects/${type}?limit=100&properties=${defs.map((d) => d.name).join(',')}`),
+        200,
+        `${OBJ}#listPage`,
+        `${type} with every property`,
+      );
+      const seen = new Set<string>();
+      for (const rec of page.results)
+        for (const d of defs) {
+          const value = rec.properties[d.name];
+          assertShape('hubspot/properties.json#propertyValue', { type: d.type, value }, `${type} ${rec.id} ${d.name}`);
+          if (value) seen.add(d.type);
+        }
+      assert.ok(seen.has('datetime') && seen.has('number'), 'datetime and number values were looked at');
+    }
+  });
+
   it('properties: list, one, create (201, then 409), unknown (404)', async () => {
     const P = 'hubspot/properties.json';
     for (const type of ['contacts', 'companies'])
