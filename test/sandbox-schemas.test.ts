@@ -38,6 +38,9 @@ async function call(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
+  // Both CRMs label every JSON body so (the HubSpot client refuses a body without a Content-Type).
+  if (text)
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json;charset=utf-8$/i, `${method} ${path}`);
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
@@ -178,6 +181,8 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
       'by email, one missing',
     );
     expect(await read([email], 'firstname'), 400, `${OBJ}#error`, 'batch read by a non-unique property');
+    const tooMany = Array.from({ length: 101 }, (_, i) => String(1000 + i));
+    expect(await read(tooMany), 400, `${OBJ}#error`, 'a batch read of 101 inputs');
   });
 
   it('record values have the form their property definition gives', async () => {
@@ -449,6 +454,18 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
       assert.equal(body[0].errorCode, code);
     }
     expect(await sf('GET', `${V}/query/01gNOPE-200`), 400, `${R}#errorBody`, 'a bad locator');
+    await admin.setLimits({ queryTimeoutRows: 10 });
+    try {
+      const timeout = expect<{ errorCode: string }[]>(
+        await sf('GET', q('SELECT Id FROM Contact')),
+        400,
+        `${R}#errorBody`,
+        'a query past the timeout',
+      );
+      assert.equal(timeout[0].errorCode, 'QUERY_TIMEOUT');
+    } finally {
+      await admin.setLimits({ queryTimeoutRows: 0 });
+    }
   });
 
   it('describes Account, Contact and Lead; an unknown sObject is 404', async () => {
@@ -553,6 +570,24 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
       `${R}#upsertResults`,
       'upsert without the external id',
     );
+    expect(
+      await upsert(Array.from({ length: 201 }, (_, i) => lead(100 + i))),
+      400,
+      `${R}#errorBody`,
+      'a collection of 201 records',
+    );
+    await admin.setFaults({ lockRate: 1 });
+    try {
+      const locked = expect<{ errors: { statusCode: string }[] }[]>(
+        await upsert([lead(1)]),
+        200,
+        `${R}#upsertResults`,
+        'a locked row',
+      );
+      assert.equal(locked[0].errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
+    } finally {
+      await admin.setFaults({ lockRate: 0 });
+    }
   });
 
   it('401 for a bad session, 403 past the daily allowance, 503 in an outage', async () => {
