@@ -142,8 +142,9 @@ export function associateDefault(
     });
   }
   const now = new Date().toISOString();
+  // HubSpot's spec gives this operation one success status, 200, failed pairs listed in `errors`.
   return {
-    status: errors.length ? 207 : 200,
+    status: 200,
     body: {
       status: 'COMPLETE',
       results,

@@ -6,8 +6,8 @@ import { DebouncedSaver, loadJson } from '../persist';
 import { handleSalesforceAdmin } from './admin-routes';
 import { refreshTokenGrant, sessionExpired } from './oauth';
 import { runQuery, SfApiError } from './query';
-import { orgFields, SCHEMA, sobjectName, type SObjectName } from './schema';
-import { DAY_MS, OrgIndex, sfDatetime, type Org, type SfRecord } from './state';
+import { fieldDef, orgFields, SCHEMA, sobjectName, type SObjectName } from './schema';
+import { DAY_MS, OrgIndex, sfDatetime, type Org, type SfRecord, type SfValue } from './state';
 import { writeCollection } from './writes';
 
 /**
@@ -402,8 +402,14 @@ function sobjectOr404(name: string): SObjectName {
 
 function serialize(type: SObjectName, rec: SfRecord, fields: string[], base: string) {
   const out: Record<string, unknown> = { attributes: { type, url: `${base}/sobjects/${type}/${rec.Id}` } };
-  for (const f of fields) out[f] = rec[f] ?? null;
+  for (const f of fields) out[f] = jsonValue(type, f, rec[f] ?? null);
   return out;
+}
+
+/** Numbers are stored as their decimal text (writes.ts); the REST API answers an int field with a JSON number. */
+function jsonValue(type: SObjectName, field: string, value: SfValue): SfValue | number {
+  if (typeof value === 'string' && fieldDef(type, field)?.type === 'int' && /^-?\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 function identity(idx: OrgIndex, host: string) {
