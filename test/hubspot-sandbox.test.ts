@@ -100,6 +100,38 @@ describe('HubSpot sandbox fidelity (@hubspot/api-client)', () => {
     );
   });
 
+  it("lists a contact's companies by id, the primary marked wherever it falls, in v3 and v4", async () => {
+    const companies = (await client.crm.companies.basicApi.getPage(3)).results.map((c) => c.id);
+    const contact = await admin.create('contacts', { email: 'several@example.com' }, [companies[2], companies[0]]);
+    const v3 = await client.crm.contacts.basicApi.getById(contact.id, undefined, undefined, ['companies']);
+    // The first associated is primary; v3 names it twice (type 1 and 279), after the lower id.
+    assert.deepEqual(
+      v3.associations?.companies?.results?.map((a) => [a.id, a.type]),
+      [
+        [companies[0], 'contact_to_company_unlabeled'],
+        [companies[2], 'contact_to_company'],
+        [companies[2], 'contact_to_company_unlabeled'],
+      ],
+    );
+    const v4 = await client.crm.associations.v4.basicApi.getPage('contacts', contact.id, 'companies');
+    assert.deepEqual(
+      v4.results.map((r) => [String(r.toObjectId), r.associationTypes.map((t) => t.typeId)]),
+      [
+        [companies[0], [279]],
+        [companies[2], [1, 279]],
+      ],
+    );
+    const none = await admin.create('contacts', { email: 'none.primary@example.com' }, [companies[1]], null);
+    const batch = await client.crm.associations.v4.batchApi.getPage('contacts', 'companies', {
+      inputs: [{ id: none.id }],
+    });
+    assert.deepEqual(
+      batch.results[0].to[0].associationTypes.map((t) => t.typeId),
+      [279],
+      'none primary',
+    );
+  });
+
   it("answers a wrong token with HubSpot's 401 body", async () => {
     const bad = new Client({ accessToken: 'nope', basePath: sb.url });
     await assert.rejects(

@@ -23,7 +23,7 @@ describe('Salesforce adapter', () => {
   });
   after(() => sandbox?.close());
 
-  async function org(seed: { accounts: number; contacts: number; leads: number }) {
+  async function org(seed: { accounts: number; contacts: number; leads: number; spreadDays?: number }) {
     const token = `sf-adapter-${++n}`;
     const admin = await SalesforceSandboxAdmin.createOrg(sandbox.url, `00DADAPT${n}`, token);
     await admin.seed({ ...seed, users: 2, seed: n });
@@ -42,15 +42,17 @@ describe('Salesforce adapter', () => {
     onPage?: (page: number) => Promise<void>,
   ) {
     const ids: string[] = [];
+    const stamps: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const page = await adapter.fetchPage({ stream, cursor, fields: ['Email', 'FirstName'], sinceMs, untilMs });
       ids.push(...page.records.map((r) => r.crmId));
+      stamps.push(...page.records.map((r) => r.modifiedAt));
       cursor = page.nextCursor;
       await onPage?.(++pages);
     } while (cursor);
-    return { ids, pages };
+    return { ids, pages, stamps };
   }
 
   it('splits the time range when Salesforce times out a query, and still returns every record once', async () => {
@@ -90,6 +92,53 @@ describe('Salesforce adapter', () => {
     const second = await pullAll(adapter, 'Contact', until - 120_000, Date.now() + 1_000);
     for (const id of changed) assert.ok(second.ids.includes(id), `${id} is in the next pull`);
     assert.equal(new Set([...first.ids, ...second.ids]).size, 4_200, 'together they cover every contact');
+  });
+
+  it('pages a tie group larger than a batch (2,500 contacts, one SystemModstamp) across a lost cursor, each once', async () => {
+    // One import at one instant: Salesforce's whole-second stamps give every record the same one.
+    const { adapter } = await org({ accounts: 1, contacts: 2_500, leads: 0, spreadDays: 0 });
+    const pulled = await pullAll(adapter, 'Contact', null, Date.now() + 1_000, async (page) => {
+      if (page !== 1) return;
+      await sandbox.close();
+      sandbox = await startSalesforceSandbox({ port, dataFile });
+    });
+    assert.ok(pulled.pages >= 2, 'the group spans more than one batch');
+    const stamps = new Set(pulled.stamps);
+    assert.equal(stamps.size, 1, 'every contact has one SystemModstamp');
+    assert.match([...stamps][0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000$/, 'whole seconds');
+    assert.equal(new Set(pulled.ids).size, pulled.ids.length, 'none read twice');
+    assert.equal(new Set(pulled.ids).size, 2_500, 'none skipped');
+  });
+
+  it('reads again a record changed in the second a finished pull began in', async () => {
+    const { admin, adapter } = await org({ accounts: 1, contacts: 50, leads: 0 });
+    const { ids } = await admin.ids('Contact');
+    const edited = await admin.update('Contact', ids[7], { Title: 'edited' });
+    const second = Date.parse(String(edited.SystemModstamp));
+    // The pull that began 1 ms into that second may have read the record before the edit (the
+    // stamp cannot tell): the next one, asked for changes since that start, reads it again.
+    const began = second + 1;
+    await pullAll(adapter, 'Contact', null, began);
+    const next = await pullAll(adapter, 'Contact', began, Date.now() + 1_000);
+    assert.deepEqual(next.ids, [ids[7]], 'the edit, and nothing older than its second');
+  });
+
+  it('misses nothing when a tie group is edited while its pull pages and its cursor is lost', async () => {
+    const { admin, adapter } = await org({ accounts: 1, contacts: 2_500, leads: 0, spreadDays: 0 });
+    const { ids: all } = await admin.ids('Contact');
+    const until = Date.now() + 1;
+    const changed = [all[10], all[2_400]];
+    const first = await pullAll(adapter, 'Contact', null, until, async (page) => {
+      if (page !== 1) return;
+      for (const id of changed) await admin.update('Contact', id, { Title: 'changed mid-pull' });
+      await sandbox.close();
+      sandbox = await startSalesforceSandbox({ port, dataFile });
+    });
+    assert.equal(new Set(first.ids).size, first.ids.length, 'the first pull reads none twice');
+    // Since exactly when the first began, no overlap: the edits are in it however their seconds fall.
+    const second = await pullAll(adapter, 'Contact', until, Date.now() + 1_000);
+    for (const id of changed) assert.ok(second.ids.includes(id), `${id} is in the next pull`);
+    assert.equal(new Set([...first.ids, ...second.ids]).size, 2_500, 'together they cover every contact');
   });
 
   it('turns Salesforce errors into CrmError kinds without leaking the token', async () => {

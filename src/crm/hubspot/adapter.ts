@@ -14,6 +14,7 @@ import type {
   SetupNeeds,
 } from '../port';
 import { cleanCrmProperties, cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
+import { accountFirst } from '../../domain/primary-company';
 import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
 import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
@@ -65,6 +66,9 @@ function pacersFor(key: string): Pacers {
   }
   return p;
 }
+
+/** HubSpot's association type of a contact to its primary company (the unlabelled one is 279). */
+const CONTACT_TO_COMPANY_PRIMARY = 1;
 
 interface HsObject {
   id: string;
@@ -355,7 +359,20 @@ export class HubSpotAdapter implements CrmPort {
         inputs: records.map((r) => ({ id: r.crmId })),
       }),
     );
-    const byId = new Map(res.results.map((r) => [String(r._from.id), r.to.map((t) => String(t.toObjectId))]));
+    // The primary company carries HubSpot's type 1 besides the unlabelled 279 (primary-company.ts).
+    const byId = new Map(
+      res.results.map((r) => [
+        String(r._from.id),
+        accountFirst(
+          r.to.map((t) => ({
+            companyId: String(t.toObjectId),
+            primary: t.associationTypes.some(
+              (a) => a.category === 'HUBSPOT_DEFINED' && a.typeId === CONTACT_TO_COMPANY_PRIMARY,
+            ),
+          })),
+        ),
+      ]),
+    );
     return records.map((r) => ({ ...r, accountCrmIds: byId.get(r.crmId) ?? [] }));
   }
 
@@ -366,10 +383,13 @@ export class HubSpotAdapter implements CrmPort {
       crmObject: type,
       properties,
       ownerId: properties.hubspot_owner_id || null,
-      accountCrmIds:
-        o.associations?.companies?.results?.filter((a) => a.type === 'contact_to_company').map((a) => a.id) ??
-        o.associations?.companies?.results?.map((a) => a.id) ??
-        [],
+      // v3 lists the primary company twice, as `contact_to_company` and `..._unlabeled`.
+      accountCrmIds: accountFirst(
+        (o.associations?.companies?.results ?? []).map((a) => ({
+          companyId: a.id,
+          primary: a.type === 'contact_to_company',
+        })),
+      ),
       modifiedAt: hubspotModifiedAt(properties[MODIFIED[type]], o.updatedAt),
     };
   }

@@ -2,7 +2,8 @@ import { Connection } from 'jsforce';
 import { budgetDecision, DEFAULT_RESERVE_PERCENT } from '../../domain/api-budget';
 import { crmFieldNameProblem } from '../../domain/crm-field-names';
 import { cleanCrmText, cleanCrmValue } from '../../domain/crm-text';
-import { crmTime } from '../../domain/field-ownership';
+import { CRM_TIME_PRECISION_MS, crmTime } from '../../domain/field-ownership';
+import { windowStartMs } from '../../domain/modstamp-window';
 import { soqlQuote } from '../../domain/soql-in-lists';
 import type { CrmOwner, CrmRecord } from '../../domain/types';
 import { CrmError } from '../errors';
@@ -265,7 +266,9 @@ export class SalesforceAdapter implements CrmPort {
     const badName = req.fields.map((f) => crmFieldNameProblem('salesforce', f)).find((p) => p !== null);
     if (badName) throw new CrmError('invalid', `${badName}, so the ${stream} pull does not query it`);
     const fields = [...new Set([...OWN_FIELDS[stream], ...req.fields])];
-    const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? { slices: [[req.sinceMs ?? 0, req.untilMs]] };
+    const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? {
+      slices: [[windowStartMs(req.sinceMs ?? 0, CRM_TIME_PRECISION_MS.salesforce), req.untilMs]],
+    };
     const result = await this.nextBatch(stream, fields, cursor);
     const rows = result.records;
     // The resume position needs a readable SystemModstamp: the last row that has one. (Salesforce

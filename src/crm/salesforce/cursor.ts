@@ -3,7 +3,10 @@
  * oldest first; one SOQL query per slice, paged by queryMore. `after` is the (SystemModstamp, Id)
  * of the last record returned, so when a locator is gone (they expire, and a sandbox restart drops
  * them) the slice is queried again from just after it, in the same order, losing and repeating
- * nothing. A slice that makes Salesforce time out is split in two (adaptive slicing).
+ * nothing. SystemModstamp is whole seconds, and a bulk load gives thousands of records one value:
+ * the Id orders a tie, so resuming inside a tie group larger than a batch neither skips its rest
+ * (`>` on the time alone) nor reads it again from its start (`>=`). A slice that makes Salesforce
+ * time out is split in two (adaptive slicing).
  */
 export interface SalesforceCursor {
   /** [fromMs, toMs) ranges still to pull; the first is in progress. */

@@ -55,8 +55,18 @@ export class HubSpotSandboxAdmin {
   addOwner(o: { email: string; firstName?: string; lastName?: string }) {
     return this.call<{ id: string }>('POST', '/owners', o);
   }
-  create(type: HsObjectType, properties: Record<string, string | null>, companyIds?: string[]) {
-    return this.call<HsRecord>('POST', `/objects/${type}`, { properties, companyIds });
+  /** `primaryCompanyId`: a contact's primary company when not the first of `companyIds`; null: none. */
+  create(
+    type: HsObjectType,
+    properties: Record<string, string | null>,
+    companyIds?: string[],
+    primaryCompanyId?: string | null,
+  ) {
+    return this.call<HsRecord>('POST', `/objects/${type}`, {
+      properties,
+      companyIds,
+      ...(primaryCompanyId !== undefined ? { primaryCompanyId } : {}),
+    });
   }
   update(type: HsObjectType, id: string, properties: Record<string, string | null>) {
     return this.call<HsRecord>('PATCH', `/objects/${type}/${id}`, { properties });

@@ -111,6 +111,9 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     }
     if (!m[2] && method === 'POST') {
       const rec = idx.create(type, body?.properties ?? {}, body?.companyIds);
+      // A primary other than the first company, or null for none (state.ts).
+      if (type === 'contacts' && body && 'primaryCompanyId' in body)
+        rec.primaryCompanyId = body.primaryCompanyId === null ? null : String(body.primaryCompanyId);
       sb.changed();
       return { status: 201, body: rec };
     }

@@ -61,6 +61,16 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
     );
     companyIds.push(rec.id);
   }
+  /**
+   * Every tenth contact also works with a second company, associated after its primary one: the
+   * company created just before it, so HubSpot lists the secondary first. Chosen without `rand`,
+   * so the rest of the seeded data stays as it was.
+   */
+  const secondCompany = (i: number, primary: string): string[] => {
+    if (i % 10 !== 9 || companyIds.length < 2) return [];
+    const k = companyIds.indexOf(primary);
+    return [companyIds[(k + companyIds.length - 1) % companyIds.length]];
+  };
   const dupCount = spec.duplicates ?? 0;
   const emails: string[] = [];
   for (let i = 0; i < spec.contacts; i++) {
@@ -81,7 +91,7 @@ export function seedPortal(idx: PortalIndex, spec: SeedSpec): { owners: number; 
         lifecyclestage: pick(STAGES),
         hubspot_owner_id: pick(ownerIds),
       },
-      company ? [company] : [],
+      company ? [company, ...secondCompany(i, company)] : [],
       at,
     );
   }

@@ -1,5 +1,5 @@
 import type { Reply } from '../http';
-import { DEFAULT_PROPERTIES, type HsObjectType, type HsRecord } from './state';
+import { companyAssociations, DEFAULT_PROPERTIES, type HsObjectType, type HsRecord } from './state';
 
 /** Requested properties (missing ones as null) plus the ones HubSpot always returns. */
 export function serialize(
@@ -31,10 +31,12 @@ export function serialize(
       ? {
           associations: {
             companies: {
-              results: (rec.companyIds ?? []).map((id, i) => ({
-                id,
-                type: i === 0 ? 'contact_to_company' : 'contact_to_company_unlabeled',
-              })),
+              // v3 names each association type: the primary company comes twice, as
+              // `contact_to_company` (type 1) and `contact_to_company_unlabeled` (279).
+              results: companyAssociations(rec).flatMap(({ companyId: id, primary }) => [
+                ...(primary ? [{ id, type: 'contact_to_company' }] : []),
+                { id, type: 'contact_to_company_unlabeled' },
+              ]),
             },
           },
         }

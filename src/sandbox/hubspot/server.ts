@@ -17,6 +17,7 @@ import {
   listProperties,
 } from './writes';
 import {
+  companyAssociations,
   loadData,
   OBJECT_TYPES,
   PortalIndex,
@@ -258,20 +259,21 @@ export class HubSpotSandbox {
       return withType(m[1], (t) => {
         const rec = idx.get(t, id);
         if (!rec || rec.archived) return notFound(`Object not found.  objectId are usually numeric.`);
-        return { status: 200, body: serialize(rec, t, listParam(url, 'properties')) };
+        const withAssoc = (listParam(url, 'associations') ?? []).includes('companies');
+        return { status: 200, body: serialize(rec, t, listParam(url, 'properties'), withAssoc) };
       });
     }
     if ((m = /^\/crm\/v4\/objects\/contacts\/(\d+)\/associations\/companies$/.exec(path)) && method === 'GET') {
       const rec = idx.get('contacts', m[1]);
       if (!rec || rec.archived) return notFound('Object not found.');
-      return { status: 200, body: { results: (rec.companyIds ?? []).map(assoc) } };
+      return { status: 200, body: { results: companyAssociations(rec).map(assoc) } };
     }
     if (path === '/crm/v4/associations/contacts/companies/batch/read' && method === 'POST') {
       const body = (await readJson(req)) as { inputs?: { id: string }[] };
       const results = (body?.inputs ?? [])
         .map((i) => idx.get('contacts', String(i.id)))
         .filter((r): r is HsRecord => !!r && !r.archived)
-        .map((r) => ({ from: { id: r.id }, to: (r.companyIds ?? []).map(assoc) }));
+        .map((r) => ({ from: { id: r.id }, to: companyAssociations(r).map(assoc) }));
       const now = new Date().toISOString();
       return { status: 200, body: { status: 'COMPLETE', results, startedAt: now, completedAt: now } };
     }
@@ -298,16 +300,16 @@ function badRequest(message: string): Reply {
   };
 }
 
-function assoc(companyId: string, i: number) {
+/** One v4 association of a contact to a company: the primary one carries type 1 besides 279. */
+function assoc({ companyId, primary }: { companyId: string; primary: boolean }) {
   return {
     toObjectId: Number(companyId),
-    associationTypes:
-      i === 0
-        ? [
-            { category: 'HUBSPOT_DEFINED', typeId: 1, label: 'Primary' },
-            { category: 'HUBSPOT_DEFINED', typeId: 279, label: null },
-          ]
-        : [{ category: 'HUBSPOT_DEFINED', typeId: 279, label: null }],
+    associationTypes: primary
+      ? [
+          { category: 'HUBSPOT_DEFINED', typeId: 1, label: 'Primary' },
+          { category: 'HUBSPOT_DEFINED', typeId: 279, label: null },
+        ]
+      : [{ category: 'HUBSPOT_DEFINED', typeId: 279, label: null }],
   };
 }
 

@@ -24,8 +24,26 @@ export interface HsRecord {
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
-  /** contacts -> company ids (association type 1 primary, 279 unlabelled). */
+  /** contacts -> company ids, in the order they were associated (every one type 279, unlabelled). */
   companyIds?: string[];
+  /**
+   * The contact's primary company (association type 1 besides 279). Absent: the first associated,
+   * as HubSpot makes a contact's first company its primary. Null: none is primary (the primary was
+   * unassociated, or every association was made unlabelled).
+   */
+  primaryCompanyId?: string | null;
+}
+
+/**
+ * A contact's company associations as HubSpot lists them: by company id, whichever was associated
+ * first, so the primary is often not the first listed.
+ */
+export function companyAssociations(rec: HsRecord): { companyId: string; primary: boolean }[] {
+  const ids = [...new Set(rec.companyIds ?? [])];
+  const primary = rec.primaryCompanyId === undefined ? ids[0] : rec.primaryCompanyId;
+  return ids
+    .sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))
+    .map((companyId) => ({ companyId, primary: companyId === primary }));
 }
 
 export interface HsOwner {

@@ -19,9 +19,14 @@ export interface SfSeedSpec {
   seed?: number;
   /**
    * Records are created as if over this many past days (default 30), oldest first, as a real org
-   * fills up: timestamps then differ, which time-sliced pulls rely on.
+   * fills up, so time slices can separate them. 0: all at one instant, one SystemModstamp.
    */
   spreadDays?: number;
+  /**
+   * Records created together, as one import batch (Data Loader writes 200 a call): each batch shares
+   * one instant, so its records share one SystemModstamp. Default 200; 1 spreads every record apart.
+   */
+  loadSize?: number;
 }
 
 /** Fills an org with plausible, deterministic records. Owners are the org's sales users. */
@@ -37,9 +42,13 @@ export function seedOrg(idx: OrgIndex, spec: SfSeedSpec) {
     (spec.duplicates ?? 0);
   const spreadMs = (spec.spreadDays ?? 30) * 86_400_000;
   const startAt = Date.now() - spreadMs;
+  const loadSize = Math.max(1, Math.floor(spec.loadSize ?? 200));
   let made = 0;
-  /** The creation time of the next record. */
-  const at = () => Math.floor(startAt + (spreadMs * made++) / Math.max(1, planned));
+  /** The creation time of the next record: that of the first record of its import batch. */
+  const at = () => {
+    const first = Math.floor(made++ / loadSize) * loadSize;
+    return Math.floor(startAt + (spreadMs * first) / Math.max(1, planned));
+  };
   const existingUsers = idx.org.records.User.filter((u) => u.Id !== idx.org.userId).length;
   for (let i = existingUsers; i < (spec.users ?? 5); i++) {
     const first = FIRST_NAMES[i % FIRST_NAMES.length];

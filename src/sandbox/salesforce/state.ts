@@ -80,6 +80,15 @@ export function sfDatetime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
 
+/**
+ * A record's system timestamp (CreatedDate, LastModifiedDate, SystemModstamp) for a change at `ms`:
+ * real orgs keep these to the whole second (`...:59.000+0000`), so a bulk load or a few quick edits
+ * leave many records with one SystemModstamp, and a pull must page through such ties.
+ */
+export function sfStamp(ms: number): string {
+  return sfDatetime(Math.floor(ms / 1000) * 1000);
+}
+
 export function newOrg(orgId: string, token: string, limits: Partial<OrgLimits> = {}): Org {
   const org: Org = {
     orgId,
@@ -129,7 +138,7 @@ export class OrgIndex {
 
   /** Creates a record with its system fields; values are taken as given (validation is the caller's). */
   create(type: SObjectName, values: SfRecord, at = Date.now()): SfRecord {
-    const ts = sfDatetime(at);
+    const ts = sfStamp(at);
     const rec: SfRecord = {};
     for (const f of SCHEMA[type]) rec[f.name] = f.type === 'boolean' ? false : null;
     for (const [k, v] of Object.entries(values)) {
@@ -169,7 +178,7 @@ export class OrgIndex {
 }
 
 function touch(rec: SfRecord, at: number): void {
-  const ts = sfDatetime(at);
+  const ts = sfStamp(at);
   rec.LastModifiedDate = ts;
   rec.SystemModstamp = ts;
 }
