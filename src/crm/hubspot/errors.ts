@@ -30,8 +30,11 @@ export function hubspotError(err: unknown, what: string): CrmError {
     category?: string;
     policyName?: string;
     errorType?: string;
+    context?: { ids?: unknown };
   };
   const detail = typeof body.message === 'string' ? body.message : 'no message';
+  // A batch refused as a whole may say which inputs it refused (context.ids); src/crm/batch-isolation.ts.
+  const inputs = Array.isArray(body.context?.ids) ? body.context.ids.map(String) : undefined;
   const message = oneLineCause(
     `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${detail}`,
   );
@@ -48,9 +51,10 @@ export function hubspotError(err: unknown, what: string): CrmError {
     return new CrmError('rateLimited', message, { status, code, retryAfterMs: retryAfter(body.policyName, e.headers) });
   if (TRANSIENT_STATUSES.has(status) || status >= 500) return new CrmError('transient', message, { status, code });
   if (status === 401 || status === 403) return new CrmError('auth', message, { status, code });
-  if (status === 404) return new CrmError('notFound', message, { status, code });
-  if (status === 409) return new CrmError('conflict', message, { status, code });
-  return new CrmError('invalid', message, { status, code });
+  const refusal = { status, code, crmMessage: detail, ...(inputs ? { inputs } : {}) };
+  if (status === 404) return new CrmError('notFound', message, refusal);
+  if (status === 409) return new CrmError('conflict', message, refusal);
+  return new CrmError('invalid', message, refusal);
 }
 
 /** What @hubspot/api-client 13.5 throws when a response has no Content-Type (ObjectSerializer.parse). */

@@ -24,7 +24,7 @@ export function salesforceError(err: unknown, what: string): CrmError {
   }
   const kind = salesforceErrorKind(code);
   const hint = kind === 'auth' ? ACCOUNT_HINT[code] : undefined;
-  return new CrmError(kind, hint ? `${message} (${hint})` : message, { code });
+  return new CrmError(kind, hint ? `${message} (${hint})` : message, { code, crmMessage: text });
 }
 
 /** The kind of a whole-call Salesforce error code (REQUEST_LIMIT_EXCEEDED aside, which needs its message). */
