@@ -11,13 +11,13 @@ import { isCrmError, type CrmError } from './errors';
  * cause is in it, and the second half waits to be sent, together with every other half that waited,
  * once the bad input stands alone. An input found by elimination (every half beside it written)
  * is sent alone once, so the error pinned on it is its own. One bad input among 100 costs at most
- * ceil(log2 100) + 1 = 8 more calls.
+ * ceil(log2 100) + 2 = 9 more calls (7 halvings, the lone suspect, the waiting halves).
  *
  * Only `invalid`, `conflict` and `notFound` refusals are isolated: rate limits, outages and auth
  * failures are thrown as they came (the activity retries or pauses the whole batch). A refusal that
  * holds for every input (a field the CRM no longer has) would cost a call per input: after
- * `budget` more calls the inputs not yet decided are given up for now (the caller retries them
- * later), so a batch never costs more than about twice a single bisection.
+ * `budget` more calls (three bad inputs' worth, 27 for 100) the inputs not yet decided are given
+ * up for now (the caller retries them later), so a batch never costs more than that.
  */
 export interface Isolation<T> {
   /** Sends these inputs in one call and records their per-input results; throws for a whole-call failure. */
@@ -41,9 +41,9 @@ export function refusesInputs(err: unknown): err is CrmError {
   return isCrmError(err) && (err.kind === 'invalid' || err.kind === 'conflict' || err.kind === 'notFound');
 }
 
-/** More calls than the first that one batch of `n` may spend isolating: two bisections' worth. */
+/** More calls than the first that one batch of `n` may spend isolating: three bad inputs' worth. */
 export function isolationBudget(n: number): number {
-  return 2 * (Math.ceil(Math.log2(Math.max(n, 2))) + 1);
+  return 3 * (Math.ceil(Math.log2(Math.max(n, 2))) + 2);
 }
 
 export async function sendIsolating<T>(items: T[], iso: Isolation<T>): Promise<IsolationCount> {
