@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@hubspot/api-client';
 import { outboxCounts } from '../src/store/push-store';
 import { addContact, updateAccount, updateContact } from '../src/store/workspace-writes';
 import { pushPendingSignal } from '../src/workflows/contract';
@@ -216,6 +217,7 @@ describe('a batch the CRM refuses as a whole: only the bad record is rejected', 
     assert.match(errs[0].message, /^Name: data value too large: N+/);
     for (const [i, id] of accounts.entries()) if (i !== 150) assert.ok(await x.crmIdOf(id), `account ${i} linked`);
     assert.equal(upserts, 1, 'per-record refusals cost no extra call');
+    h.logs.push(`calls: salesforce accounts upsert, 1 too long of 200: ${upserts}`);
 
     // 200 new Contacts on them, one Title over 128: one lookup per object and one upsert.
     const people: string[] = [];
@@ -267,5 +269,95 @@ describe('a batch the CRM refuses as a whole: only the bad record is rejected', 
     h.logs.push(`calls: salesforce contacts update, 1 malformed + 1 deleted of 199: ${updates}`);
     const outbox = await outboxCounts(h.db, ws, 'salesforce');
     assert.equal(outbox.due + outbox.deferred, 0, 'nothing left to retry forever');
+  });
+  it('HubSpot sandbox, through @hubspot/api-client: create answers 207 per input, update and upsert refuse the whole call, associations 207', async () => {
+    const t = await newTenant(h, { contacts: 1, companies: 1 });
+    const client = new Client({ accessToken: t.token, basePath: h.sandbox.url });
+    const api = client.crm.companies.batchApi;
+    const inputs = ['RETAIL', 'Widgets', 'RETAIL'].map((industry, i) => ({
+      properties: { name: `Wire ${i}`, industry },
+      objectWriteTraceId: `trace-${i}`,
+      associations: [],
+    }));
+    const created = (await api.create({ inputs })) as unknown as {
+      results: { id: string }[];
+      errors: { category: string; message: string; context: { objectWriteTraceId: string[] } }[];
+    };
+    assert.equal(created.results.length, 2, 'the good inputs are created');
+    assert.equal(created.errors.length, 1);
+    assert.deepEqual(created.errors[0].context.objectWriteTraceId, ['trace-1']);
+    assert.equal(created.errors[0].category, 'VALIDATION_ERROR');
+    const whole = (p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail('expected the whole call refused'),
+        (e: { code: number; body: Record<string, unknown> }) => e,
+      );
+    const untraced = await whole(
+      api.create({ inputs: inputs.map(({ properties }) => ({ properties, associations: [] })) }),
+    );
+    assert.equal(untraced.code, 400, 'without trace ids the first bad input fails the call');
+
+    const [a, b] = created.results.map((r) => r.id);
+    // Wire 0 stays RETAIL unless a refused call wrote part of itself.
+    const wire0Changed = () => Number(t.portal.get('companies', a)!.properties.industry !== 'RETAIL');
+    const update = await whole(
+      api.update({
+        inputs: [
+          { id: a, properties: { industry: 'FINANCIAL_SERVICES' } },
+          { id: b, properties: { industry: 'Gadgets' } },
+        ],
+      }),
+    );
+    assert.equal(update.code, 400);
+    assert.equal(update.body.category, 'VALIDATION_ERROR');
+    assert.match(
+      String(update.body.message),
+      /^Property values were not valid: .*Gadgets was not one of the allowed options/,
+    );
+    assert.ok(update.body.correlationId);
+    assert.equal(wire0Changed(), 0, 'nothing of a refused update is written');
+    const missing = await whole(
+      api.update({
+        inputs: [
+          { id: a, properties: { industry: 'FINANCIAL_SERVICES' } },
+          { id: '999999999', properties: { industry: 'RETAIL' } },
+        ],
+      }),
+    );
+    assert.equal(missing.code, 404);
+    assert.equal(missing.body.category, 'OBJECT_NOT_FOUND');
+    assert.deepEqual((missing.body.context as { ids: string[] }).ids, ['999999999']);
+    assert.equal(wire0Changed(), 0);
+    await client.crm.properties.coreApi.create('companies', {
+      name: 'wire_key',
+      label: 'Wire key',
+      type: 'string' as never,
+      fieldType: 'text' as never,
+      groupName: 'companyinformation',
+      hasUniqueValue: true,
+    });
+    const upsert = await whole(
+      api.upsert({
+        inputs: [
+          { id: 'k1', idProperty: 'wire_key', properties: { industry: 'FINANCIAL_SERVICES' } },
+          { id: 'k2', idProperty: 'wire_key', properties: { industry: 'Gadgets' } },
+        ],
+      }),
+    );
+    assert.equal(upsert.code, 400);
+    assert.match(String(upsert.body.message), /Gadgets was not one of the allowed options/);
+    assert.equal(wire0Changed(), 0, 'nothing of a refused upsert is written');
+
+    const contact = t.portal.portal.objects.contacts[0].id;
+    const assoc = await whole(
+      client.crm.associations.v4.batchApi.createDefault('contacts', 'companies', {
+        inputs: [
+          { _from: { id: contact }, to: { id: a } },
+          { _from: { id: contact }, to: { id: '999999999' } },
+        ],
+      }),
+    );
+    assert.equal(assoc.code, 207, 'the client throws on the 207 although the first association was made');
+    assert.ok(t.portal.get('contacts', contact)!.companyIds!.includes(a));
   });
 });

@@ -96,6 +96,49 @@ export function batchUpsert(idx: PortalIndex, type: HsObjectType, body: { inputs
   );
 }
 
+/**
+ * batch/create: the one batch write HubSpot documents multi-status for. With a unique
+ * objectWriteTraceId on every input, bad inputs come back one by one in a 207 (their trace id in
+ * `context`) and the rest are created (201 when all are); without, the first bad input fails the
+ * whole call and nothing is written.
+ */
+export function batchCreate(
+  idx: PortalIndex,
+  type: HsObjectType,
+  body: { inputs?: { properties?: Record<string, string | null>; objectWriteTraceId?: string }[] },
+): Reply {
+  const list = body?.inputs ?? [];
+  if (list.length > MAX_INPUTS) return tooMany();
+  const traces = list.map((i) => i.objectWriteTraceId);
+  const traced = traces.every((t) => typeof t === 'string' && t) && new Set(traces).size === list.length;
+  const claimed = new Map<string, string>();
+  const planned = list.map((i) =>
+    plan(idx, type, { kind: 'create', properties: { ...(i.properties ?? {}) }, created: true }, claimed),
+  );
+  const first = planned.find((p): p is InputError => 'status' in p);
+  if (first && !traced) return { status: first.status, body: { ...first.body, correlationId: correlationId() } };
+  const startedAt = new Date().toISOString();
+  const results = [];
+  const errors = [];
+  for (const [i, p] of planned.entries()) {
+    if ('status' in p) {
+      errors.push({ ...p.body, context: { objectWriteTraceId: [String(traces[i])] } });
+      continue;
+    }
+    const rec = idx.create(type, p.properties);
+    results.push({
+      ...serialize(rec, type, Object.keys(p.properties)),
+      ...(traced ? { objectWriteTraceId: traces[i] } : {}),
+    });
+  }
+  const completedAt = new Date().toISOString();
+  if (!errors.length) return { status: 201, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  return {
+    status: 207,
+    body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
+  };
+}
+
 /** batch/read with `idProperty`: the ids are values of that unique property (e.g. emails). */
 export function batchReadBy(
   idx: PortalIndex,
@@ -138,7 +181,7 @@ export function associateDefault(
         status: 'error',
         category: 'VALIDATION_ERROR',
         message: `No contact ${i.from?.id} or company ${i.to?.id} to associate`,
-        context: { fromObjectId: [String(i.from?.id)] },
+        context: { fromObjectId: [String(i.from?.id)], toObjectId: [String(i.to?.id)] },
       });
       continue;
     }
