@@ -666,6 +666,8 @@ class PushBatch {
           };
         }
         const created = r.created || this.createdEarlier.has(r.localId);
+        // The association failed: the account change stays pending, so the next push sends it again.
+        if (r.associationError) delete this.patches.get(`${kind}:${r.localId}`)?.account_id;
         return {
           kind,
           localId: r.localId,
@@ -677,6 +679,7 @@ class PushBatch {
           created,
           fieldSync: this.patches.get(`${kind}:${r.localId}`),
           record: summary(kind, row),
+          ...(r.associationError ? { note: { ...r.associationError, field: 'account_id' } } : {}),
         };
       }
       return {

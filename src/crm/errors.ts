@@ -15,8 +15,17 @@ export class CrmError extends Error {
   constructor(
     readonly kind: CrmErrorKind,
     message: string,
-    /** `scopes`: for `setup`, the scopes the CRM said the call needs. */
-    readonly details: { status?: number; code?: string; retryAfterMs?: number; scopes?: string[] } = {},
+    readonly details: {
+      status?: number;
+      code?: string;
+      retryAfterMs?: number;
+      /** A whole call's refusal in the CRM's own words (no prefix), for the record it is pinned on. */
+      crmMessage?: string;
+      /** The inputs (ids or keys) a whole call's refusal names, when the CRM says which. */
+      inputs?: string[];
+      /** For `setup`: the scopes the CRM said the call needs. */
+      scopes?: string[];
+    } = {},
   ) {
     super(message);
   }

@@ -78,7 +78,15 @@ export interface OutboundRecord {
 }
 
 export type PushOutcome =
-  | { localId: string; ok: true; crmId: string; crmObject: string; created: boolean }
+  | {
+      localId: string;
+      ok: true;
+      crmId: string;
+      crmObject: string;
+      created: boolean;
+      /** Written, but its association with the account failed (HubSpot's 207): an error-log entry beside the link. */
+      associationError?: { code: string; message: string };
+    }
   | {
       localId: string;
       ok: false;

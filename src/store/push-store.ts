@@ -191,6 +191,8 @@ export type RecordedOutcome =
       fieldSync?: Record<string, FieldSync>;
       /** What the error log keeps of the record, should the link be refused (refuseSecondLinks). */
       record?: Record<string, unknown>;
+      /** Linked, but part of the push failed (its account association): an open error-log entry beside the link. */
+      note?: { code: string; message: string; field: string | null };
     }
   | {
       kind: ObjectKind;
@@ -281,7 +283,12 @@ export async function recordOutcomes(
       (o): o is Extract<RecordedOutcome, { result: 'rejected' | 'transient' }> =>
         o.result === 'rejected' || o.result === 'transient',
     );
-    if (failed.length) {
+    const noted = linked.flatMap((o) =>
+      o.note
+        ? [{ ...o, ...o.note, result: 'rejected' as const, record: o.record ?? {}, crmId: o.crmId as string | null }]
+        : [],
+    );
+    if (failed.length || noted.length) {
       await tx.query(
         `INSERT INTO error_log (workspace_id, crm, job_type, object_kind, local_id, crm_id, error_code, message, field, record, cause)
          SELECT $1, $2, 'push', e.kind, e.local_id, e.crm_id, e.code, e.message, e.field, e.record, e.cause
@@ -295,7 +302,7 @@ export async function recordOutcomes(
           workspaceId,
           crm,
           JSON.stringify(
-            failed.map((o) => ({
+            [...failed, ...noted].map((o) => ({
               kind: o.kind,
               local_id: o.localId,
               crm_id: o.crmId,

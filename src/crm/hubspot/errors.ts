@@ -30,8 +30,11 @@ export function hubspotError(err: unknown, what: string): CrmError {
     category?: string;
     policyName?: string;
     errorType?: string;
+    context?: { ids?: unknown };
   };
   const detail = typeof body.message === 'string' ? body.message : 'no message';
+  // A batch refused as a whole may say which inputs it refused (context.ids); src/crm/batch-isolation.ts.
+  const inputs = Array.isArray(body.context?.ids) ? body.context.ids.map(String) : undefined;
   const message = oneLineCause(
     `HubSpot ${what} failed (${status}${body.category ? ` ${body.category}` : ''}): ${detail}`,
   );
@@ -52,9 +55,10 @@ export function hubspotError(err: unknown, what: string): CrmError {
   if (status === 403 && body.category === 'MISSING_SCOPES')
     return new CrmError('setup', message, { status, code, scopes: requiredScopes(e.body) });
   if (status === 401 || status === 403) return new CrmError('auth', message, { status, code });
-  if (status === 404) return new CrmError('notFound', message, { status, code });
-  if (status === 409) return new CrmError('conflict', message, { status, code });
-  return new CrmError('invalid', message, { status, code });
+  const refusal = { status, code, crmMessage: detail, ...(inputs ? { inputs } : {}) };
+  if (status === 404) return new CrmError('notFound', message, refusal);
+  if (status === 409) return new CrmError('conflict', message, refusal);
+  return new CrmError('invalid', message, refusal);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Client } from '@hubspot/api-client';
 import { DEFAULT_SOURCE_FIELD } from '../../domain/push-settings';
+import { sendIsolating } from '../batch-isolation';
 import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 /**
@@ -22,6 +23,12 @@ export const SOURCE_PROPERTY = DEFAULT_SOURCE_FIELD.hubspot;
 interface BatchResult {
   results: { id: string; objectWriteTraceId?: string; _new?: boolean }[];
   errors?: { category: string; message: string; context?: Record<string, string[]> }[];
+}
+
+/** The default-association batch's answer (the client's model keeps the wire's `from` as `_from`). */
+interface AssociationResult {
+  results?: { _from?: { id?: string }; from?: { id?: string }; to?: { id?: string } }[];
+  errors?: { category?: string; message?: string; context?: Record<string, string[]> }[];
 }
 
 /** Properties known to exist, per connection, for the life of the process. */
@@ -167,60 +174,136 @@ export class HubSpotWriter {
     out: Map<string, PushOutcome>,
     created: (o: BatchResult['results'][number]) => boolean = () => false,
   ): Promise<void> {
-    if (!records.length) return;
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
     // HubSpot empties a property set to "".
-    const inputs = records.map((r) => ({
-      id: r.crmId!,
-      properties: { ...Object.fromEntries((r.clear ?? []).map((f) => [f, ''])), ...r.properties },
-      objectWriteTraceId: r.localId,
+    const items = records.map((r) => ({
+      r,
+      input: {
+        id: r.crmId!,
+        properties: { ...Object.fromEntries((r.clear ?? []).map((f) => [f, ''])), ...r.properties },
+        objectWriteTraceId: r.localId,
+      },
     }));
-    const res = (await this.call(`${type} batch update`, () => api.update({ inputs }))) as BatchResult;
-    this.collect(type, records, res, out, created);
+    await this.isolating(type, items, out, async (batch) => {
+      const res = (await this.call(`${type} batch update`, () =>
+        api.update({ inputs: batch.map((i) => i.input) }),
+      )) as BatchResult;
+      this.collect(
+        type,
+        batch.map((i) => i.r),
+        res,
+        out,
+        created,
+      );
+    });
   }
 
   private async upsert(
     type: HsType,
     idProperty: string,
-    items: { r: OutboundRecord; key: string }[],
+    keyed: { r: OutboundRecord; key: string }[],
     out: Map<string, PushOutcome>,
   ): Promise<void> {
-    if (!items.length) return;
     const api = type === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.companies.batchApi;
-    const inputs = items.map(({ r, key }) => ({
-      id: key,
-      idProperty,
-      objectWriteTraceId: r.localId,
-      properties: {
-        ...r.onCreate,
-        ...(r.ownerCrmId ? { hubspot_owner_id: r.ownerCrmId } : {}),
-        ...r.properties,
-        [type === 'contacts' ? CONTACT_KEY : ACCOUNT_KEY]: r.localId,
+    const items = keyed.map(({ r, key }) => ({
+      r,
+      input: {
+        id: key,
+        idProperty,
+        objectWriteTraceId: r.localId,
+        properties: {
+          ...r.onCreate,
+          ...(r.ownerCrmId ? { hubspot_owner_id: r.ownerCrmId } : {}),
+          ...r.properties,
+          [type === 'contacts' ? CONTACT_KEY : ACCOUNT_KEY]: r.localId,
+        },
       },
     }));
-    const res = (await this.call(`${type} batch upsert`, () => api.upsert({ inputs }))) as BatchResult;
-    this.collect(
-      type,
-      items.map((i) => i.r),
-      res,
-      out,
-      // Keyed on our own id, an existing record can only be one an earlier attempt of this push
-      // created and whose bookkeeping was lost (an outage before the batch committed): created
-      // either way, so the totals count each record once. Keyed on email, `_new` says.
-      (o) => idProperty !== 'email' || !!o._new,
-    );
+    await this.isolating(type, items, out, async (batch) => {
+      const res = (await this.call(`${type} batch upsert`, () =>
+        api.upsert({ inputs: batch.map((i) => i.input) }),
+      )) as BatchResult;
+      this.collect(
+        type,
+        batch.map((i) => i.r),
+        res,
+        out,
+        // Keyed on our own id, an existing record can only be one an earlier attempt of this push
+        // created and whose bookkeeping was lost (an outage before the batch committed): created
+        // either way, so the totals count each record once. Keyed on email, `_new` says.
+        (o) => idProperty !== 'email' || !!o._new,
+      );
+    });
   }
 
-  /** New and re-linked contacts join their company; HubSpot ignores an association it already has. */
+  /**
+   * Batch update and upsert may refuse the whole call for one bad input (a 400 VALIDATION_ERROR,
+   * a 404 for an id HubSpot no longer has, a 409 for a taken email): only that input is refused,
+   * with HubSpot's own message, and the others are written (src/crm/batch-isolation.ts).
+   */
+  private async isolating<I extends { r: OutboundRecord; input: { id: string } }>(
+    type: HsType,
+    items: I[],
+    out: Map<string, PushOutcome>,
+    send: (batch: I[]) => Promise<void>,
+  ): Promise<void> {
+    if (!items.length) return;
+    await sendIsolating(items, {
+      send,
+      keyOf: (i) => i.input.id,
+      refuse: ({ r }, err) =>
+        out.set(r.localId, recordError(r.localId, err.details.code ?? err.kind, err.details.crmMessage ?? err.message)),
+      defer: ({ r }, err) =>
+        out.set(r.localId, {
+          localId: r.localId,
+          ok: false,
+          cause: 'transient',
+          code: err.details.code ?? err.kind,
+          message: `Not pushed yet: HubSpot refused its batch as a whole and the record was not singled out; retried by itself (${err.details.crmMessage ?? err.message})`,
+          field: null,
+        }),
+    });
+  }
+
+  /**
+   * New and re-linked contacts join their company; HubSpot ignores an association it already has.
+   * A 207 (some associations failed, e.g. a company deleted in HubSpot) comes from
+   * @hubspot/api-client 13.5 as a thrown ApiException, as this endpoint declares only 200; the
+   * contacts were written either way, so they stay linked and only the failed association is
+   * reported, on its contact.
+   */
   private async associate(records: OutboundRecord[], out: Map<string, PushOutcome>): Promise<void> {
     const pairs = records
       .map((r) => ({ r, o: out.get(r.localId) }))
       .filter(({ r, o }) => r.accountCrmId && o?.ok)
-      .map(({ r, o }) => ({ _from: { id: (o as { crmId: string }).crmId }, to: { id: r.accountCrmId! } }));
+      .map(({ r, o }) => ({ localId: r.localId, from: (o as { crmId: string }).crmId, to: r.accountCrmId! }));
     if (!pairs.length) return;
-    await this.call('contact-company associations', () =>
-      this.client.crm.associations.v4.batchApi.createDefault('contacts', 'companies', { inputs: pairs }),
-    );
+    const inputs = pairs.map((p) => ({ _from: { id: p.from }, to: { id: p.to } }));
+    const res = (await this.call('contact-company associations', () =>
+      this.client.crm.associations.v4.batchApi
+        .createDefault('contacts', 'companies', { inputs })
+        .catch((err: { code?: number; body?: unknown }) => {
+          if (err?.code === 207 && err.body && typeof err.body === 'object') return err.body;
+          throw err;
+        }),
+    )) as AssociationResult;
+    const done = new Set((res.results ?? []).map((a) => `${String(a._from?.id ?? a.from?.id)}:${String(a.to?.id)}`));
+    const failed = pairs.filter((p) => !done.has(`${p.from}:${p.to}`));
+    for (const p of failed) {
+      const e =
+        (res.errors ?? []).find(
+          (x) => x.context?.fromObjectId?.includes(p.from) || x.context?.toObjectId?.includes(p.to),
+        ) ?? res.errors?.[0];
+      const o = out.get(p.localId);
+      if (o?.ok)
+        out.set(p.localId, {
+          ...o,
+          associationError: {
+            code: e?.category ?? 'NO_RESULT',
+            message: `The contact was pushed, but HubSpot did not associate it with company ${p.to}: ${e?.message ?? 'no result for this association'}`,
+          },
+        });
+    }
   }
 
   /** Matches results and per-input errors back to records by objectWriteTraceId (= local id). */

@@ -24,7 +24,14 @@ export function salesforceError(err: unknown, what: string): CrmError {
   }
   const kind = salesforceErrorKind(code);
   const hint = kind === 'auth' ? ACCOUNT_HINT[code] : undefined;
-  return new CrmError(kind, hint ? `${message} (${hint})` : message, { code });
+  // A collection refused for one malformed Id names it ("Contact ID: id value of incorrect type: X"),
+  // so src/crm/batch-isolation.ts refuses that record alone without halving.
+  const malformed = code === 'MALFORMED_ID' ? /id value of incorrect type: (\S+)$/.exec(text)?.[1] : undefined;
+  return new CrmError(kind, hint ? `${message} (${hint})` : message, {
+    code,
+    crmMessage: text,
+    ...(malformed ? { inputs: [malformed] } : {}),
+  });
 }
 
 /** The kind of a whole-call Salesforce error code (REQUEST_LIMIT_EXCEEDED aside, which needs its message). */

@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import { packInLists, soqlQuote } from '../../domain/soql-in-lists';
+import { sendIsolating } from '../batch-isolation';
 import type { DomainMatch, FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 /**
@@ -198,6 +199,12 @@ export class SalesforceWriter {
     return out;
   }
 
+  /**
+   * One collection call per batch, with allOrNone false: per-record refusals come back one by one.
+   * A request Salesforce cannot read at all (a field the org no longer has, a malformed id) is
+   * refused whole with a 400; it is split until only the records carrying the fault are refused
+   * (src/crm/batch-isolation.ts), so the others are still written.
+   */
   private async save(
     op: 'update' | 'upsert',
     object: 'Account' | 'Lead' | 'Contact',
@@ -205,41 +212,64 @@ export class SalesforceWriter {
     out: Map<string, PushOutcome>,
   ): Promise<void> {
     if (!items.length) return;
-    const bodies = items.map((i) => i.body);
     const sobject = this.conn.sobject(object);
-    const results = (await this.call(
-      `${object} ${op}`,
-      () =>
-        (op === 'update'
-          ? sobject.update(bodies as never, { allOrNone: false })
-          : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
-    )) as SaveResult[];
-    items.forEach(({ r, body, created }, i) => {
-      const res = results[i];
-      if (res?.success) {
-        const id = res.id ?? String(body.Id);
+    const refusal = (r: OutboundRecord, code: string, message: string, field: string | null): PushOutcome => ({
+      localId: r.localId,
+      ok: false,
+      cause: TRANSIENT_CODES.has(code) ? 'transient' : 'rejected',
+      code,
+      message,
+      field,
+    });
+    await sendIsolating(items, {
+      keyOf: (i) => String(i.body.Id ?? i.body[EXTERNAL_ID] ?? ''),
+      refuse: ({ r }, err) =>
+        out.set(r.localId, refusal(r, err.details.code ?? 'UNKNOWN', err.details.crmMessage ?? err.message, null)),
+      defer: ({ r }, err) =>
         out.set(r.localId, {
           localId: r.localId,
-          ok: true,
-          crmId: id,
-          crmObject: object,
-          // Upserts are keyed on our own id: an existing record is one an earlier attempt of this
-          // push created and whose bookkeeping was lost (an outage before the batch committed), so
-          // it counts as created either way and the totals count each record once.
-          created: op === 'upsert' || !!created,
+          ok: false,
+          cause: 'transient',
+          code: err.details.code ?? 'UNKNOWN',
+          message: `Not pushed yet: Salesforce refused its batch as a whole and the record was not singled out; retried by itself (${err.details.crmMessage ?? err.message})`,
+          field: null,
+        }),
+      send: async (batch) => {
+        const bodies = batch.map((i) => i.body);
+        const results = (await this.call(
+          `${object} ${op}`,
+          () =>
+            (op === 'update'
+              ? sobject.update(bodies as never, { allOrNone: false })
+              : sobject.upsert(bodies as never, EXTERNAL_ID, { allOrNone: false })) as Promise<unknown>,
+        )) as SaveResult[];
+        batch.forEach(({ r, body, created }, i) => {
+          const res = results[i];
+          if (res?.success) {
+            out.set(r.localId, {
+              localId: r.localId,
+              ok: true,
+              crmId: res.id ?? String(body.Id),
+              crmObject: object,
+              // Upserts are keyed on our own id: an existing record is one an earlier attempt of this
+              // push created and whose bookkeeping was lost (an outage before the batch committed), so
+              // it counts as created either way and the totals count each record once.
+              created: op === 'upsert' || !!created,
+            });
+            return;
+          }
+          const e = res?.errors?.[0];
+          out.set(
+            r.localId,
+            refusal(
+              r,
+              e?.statusCode ?? e?.errorCode ?? 'UNKNOWN',
+              e?.message ?? 'Salesforce returned no result for this record',
+              e?.fields?.[0] ?? null,
+            ),
+          );
         });
-        return;
-      }
-      const e = res?.errors?.[0];
-      const code = e?.statusCode ?? e?.errorCode ?? 'UNKNOWN';
-      out.set(r.localId, {
-        localId: r.localId,
-        ok: false,
-        cause: TRANSIENT_CODES.has(code) ? 'transient' : 'rejected',
-        code,
-        message: e?.message ?? 'Salesforce returned no result for this record',
-        field: e?.fields?.[0] ?? null,
-      });
+      },
     });
   }
 }

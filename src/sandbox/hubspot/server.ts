@@ -9,6 +9,7 @@ import { runSearch, SearchError, validateSearch, type SearchRequest } from './se
 import { batchReadReply, serialize } from './serialize';
 import {
   associateDefault,
+  batchCreate,
   batchReadBy,
   batchUpdate,
   batchUpsert,
@@ -229,9 +230,9 @@ export class HubSpotSandbox {
         return withType(m[1], (t) => batchReadBy(idx, t, { ...body, idProperty: body.idProperty! }));
       return withType(m[1], (t) => batchRead(idx, t, body ?? {}, url.searchParams.get('archived') === 'true'));
     }
-    if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/(update|upsert)$/.exec(path)) && method === 'POST') {
+    if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/(create|update|upsert)$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as Parameters<typeof batchUpsert>[2];
-      const op = m[2] === 'update' ? batchUpdate : batchUpsert;
+      const op = m[2] === 'create' ? batchCreate : m[2] === 'update' ? batchUpdate : batchUpsert;
       const reply = withType(m[1], (t) => op(idx, t, body ?? {}));
       if (reply.status < 300 || reply.status === 207) this.changed();
       return reply;

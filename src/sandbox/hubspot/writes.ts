@@ -12,17 +12,24 @@ import { uniqueKey, type HsObjectType, type HsRecord, type PortalIndex } from '.
 
 /**
  * The write endpoints: batch update / upsert, batch read by a unique property, default
- * associations, and property definitions. Batch semantics follow wire facts A4/A5: with an
- * objectWriteTraceId on every input, bad inputs come back one by one in a 207 and the rest are
- * written; without, the first bad input fails the whole request and nothing is written.
+ * associations, and property definitions. HubSpot documents per-input multi-status (207) for batch
+ * create only; batch update and upsert are modelled on their worst reported behaviour: the first
+ * bad input fails the whole request and nothing is written, objectWriteTraceId or not. A bad
+ * property value answers 400 VALIDATION_ERROR naming the property, not the input; a conflict 409;
+ * an update of an id HubSpot does not have (or has archived) 404 OBJECT_NOT_FOUND naming the ids in
+ * `context.ids`. The default-association batch answers 207 when some associations fail.
  */
 
 const MAX_INPUTS = 100;
 
 interface InputError {
   status: number;
-  body: { status: 'error'; message: string; category: string; subCategory?: string };
+  body: { status: 'error'; message: string; category: string; subCategory?: string; context?: { ids: string[] } };
 }
+
+/** HubSpot's words for ids it cannot find (its batch read says the same, wire facts A5). */
+const notFoundMessage = (type: HsObjectType) =>
+  `Could not get some ${type === 'contacts' ? 'CONTACT' : 'COMPANY'} objects, they may be deleted or not exist. Check that ids are valid.`;
 
 type Planned =
   | { kind: 'update'; rec: HsRecord; properties: Record<string, string | null>; created: false }
@@ -49,7 +56,10 @@ export function batchUpdate(idx: PortalIndex, type: HsObjectType, body: { inputs
         );
       }
       const rec = idx.get(type, String(input.id ?? ''));
-      if (!rec || rec.archived) return error(404, 'OBJECT_NOT_FOUND', `Object not found. objectId: ${input.id}`);
+      if (!rec || rec.archived) {
+        const missing = error(404, 'OBJECT_NOT_FOUND', notFoundMessage(type));
+        return { ...missing, body: { ...missing.body, context: { ids: [String(input.id ?? '')] } } };
+      }
       return plan(idx, type, { kind: 'update', rec, properties: input.properties ?? {}, created: false }, claimed);
     },
     false,
@@ -84,6 +94,49 @@ export function batchUpsert(idx: PortalIndex, type: HsObjectType, body: { inputs
     },
     true,
   );
+}
+
+/**
+ * batch/create: the one batch write HubSpot documents multi-status for. With a unique
+ * objectWriteTraceId on every input, bad inputs come back one by one in a 207 (their trace id in
+ * `context`) and the rest are created (201 when all are); without, the first bad input fails the
+ * whole call and nothing is written.
+ */
+export function batchCreate(
+  idx: PortalIndex,
+  type: HsObjectType,
+  body: { inputs?: { properties?: Record<string, string | null>; objectWriteTraceId?: string }[] },
+): Reply {
+  const list = body?.inputs ?? [];
+  if (list.length > MAX_INPUTS) return tooMany();
+  const traces = list.map((i) => i.objectWriteTraceId);
+  const traced = traces.every((t) => typeof t === 'string' && t) && new Set(traces).size === list.length;
+  const claimed = new Map<string, string>();
+  const planned = list.map((i) =>
+    plan(idx, type, { kind: 'create', properties: { ...(i.properties ?? {}) }, created: true }, claimed),
+  );
+  const first = planned.find((p): p is InputError => 'status' in p);
+  if (first && !traced) return { status: first.status, body: { ...first.body, correlationId: correlationId() } };
+  const startedAt = new Date().toISOString();
+  const results = [];
+  const errors = [];
+  for (const [i, p] of planned.entries()) {
+    if ('status' in p) {
+      errors.push({ ...p.body, context: { objectWriteTraceId: [String(traces[i])] } });
+      continue;
+    }
+    const rec = idx.create(type, p.properties);
+    results.push({
+      ...serialize(rec, type, Object.keys(p.properties)),
+      ...(traced ? { objectWriteTraceId: traces[i] } : {}),
+    });
+  }
+  const completedAt = new Date().toISOString();
+  if (!errors.length) return { status: 201, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  return {
+    status: 207,
+    body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
+  };
 }
 
 /** batch/read with `idProperty`: the ids are values of that unique property (e.g. emails). */
@@ -128,7 +181,7 @@ export function associateDefault(
         status: 'error',
         category: 'VALIDATION_ERROR',
         message: `No contact ${i.from?.id} or company ${i.to?.id} to associate`,
-        context: { fromObjectId: [String(i.from?.id)] },
+        context: { fromObjectId: [String(i.from?.id)], toObjectId: [String(i.to?.id)] },
       });
       continue;
     }
@@ -142,9 +195,8 @@ export function associateDefault(
     });
   }
   const now = new Date().toISOString();
-  // HubSpot's spec gives this operation one success status, 200, failed pairs listed in `errors`.
   return {
-    status: 200,
+    status: errors.length ? 207 : 200,
     body: {
       status: 'COMPLETE',
       results,
@@ -230,20 +282,18 @@ function runBatch(
   const traced = list.length > 0 && list.every((i) => typeof i.objectWriteTraceId === 'string' && i.objectWriteTraceId);
   // Unique values claimed by earlier inputs of this batch, so two inputs cannot take one email.
   const claimed = new Map<string, string>();
-  const planned = list.map((input) => planOne(input, claimed));
-  const firstError = planned.find((p): p is InputError => 'status' in p);
-  if (firstError && !traced)
-    return { status: firstError.status, body: { ...firstError.body, correlationId: correlationId() } };
+  const planned: Planned[] = [];
+  for (const input of list) {
+    const p = planOne(input, claimed);
+    // One bad input fails the whole call; nothing of it is written.
+    if ('status' in p) return { status: p.status, body: { ...p.body, correlationId: correlationId() } };
+    planned.push(p);
+  }
 
   const startedAt = new Date().toISOString();
   const results = [];
-  const errors = [];
   for (let i = 0; i < list.length; i++) {
     const p = planned[i];
-    if ('status' in p) {
-      errors.push({ ...p.body, context: { objectWriteTraceId: [list[i].objectWriteTraceId] } });
-      continue;
-    }
     const rec = p.kind === 'create' ? idx.create(type, p.properties) : idx.update(type, p.rec.id, p.properties)!;
     const written = serialize(rec, type, Object.keys(p.properties));
     results.push({
@@ -253,11 +303,7 @@ function runBatch(
     });
   }
   const completedAt = new Date().toISOString();
-  if (!errors.length) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-  return {
-    status: 207,
-    body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt },
-  };
+  return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
 }
 
 /** Validates one write against the property definitions and the unique properties. */

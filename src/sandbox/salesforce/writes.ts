@@ -107,6 +107,14 @@ function recordType(input: Input, defaultType?: SObjectName): SObjectName {
   return type;
 }
 const SCHEMA_NAMES = Object.keys(SCHEMA) as SObjectName[];
+/** Field types whose describe `length` bounds a value. */
+const TEXT_TYPES = new Set(['string', 'email', 'phone', 'url', 'picklist']);
+/** A standard field's label: its API name in words (LastName -> Last Name, Apollo_Id__c -> Apollo Id). */
+const labelOf = (name: string) =>
+  name
+    .replace(/__c$/, '')
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2');
 /**
  * What an Email field accepts on write: the local part's allowed characters, an @, a dotted domain of
  * letters, digits and dashes. Records loaded otherwise (imports, older data) may still hold anything.
@@ -125,10 +133,14 @@ function plan(
     if (k === 'attributes') continue;
     if (k.toLowerCase() === 'id') {
       id = String(v);
+      // So does an Id that is not one (15 or 18 letters and digits).
+      if (!/^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/.test(id))
+        throw new SfApiError(400, 'MALFORMED_ID', `${type} ID: id value of incorrect type: ${id}`, ['Id']);
       continue;
     }
     const def = orgFieldDef(idx.org.schemaChanges, type, k);
-    if (!def) throw recordError('INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`, [k]);
+    // A field the sObject lacks fails the whole request: Salesforce cannot read the body (400).
+    if (!def) throw new SfApiError(400, 'INVALID_FIELD', `No such column '${k}' on sobject of type ${type}`);
     if (def.readonly)
       throw recordError(
         'INVALID_FIELD_FOR_INSERT_UPDATE',
@@ -153,14 +165,23 @@ function plan(
     }
     if (def.type === 'email' && typeof value === 'string' && value !== '' && !EMAIL_FORMAT.test(value))
       throw recordError('INVALID_EMAIL_ADDRESS', `${def.name}: invalid email address: ${value}`, [def.name]);
+    // Text longer than describe's `length` is refused, record by record, never truncated.
+    if (def.length && TEXT_TYPES.has(def.type) && value !== null && String(value).length > def.length)
+      throw recordError(
+        'STRING_TOO_LONG',
+        `${labelOf(def.name)}: data value too large: ${String(value)} (max length=${def.length})`,
+        [def.name],
+      );
     values[def.name] = value;
   }
 
   let existingId: string | undefined;
   if (op.kind === 'update') {
     if (!id) throw recordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
-    if (!idx.getOf(type, id) || idx.getOf(type, id)!.IsDeleted === true)
-      throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    // A deleted record (in the recycle bin) and one that is gone or never was are refused apart.
+    const target = idx.getOf(type, id);
+    if (target?.IsDeleted === true) throw recordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    if (!target) throw recordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', []);
     existingId = id;
   } else if (op.kind === 'upsert') {
     const ext = orgFieldDef(idx.org.schemaChanges, type, op.externalField);
