@@ -7,6 +7,7 @@ import { applyPullPage, beginPullRun, getPullRun, setRunTotal, type PulledRecord
 import { workspaceCounts } from '../store/reports';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
+import { removalTotals, type RemovalRules, type RemovalTotals } from '../store/removals';
 import { boundCrm } from './bound-crm';
 
 export interface BeginPullInput {
@@ -69,6 +70,8 @@ export interface PullChunkInput {
   mapping: ObjectMapping;
   /** The integration's direction; absent in pulls started before it existed (bidirectional). */
   direction?: SyncDirection;
+  /** Deletion and merge sync (removal-settings.ts); absent in older pulls: all off. */
+  removal?: RemovalRules;
 }
 /** What a pull run has done so far, as recorded with its pages. */
 export interface RunCounts {
@@ -89,6 +92,8 @@ export interface PullChunkResult {
   run: RunCounts;
   /** The workspace's records flagged as potential duplicates, after this chunk. */
   potentialDuplicates: number;
+  /** What deletion and merge sync did since the integration connected, after this chunk. */
+  removals?: RemovalTotals;
 }
 
 /**
@@ -143,6 +148,8 @@ export function pullChunkActivity(deps: ActivityDeps) {
           runId: run.id,
           expectedCursor: run.cursor,
           records: page.records.map((r) => toPulled(r, input.mapping)),
+          removals: page.removals,
+          removalRules: input.removal,
           nextCursor: page.nextCursor,
           syncUserId: input.syncUserId,
           precedence,
@@ -178,6 +185,7 @@ export function pullChunkActivity(deps: ActivityDeps) {
           errors: final.errors,
         },
         potentialDuplicates: (await workspaceCounts(deps.db, final.workspaceId, final.crm)).potentialDuplicates,
+        removals: await removalTotals(deps.db, final.workspaceId, final.crm),
       };
     });
   };

@@ -32,8 +32,21 @@ export interface PageRequest {
 
 export interface PullPage {
   records: CrmRecord[];
+  /** Incremental pulls only (PageRequest.sinceMs not null): records of the stream removed in [sinceMs, untilMs). */
+  removals?: CrmRemoval[];
   /** Null when the stream is exhausted. */
   nextCursor: string | null;
+}
+
+/** A CRM record removed since the last pull: deleted, or merged away into another. */
+export interface CrmRemoval {
+  crmId: string;
+  /** The CRM object, as CrmRecord.crmObject names it: HubSpot 'contacts' | 'companies', Salesforce 'Account' | 'Contact' | 'Lead'. */
+  crmObject: string;
+  /** When the CRM removed it (ISO 8601). */
+  removedAt: string;
+  /** Merged away: the CRM id of the record that survived (Salesforce MasterRecordId; HubSpot the survivor whose hs_merged_object_ids holds it). Null: deleted. */
+  mergedInto: string | null;
 }
 
 export interface CrmPort extends CrmPushPort {

@@ -9,6 +9,7 @@ import {
   pushSettingsPatchSchema,
   pushSettingsSchema,
 } from './push-settings';
+import { mergeSwitches, removalSettingsSchema } from './removal-settings';
 import { OBJECT_KINDS, type CrmName } from './types';
 
 /** Default recurring-pull cadence per CRM (seeds 001 and 003): HubSpot 15 min, Salesforce 30 min. */
@@ -28,6 +29,8 @@ export const settingsSchema = z
      * -> CRM only (pulls link records but write no workspace values). Absent in older runs' state.
      */
     direction: z.enum(SYNC_DIRECTIONS).optional(),
+    /** Deletion and merge sync per object (removal-settings.ts); absent: all off. */
+    ...removalSettingsSchema,
   })
   .strict();
 export type IntegrationSettings = z.infer<typeof settingsSchema>;
@@ -44,6 +47,7 @@ export const settingsPatchSchema = z
         .optional(),
       push: pushSettingsPatchSchema.optional(),
       direction: z.enum(SYNC_DIRECTIONS).optional(),
+      ...removalSettingsSchema,
     },
     { invalid_type_error: SETTINGS_OBJECT, required_error: SETTINGS_OBJECT },
   )
@@ -87,11 +91,21 @@ export function applySettingsPatch(crm: CrmName, current: IntegrationSettings, p
   } catch (err) {
     throw new Error(`invalid settings: ${(err as Error).message}`);
   }
+  let deletion, merge;
+  try {
+    deletion = mergeSwitches(crm, 'deletion', current.deletion, parsed.data.deletion);
+    merge = mergeSwitches(crm, 'merge', current.merge, parsed.data.merge);
+  } catch (err) {
+    throw new Error(`invalid settings: ${(err as Error).message}`);
+  }
   return {
     pullIntervalMinutes: parsed.data.pullIntervalMinutes ?? current.pullIntervalMinutes,
     fieldMapping: mapping,
     push,
     direction: parsed.data.direction ?? current.direction ?? 'bidirectional',
+    // Absent stays absent (all off), so settings carried from older runs read the same.
+    ...(deletion ? { deletion } : {}),
+    ...(merge ? { merge } : {}),
   };
 }
 

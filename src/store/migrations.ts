@@ -312,6 +312,26 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         WHERE job_type = 'owner-sync' AND error_code = 'OWNER_NOT_LINKED' AND resolved_at IS NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'records removed in the CRM, and what deletion and merge sync did',
+    sql: `
+      -- Set on a workspace record whose CRM record was deleted or merged away while deletion / merge
+      -- sync was off for its object: it stays, unlinked, and says what happened (store/removals.ts):
+      -- {"crm", "how": "deleted" | "merged", "crmId", "mergedInto", "at"}.
+      ALTER TABLE contacts ADD COLUMN crm_removed jsonb;
+      ALTER TABLE accounts ADD COLUMN crm_removed jsonb;
+      -- Counts since the integration first connected, for status (written with each removal).
+      CREATE TABLE removal_counts (
+        workspace_id text NOT NULL,
+        crm text NOT NULL,
+        deleted integer NOT NULL DEFAULT 0,
+        unlinked integer NOT NULL DEFAULT 0,
+        merged integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (workspace_id, crm)
+      );
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

@@ -7,6 +7,7 @@ import type { CrmName, ObjectKind, PullKind } from '../domain/types';
 import type { Db, Queryable } from './db';
 import { newRecordSync, reconcileRecord, type ReconcileContext, type StoredRecord } from './field-reconcile';
 import { applyPrecedence, type Precedence } from './precedence';
+import { applyRemovals, type Removal, type RemovalRules } from './removals';
 import { pruneHistory } from './retention';
 import { enqueuePush, isValidEmail } from './workspace-writes';
 
@@ -156,6 +157,9 @@ export async function applyPullPage(
     precedence?: Precedence;
     /** Absent (store tests): every pulled value is written, as a mapping of `both` fields would. */
     rules?: PageRules;
+    /** CRM records of the stream removed since the last pull (incremental pulls), and what to do. */
+    removals?: Removal[];
+    removalRules?: RemovalRules;
   },
 ): Promise<PageCounts | 'stale'> {
   return db.transaction(async (tx) => {
@@ -195,6 +199,18 @@ export async function applyPullPage(
       )),
       seen: p.records.length,
     };
+    // After the page's records, so a survivor pulled on this page is linked before its losers fold in.
+    if (p.removals?.length) {
+      const { touched } = await applyRemovals(
+        tx,
+        run.workspace_id,
+        crm,
+        run.object_kind,
+        p.removals,
+        p.removalRules ?? {},
+      );
+      if (touched.length) await flagDuplicates(tx, run.workspace_id, run.object_kind, touched);
+    }
     const done = p.nextCursor === null;
     const { rows: after } = await tx.query<{ pages: number }>(
       `UPDATE pull_runs SET cursor = $2, done = $3, pages = pages + 1, seen = seen + $4, created = created + $5,
@@ -692,9 +708,9 @@ async function flagDuplicates(tx: Queryable, workspaceId: string, kind: ObjectKi
     `WITH k AS (SELECT DISTINCT ${key} AS k FROM ${table}
                  WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND ${key} IS NOT NULL),
           d AS (SELECT k.k, (SELECT count(*) FROM (SELECT 1 FROM ${table} o
-                  WHERE o.workspace_id = $1 AND o.${key} = k.k LIMIT 2) two) > 1 AS dup FROM k)
-     UPDATE ${table} t SET potential_duplicate = d.dup FROM d
-      WHERE t.workspace_id = $1 AND t.${key} = d.k AND t.potential_duplicate IS DISTINCT FROM d.dup`,
+                  WHERE o.workspace_id = $1 AND o.${key} = k.k AND o.crm_removed IS NULL LIMIT 2) two) > 1 AS dup FROM k)
+     UPDATE ${table} t SET potential_duplicate = d.dup AND t.crm_removed IS NULL FROM d
+      WHERE t.workspace_id = $1 AND t.${key} = d.k AND t.potential_duplicate IS DISTINCT FROM (d.dup AND t.crm_removed IS NULL)`,
     [workspaceId, localIds],
   );
 }
@@ -707,7 +723,8 @@ async function flagAllDuplicates(tx: Queryable, workspaceId: string, kind: Objec
   const [table, key] = kind === 'contact' ? ['contacts', 'email_key'] : ['accounts', 'domain_key'];
   await tx.query(
     `UPDATE ${table} t SET potential_duplicate = d.dup
-       FROM (SELECT id, ${key} IS NOT NULL AND count(*) OVER (PARTITION BY ${key}) > 1 AS dup
+       FROM (SELECT id, ${key} IS NOT NULL AND crm_removed IS NULL
+                    AND count(*) FILTER (WHERE crm_removed IS NULL) OVER (PARTITION BY ${key}) > 1 AS dup
                FROM ${table} WHERE workspace_id = $1) d
       WHERE t.workspace_id = $1 AND t.id = d.id AND t.potential_duplicate IS DISTINCT FROM d.dup`,
     [workspaceId],

@@ -84,6 +84,11 @@ export interface IntegrationStatus {
   setup: SetupProblem[];
   /** What set-up checks created themselves (HubSpot properties), one sentence each. */
   setupCreated: string[];
+  /**
+   * What deletion and merge sync did since connect (settings `deletion`, `merge`): workspace records
+   * deleted, unlinked (kept, marked as removed in the CRM) and merged.
+   */
+  removals: { deleted: number; unlinked: number; merged: number };
   /** Why the last malformed signal was dropped, e.g. "reauthorize signal ignored: connection: ...". */
   lastIgnoredSignal: string | null;
   /** How many signals were dropped that way (carried across continue-as-new). */

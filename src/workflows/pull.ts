@@ -12,6 +12,7 @@ import type { SyncDirection } from '../domain/field-ownership';
 import type { CrmName, PullKind } from '../domain/types';
 import type { Activities } from '../activities';
 import type { BeganRun, RunCounts } from '../activities/pull';
+import type { RemovalSwitches, RemovalTotals } from '../domain/removal-settings';
 import { pullProgressSignal, type PullProgress } from './contract';
 import { dailyLimitWaitMs, failureMessage, failureType } from './failure-type';
 import { ACTIVITY_ATTEMPTS, retryTransient, type RetryHooks } from './retry-transient';
@@ -31,6 +32,8 @@ export interface PullWorkflowInput {
   fieldMapping: FieldMapping;
   /** The integration's direction (absent: bidirectional). */
   direction?: SyncDirection;
+  /** Deletion and merge sync switches (absent in older pulls: all off). */
+  removal?: { deletion?: RemovalSwitches; merge?: RemovalSwitches };
   /** Workflow to report progress to. */
   parentId?: string;
   /** Set by continue-as-new, or by the parent when it starts the next segment of a handed-back pull. */
@@ -55,7 +58,13 @@ export interface PullCursors {
  * The pull's counts: the sum of its runs' database counts, so retried chunks never count twice.
  * With `resume`, the pull is not finished: the counts are so far, and the next segment starts there.
  */
-export type PullTotals = RunCounts & { potentialDuplicates: number; resume?: PullCursors; pause?: PullPause };
+export type PullTotals = RunCounts & {
+  potentialDuplicates: number;
+  resume?: PullCursors;
+  pause?: PullPause;
+  /** What deletion and merge sync did since connect, as the last chunk read it (absent: no chunk said). */
+  removals?: RemovalTotals;
+};
 
 /** The CRM's daily allowance is spent: the pull goes on at `untilMs` (epoch ms). */
 export interface PullPause {
@@ -119,6 +128,8 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   let runs = input.carried?.runs;
   let total: number | null = null;
   let potentialDuplicates = input.carried?.potentialDuplicates ?? 0;
+  let removals: RemovalTotals | undefined;
+  const removed = () => (removals ? { removals } : {});
   const seenSoFar = () => (runs ? sum(runs).seen : 0);
 
   /** An outage outlasting an activity's attempts: shown in the parent's status, waited out, called again. */
@@ -190,7 +201,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
   for (const run of allRuns) {
     while (!run.done) {
       if (chunks >= MAX_CHUNKS_PER_EXECUTION && input.handBack) {
-        return { ...sum(allRuns), potentialDuplicates, resume: { runs: allRuns, potentialDuplicates } };
+        return { ...sum(allRuns), potentialDuplicates, resume: { runs: allRuns, potentialDuplicates }, ...removed() };
       }
       if (chunks >= MAX_CHUNKS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof pullWorkflow>({ ...input, carried: { runs: allRuns, potentialDuplicates } });
@@ -202,19 +213,27 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
           syncUserId: input.syncUserId,
           mapping: input.fieldMapping[run.objectKind],
           direction: input.direction,
+          ...(input.removal ? { removal: input.removal } : {}),
         });
       // A segment hands a pause back too: the parent waits it out, and may continue as new meanwhile.
       const r = input.handBack ? await orPause('pullChunk', chunk) : await pausable('pullChunk', chunk);
       if (r instanceof Pause) {
         const pause = { untilMs: r.untilMs, reason: r.reason };
-        return { ...sum(allRuns), potentialDuplicates, resume: { runs: allRuns, potentialDuplicates }, pause };
+        return {
+          ...sum(allRuns),
+          potentialDuplicates,
+          resume: { runs: allRuns, potentialDuplicates },
+          pause,
+          ...removed(),
+        };
       }
       chunks++;
       run.done = r.done;
       run.counts = r.run;
       potentialDuplicates = r.potentialDuplicates;
+      if (r.removals) removals = r.removals;
       await report({ seen: sum(allRuns).seen, total });
     }
   }
-  return { ...sum(allRuns), potentialDuplicates };
+  return { ...sum(allRuns), potentialDuplicates, ...removed() };
 }

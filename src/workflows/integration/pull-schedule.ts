@@ -53,6 +53,7 @@ export async function runPull(
     };
     s.errors.ownerSync += totals.errors;
     s.potentialDuplicates = totals.potentialDuplicates;
+    if (totals.removals) s.removals = totals.removals;
     return 'ok';
   } catch (err) {
     s.lastPull = {

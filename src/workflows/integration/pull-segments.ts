@@ -98,6 +98,9 @@ export function pullChildInput({ input, s }: Integration, kind: PullKind): PullW
     kind,
     fieldMapping: s.settings.fieldMapping,
     direction: s.settings.direction,
+    ...(s.settings.deletion || s.settings.merge
+      ? { removal: { deletion: s.settings.deletion, merge: s.settings.merge } }
+      : {}),
     parentId: workflowInfo().workflowId,
   };
 }

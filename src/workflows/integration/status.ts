@@ -26,6 +26,7 @@ export function statusOf({ input, s, session }: Integration): IntegrationStatus 
     potentialDuplicates: s.potentialDuplicates ?? 0,
     errors: s.errors,
     setup: s.setup ?? [],
+    removals: s.removals ?? { deleted: 0, unlinked: 0, merged: 0 },
     setupCreated: s.setupCreated ?? [],
     lastIgnoredSignal: session.lastIgnoredSignal,
     ignoredSignals: s.ignoredSignals ?? 0,
