@@ -8,6 +8,8 @@ import { workspaceCounts } from '../store/reports';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
 import { removalTotals, type RemovalRules, type RemovalTotals } from '../store/removals';
+import { isReconcileStream, markReconciled, RECONCILE_PREFIX, reconcileWanted } from '../store/reconcile';
+import { reconcileChunk } from './reconcile-chunk';
 import { boundCrm } from './bound-crm';
 
 export interface BeginPullInput {
@@ -17,6 +19,8 @@ export interface BeginPullInput {
   kind: PullKind;
   /** Deterministic per pull (workflow id + sequence), so a retried activity finds its own runs. */
   runKey: string;
+  /** The operator asked for a reconciliation (recurring pulls; one is also due weekly). */
+  reconcile?: boolean;
 }
 export interface BeganRun {
   runId: string;
@@ -46,10 +50,28 @@ export function beginPullActivity(deps: ActivityDeps) {
         });
         opened.push({ stream, run });
       }
+      // Recurring pulls also reconcile, weekly or when asked: one ids-only run per stream (reconcile.ts).
+      if (input.kind === 'initial') await markReconciled(deps.db, input.workspaceId, input.crm, nowMs);
+      else if (input.kind === 'recurring' && (await reconcileWanted(deps.db, input, nowMs))) {
+        for (const stream of crm.streams) {
+          const name = `${RECONCILE_PREFIX}${stream.name}`;
+          const run = await beginPullRun(deps.db, {
+            runKey: `${input.runKey}:${name}`,
+            workspaceId: input.workspaceId,
+            crm: input.crm,
+            kind: input.kind,
+            objectKind: stream.kind,
+            stream: name,
+            nowMs,
+          });
+          opened.push({ stream: { ...stream, name }, run });
+        }
+        await markReconciled(deps.db, input.workspaceId, input.crm, nowMs);
+      }
       const runs: BeganRun[] = await Promise.all(
         opened.map(async ({ stream, run }) => {
           let total = run.totalEstimate;
-          if (total === null && run.sinceMs === null) {
+          if (total === null && run.sinceMs === null && !isReconcileStream(stream.name)) {
             total = await crm.countRecords(stream.name);
             stopIfAbandoned();
             if (total !== null) await setRunTotal(deps.db, run.id, total);
@@ -112,6 +134,10 @@ export function pullChunkActivity(deps: ActivityDeps) {
       let pages = 0;
       let run = await getPullRun(deps.db, input.runId);
       const crm = await boundCrm(deps, { workspaceId: run.workspaceId, crm: run.crm, connection: input.connection });
+      if (isReconcileStream(run.stream)) {
+        pages = await reconcileChunk(deps, crm, run, input.removal ?? {}, beat);
+        return chunkResult(deps, input.runId, pages);
+      }
       const stream = crm.streams.find((x) => x.name === run.stream);
       const precedence = {
         yieldsTo: stream?.yieldsTo,
@@ -173,21 +199,26 @@ export function pullChunkActivity(deps: ActivityDeps) {
       }
       if (activityInfo().attempt > 1)
         deps.logger.info({ runId: run.id, attempt: activityInfo().attempt, pages }, 'pull chunk resumed');
-      const final = await getPullRun(deps.db, input.runId);
-      return {
-        done: final.done,
-        pages,
-        run: {
-          seen: final.seen,
-          created: final.created,
-          updated: final.updated,
-          ownerChanges: final.ownerChanges,
-          errors: final.errors,
-        },
-        potentialDuplicates: (await workspaceCounts(deps.db, final.workspaceId, final.crm)).potentialDuplicates,
-        removals: await removalTotals(deps.db, final.workspaceId, final.crm),
-      };
+      return chunkResult(deps, input.runId, pages);
     });
+  };
+}
+
+/** The run's counts from its database row, and the workspace's, after a chunk. */
+async function chunkResult(deps: ActivityDeps, runId: string, pages: number): Promise<PullChunkResult> {
+  const final = await getPullRun(deps.db, runId);
+  return {
+    done: final.done,
+    pages,
+    run: {
+      seen: final.seen,
+      created: final.created,
+      updated: final.updated,
+      ownerChanges: final.ownerChanges,
+      errors: final.errors,
+    },
+    potentialDuplicates: (await workspaceCounts(deps.db, final.workspaceId, final.crm)).potentialDuplicates,
+    removals: await removalTotals(deps.db, final.workspaceId, final.crm),
   };
 }
 

@@ -110,6 +110,7 @@ export const carriedStateSchema = z
       pullHandOff: pullHandOff.optional(),
       setup: z.array(setupProblemSchema).optional(),
       setupCreated: z.array(z.string()).optional(),
+      reconcileQueued: z.boolean().optional(),
       removals: z.object({ deleted: count, unlinked: count, merged: count }).strict().optional(),
     },
     { invalid_type_error: 'carried must be the state object a previous run carried' },

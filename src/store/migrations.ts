@@ -330,6 +330,13 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         merged integer NOT NULL DEFAULT 0,
         PRIMARY KEY (workspace_id, crm)
       );
+      -- Reconciliation (store/reconcile.ts): when it last began, and the ids a running one has seen.
+      ALTER TABLE integrations ADD COLUMN reconciled_at timestamptz;
+      CREATE TABLE reconcile_seen (
+        run_id uuid NOT NULL,
+        crm_id text NOT NULL,
+        PRIMARY KEY (run_id, crm_id)
+      );
     `,
   },
 ];

@@ -122,6 +122,8 @@ export const settingsQuery = defineQuery<IntegrationSettings>('settings');
 
 export const updateSettingsUpdate = defineUpdate<IntegrationSettings, [SettingsPatch]>('updateSettings');
 export const pullNowUpdate = defineUpdate<{ accepted: true; kind: 'manual' }, [NoArgs]>('pullNow');
+/** Reconcile now: the next recurring pull starts at once and lists every CRM id (issue 14 item 6). */
+export const reconcileNowUpdate = defineUpdate<{ accepted: true; startsAt: string }, [NoArgs]>('reconcileNow');
 export const startSyncNowUpdate = defineUpdate<{ phase: Phase }, [NoArgs]>('startSyncNow');
 export const pushRecordsUpdate = defineUpdate<{ queued: number }, [PushRecordsRequest]>('pushRecords');
 export const retryFailedUpdate = defineUpdate<{ queued: number }, [RetryFailedRequest]>('retryFailed');
@@ -156,6 +158,8 @@ export const DESCRIPTIONS = {
     'Change settings, e.g. {"pullIntervalMinutes": 30} or a fieldMapping; invalid input is rejected with the reason.',
   pullNow:
     'Re-pull every record from the CRM now. Refused during the configuration window and the initial pull. Argument: {}.',
+  reconcileNow:
+    'Look for records deleted in the CRM beyond its recycle bin: a recurring pull starts now and compares every linked record with the CRM\'s id list (also weekly by itself). Refused when a manual pull would be. Argument: {}.',
   startSyncNow: 'End the configuration window early and start the initial pull. Argument: {}.',
   reauthorize: 'Credentials were fixed: verify the connection again and resume. Optional {"connection": "<name>"}.',
   disconnect: 'Stop syncing and end this integration. Argument: {}.',

@@ -32,6 +32,8 @@ export interface PullWorkflowInput {
   fieldMapping: FieldMapping;
   /** The integration's direction (absent: bidirectional). */
   direction?: SyncDirection;
+  /** The operator asked for a reconciliation (beginPull also does one weekly by itself). */
+  reconcile?: boolean;
   /** Deletion and merge sync switches (absent in older pulls: all off). */
   removal?: { deletion?: RemovalSwitches; merge?: RemovalSwitches };
   /** Workflow to report progress to. */
@@ -182,6 +184,7 @@ export async function pullWorkflow(input: PullWorkflowInput): Promise<PullTotals
           connection: input.connection,
           kind: input.kind,
           runKey: workflowInfo().workflowId,
+          ...(input.reconcile ? { reconcile: true } : {}),
         }),
       );
     let began: Awaited<ReturnType<typeof open>>;

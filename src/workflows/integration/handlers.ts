@@ -23,6 +23,7 @@ import {
   disconnectSignal,
   pullNowUpdate,
   pullProgressSignal,
+  reconcileNowUpdate,
   pushPendingSignal,
   pushRecordsUpdate,
   reauthorizeSignal,
@@ -207,6 +208,24 @@ export function installHandlers(x: Integration): void {
         refuse(pullNowRefusal(commandContext()));
       },
       description: DESCRIPTIONS.pullNow,
+    },
+  );
+
+  setHandler(
+    reconcileNowUpdate,
+    (_args) => {
+      // The recurring pull comes due now; the sync loop wakes (as for a settings change) and starts it.
+      s.reconcileQueued = true;
+      if (!session.pullInProgress) s.nextPullAt = Math.min(s.nextPullAt ?? Date.now(), Date.now());
+      session.settingsChanged = true;
+      return { accepted: true as const, startsAt: iso(Math.max(Date.now(), s.nextPullAt ?? Date.now()))! };
+    },
+    {
+      validator: (args) => {
+        parseOrThrow(noArgsUpdateSchema, args ?? {}, 'reconcileNow argument');
+        refuse(pullNowRefusal(commandContext())?.replace(/^manual pull/, 'reconciliation') ?? null);
+      },
+      description: DESCRIPTIONS.reconcileNow,
     },
   );
 

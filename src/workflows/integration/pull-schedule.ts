@@ -54,6 +54,8 @@ export async function runPull(
     s.errors.ownerSync += totals.errors;
     s.potentialDuplicates = totals.potentialDuplicates;
     if (totals.removals) s.removals = totals.removals;
+    // Its beginPull opened the reconciliation asked for, and it ran to the end.
+    if (kind === 'recurring' && s.reconcileQueued) delete s.reconcileQueued;
     return 'ok';
   } catch (err) {
     s.lastPull = {

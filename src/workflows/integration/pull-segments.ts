@@ -101,6 +101,7 @@ export function pullChildInput({ input, s }: Integration, kind: PullKind): PullW
     ...(s.settings.deletion || s.settings.merge
       ? { removal: { deletion: s.settings.deletion, merge: s.settings.merge } }
       : {}),
+    ...(kind === 'recurring' && s.reconcileQueued ? { reconcile: true } : {}),
     parentId: workflowInfo().workflowId,
   };
 }

@@ -36,6 +36,8 @@ export interface CarriedState {
   setup?: SetupProblem[];
   /** What set-up checks created themselves (HubSpot properties); absent: nothing. */
   setupCreated?: string[];
+  /** The operator asked for a reconciliation: the next recurring pull does one (absent: not asked). */
+  reconcileQueued?: boolean;
   /** What deletion and merge sync did since connect, as the last pull or push read it; absent: nothing yet. */
   removals?: { deleted: number; unlinked: number; merged: number };
 }
