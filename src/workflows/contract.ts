@@ -159,7 +159,7 @@ export const DESCRIPTIONS = {
   pullNow:
     'Re-pull every record from the CRM now. Refused during the configuration window and the initial pull. Argument: {}.',
   reconcileNow:
-    'Look for records deleted in the CRM beyond its recycle bin: a recurring pull starts now and compares every linked record with the CRM\'s id list (also weekly by itself). Refused when a manual pull would be. Argument: {}.',
+    "Look for records deleted in the CRM beyond its recycle bin: a recurring pull starts now and compares every linked record with the CRM's id list (also weekly by itself). Refused when a manual pull would be. Argument: {}.",
   startSyncNow: 'End the configuration window early and start the initial pull. Argument: {}.',
   reauthorize: 'Credentials were fixed: verify the connection again and resume. Optional {"connection": "<name>"}.',
   disconnect: 'Stop syncing and end this integration. Argument: {}.',
