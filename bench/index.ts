@@ -1,6 +1,7 @@
 import { hubspotInitialPull } from './hubspot-initial-pull';
 import { hubspotPush, pushLatency, salesforcePush } from './push';
 import { pushLatencyDuringPull } from './push-during-pull';
+import { reconcileIds } from './reconcile-ids';
 import { salesforceInitialPull } from './salesforce-initial-pull';
 import { formatBench, type BenchResult } from './result';
 
@@ -15,6 +16,7 @@ const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
   'salesforce-push': salesforcePush,
   'push-latency': pushLatency,
   'push-latency-during-pull': pushLatencyDuringPull,
+  'reconcile-ids': reconcileIds,
 };
 
 async function main(): Promise<void> {

@@ -38,6 +38,7 @@ describe('npm run bench, small', () => {
       'salesforce-push',
       'push-latency',
       'push-latency-during-pull',
+      'reconcile-ids',
     ];
     assert.deepEqual(
       lines.map((l) => l.split(' ')[1]),
@@ -47,7 +48,9 @@ describe('npm run bench, small', () => {
     const form = /^BENCH \S+ calls=\d+ wall_s=\d+\.\d floor_s=\d+\.\d ratio=\d+\.\d\d rss_mb=\d+( \S+=\S+)*$/;
     for (const l of lines) assert.match(l, form);
     const field = (l: string, k: string) => Number(new RegExp(` ${k}=(\\S+)`).exec(l)?.[1]);
-    const [hsPull, sfPull, hsPush, sfPush, latency, duringPull] = lines;
+    const [hsPull, sfPull, hsPush, sfPush, latency, duringPull, reconcile] = lines;
+    assert.equal(field(reconcile, 'ids'), 1800);
+    assert.equal(field(reconcile, 'found'), 100);
     assert.equal(field(hsPull, 'records'), 1800);
     assert.equal(field(sfPull, 'records'), 1800);
     for (const push of [hsPush, sfPush]) {
