@@ -66,6 +66,12 @@ export interface Faults {
    * batch reads see it at once. Absent: 0.
    */
   searchLagMs?: number;
+  /**
+   * A 429 storm: every authenticated request before this epoch-ms is refused with HubSpot's
+   * ten-secondly 429, as when something else on the same app and portal (another integration of
+   * the customer's) has spent the window. Absent: 0.
+   */
+  throttleUntil?: number;
 }
 
 export interface Portal {
