@@ -89,7 +89,8 @@ export class SharedSlots {
       this.leaseEnd = asked + r.leaseMs;
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(r.waitMs, 60_000)));
+    // Unref'd: a wait for the CRM's window keeps no process alive that has nothing else to do.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(r.waitMs, 60_000)).unref());
   }
 }
 
