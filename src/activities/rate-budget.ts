@@ -2,14 +2,7 @@ import type { CrmPort } from '../crm/port';
 import type { SharedRateBudget } from '../crm/shared-budget';
 import type { CrmName } from '../domain/types';
 import type { Db } from '../store/db';
-import {
-  blockCalls,
-  dailyUsage,
-  learnLimit,
-  recordDailyUsage,
-  releaseCalls,
-  reserveCalls,
-} from '../store/rate-budgets';
+import { blockCalls, dailyUsage, learnLimit, recordDailyUsage, reserveCalls } from '../store/rate-budgets';
 import type { ActivityDeps } from './deps';
 
 /** The CRM account's shared budget (src/crm/shared-budget.ts) kept in the workspace database. */
@@ -17,9 +10,8 @@ export function databaseRateBudget(db: Db, crm: CrmName, crmAccountId: string): 
   const key = (bucket: string) => ({ crm, crmAccountId, bucket });
   return {
     account: crmAccountId,
-    reserve: (bucket, want, initial, marginMs, giveBack) =>
-      reserveCalls(db, key(bucket), want, initial, marginMs, giveBack),
-    release: (bucket, at, unused, initial) => releaseCalls(db, key(bucket), at, unused, initial),
+    reserve: (bucket, want, initial, marginMs, settle) =>
+      reserveCalls(db, key(bucket), want, initial, marginMs, settle),
     block: (bucket, retryAfterMs, initial) => blockCalls(db, key(bucket), retryAfterMs, initial),
     learn: (bucket, limit) => learnLimit(db, key(bucket), limit),
     recordDailyUsage: (usage) => recordDailyUsage(db, { crm, crmAccountId }, usage),
@@ -29,5 +21,8 @@ export function databaseRateBudget(db: Db, crm: CrmName, crmAccountId: string): 
 
 /** Paces the adapter by its account's shared budget when the worker keeps one (ActivityDeps.sharedRateBudgets). */
 export function shareAccountBudget(deps: ActivityDeps, port: CrmPort, crm: CrmName, crmAccountId: string): void {
-  if (deps.sharedRateBudgets) port.shareRateBudget(databaseRateBudget(deps.db, crm, crmAccountId));
+  // Interactive at the database (store/db-turns.ts): a reservation is a few ms, and a pull's next
+  // page waits for it, so it goes ahead of page writes rather than behind one.
+  if (deps.sharedRateBudgets)
+    port.shareRateBudget(databaseRateBudget(deps.interactiveDb ?? deps.db, crm, crmAccountId));
 }

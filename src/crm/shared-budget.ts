@@ -9,15 +9,14 @@ import { grantSizeFor, type RateWindow } from '../domain/rate-budget';
 export interface SharedRateBudget {
   /** The CRM account (HubSpot portal id, Salesforce org id): this process's grants are kept per account. */
   readonly account: string;
-  /** Up to `want` slots of `bucket`, after giving back `giveBack.unused` slots of an earlier grant. */
+  /** Up to `want` slots of `bucket`, after settling earlier grants of this process (releaseSlots). */
   reserve(
     bucket: string,
     want: number,
     initial: RateWindow,
     marginMs: number,
-    giveBack?: { at: number; unused: number },
-  ): Promise<{ granted: number; at: number; leaseMs: number; waitMs: number; limit: RateWindow }>;
-  release(bucket: string, at: number, unused: number, initial: RateWindow): Promise<void>;
+    settle: { at: number; unused: number; sentBy?: number }[],
+  ): Promise<{ granted: number; at: number; leaseMs: number; waitMs: number; limit: RateWindow; now: number }>;
   /** After a 429: every worker waits `retryAfterMs` before its next call on the bucket. */
   block(bucket: string, retryAfterMs: number, initial: RateWindow): Promise<void>;
   /** The limit the CRM announced, for every worker. */
@@ -30,15 +29,12 @@ export interface SharedRateBudget {
  * This process's share of one account bucket: the slots of its current grant, spent by whichever
  * activity asks next. One reservation is in flight at a time, and it asks for several slots
  * (grantSizeFor), so N calls cost about N / grant-size database round trips. Slots must go out
- * within the grant's lease; the ones still unused when it ends are given back with the next
- * reservation, so they are lost to no one.
+ * within the grant's lease; the next reservation settles the grant (unused slots back, and when
+ * its last call went), so a busy worker loses neither slots nor the rest of a lease.
  */
 export class SharedSlots {
-  private slots = 0;
-  /** When the grant's lease ends, on this process's clock (measured from before the request). */
-  private leaseEnd = 0;
-  /** The grant's `at`, on the database's clock: what a give-back names. */
-  private grantAt = 0;
+  /** The grants this process holds, oldest first: at most the one being spent and the one fetched ahead. */
+  private grants: HeldGrant[] = [];
   private refilling: Promise<void> | null = null;
   /** Reservations made, for the bench and tests. */
   reservations = 0;
@@ -54,18 +50,24 @@ export class SharedSlots {
   async take(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
-      if (this.slots > 0 && Date.now() < this.leaseEnd) {
-        this.slots--;
+      const now = Date.now();
+      const g = this.grants.find((x) => x.slots > 0 && now < x.leaseEnd);
+      if (g) {
+        g.slots--;
+        g.lastSent = now;
+        // Running low: the next grant is fetched while these slots are spent, so a caller seldom
+        // waits for the database's round trip.
+        if (this.usable(now) <= Math.floor(grantSizeFor(this.limit) / 3))
+          void this.startRefill().catch(() => undefined);
         return;
       }
-      this.refilling ??= this.refill().finally(() => (this.refilling = null));
-      await untilAborted(this.refilling, signal);
+      await untilAborted(this.startRefill(), signal);
     }
   }
 
   /** After a 429: the slots held are dropped (conservatively still counted), and every worker waits. */
   async backOff(retryAfterMs: number): Promise<void> {
-    this.slots = 0;
+    this.grants = [];
     await this.budget.block(this.bucket, retryAfterMs, this.limit);
   }
 
@@ -76,22 +78,51 @@ export class SharedSlots {
     this.limit = limit;
   }
 
+  private usable(now: number): number {
+    return this.grants.reduce((n, g) => n + (now < g.leaseEnd ? g.slots : 0), 0);
+  }
+
+  /** The one reservation in flight, started if none is. */
+  private startRefill(): Promise<void> {
+    this.refilling ??= this.refill().finally(() => (this.refilling = null));
+    return this.refilling;
+  }
+
   private async refill(): Promise<void> {
-    const giveBack = this.slots > 0 ? { at: this.grantAt, unused: this.slots } : undefined;
-    this.slots = 0;
+    // The grants this process is done with (spent, or past their lease) are settled with this
+    // reservation: their unused slots, and when their last call went on the database's clock
+    // (late by at most a round trip, never early).
+    const now = Date.now();
+    const done = this.grants.filter((g) => g.slots === 0 || now >= g.leaseEnd);
+    this.grants = this.grants.filter((g) => !done.includes(g));
+    const settle = done.map((g) => ({
+      at: g.at,
+      unused: g.slots,
+      ...(g.lastSent ? { sentBy: g.lastSent + g.offset } : {}),
+    }));
     const asked = Date.now();
-    const r = await this.budget.reserve(this.bucket, grantSizeFor(this.limit), this.limit, this.marginMs, giveBack);
+    const r = await this.budget.reserve(this.bucket, grantSizeFor(this.limit), this.limit, this.marginMs, settle);
     this.reservations++;
     this.limit = r.limit;
     if (r.granted > 0) {
-      this.slots = r.granted;
-      this.grantAt = r.at;
-      this.leaseEnd = asked + r.leaseMs;
+      this.grants.push({ at: r.at, slots: r.granted, leaseEnd: asked + r.leaseMs, offset: r.now - asked, lastSent: 0 });
       return;
     }
     // Unref'd: a wait for the CRM's window keeps no process alive that has nothing else to do.
     await new Promise((resolve) => setTimeout(resolve, Math.min(r.waitMs, 60_000)).unref());
   }
+}
+
+interface HeldGrant {
+  /** The grant's `at`, on the database's clock: what settling it names. */
+  at: number;
+  slots: number;
+  /** When its lease ends, on this process's clock (measured from before the request). */
+  leaseEnd: number;
+  /** The database's clock minus this process's, over-estimated by the round trip (so, conservative). */
+  offset: number;
+  /** When this process last sent one of its calls (its clock); 0: none yet. */
+  lastSent: number;
 }
 
 /** `p`, or the signal's reason as soon as it aborts (the shared wait goes on for the others). */

@@ -8,8 +8,9 @@
  * short lease; slots still unused when the lease ends are given back or dropped, never sent). A
  * grant frees its slots `windowMs + marginMs` after `at`, so however the worker spread its calls
  * over the lease, the CRM has stopped counting them by then. The price of batching: a slot used at
- * the start of its lease stays taken `leaseMs` longer than it needs to, so a saturated account gets
- * max / (windowMs + leaseMs + marginMs) calls per ms instead of max / windowMs.
+ * the start of its lease stays taken up to `leaseMs` longer than it needs to, unless the worker's
+ * next reservation says when the grant's last call went (releaseSlots `sentBy`), which a busy
+ * worker's does; an idle worker's last grant keeps its lease's cost until it leaves the window.
  */
 
 export interface RateWindow {
@@ -73,10 +74,17 @@ export function reserveSlots(s: SharedWindowState, want: number, now: number, o:
   return { state: { ...state, grants: [...grants, [at, granted]] }, granted, at, leaseMs, waitMs: 0 };
 }
 
-/** Unused slots of the grant made for `at` go back: they were never sent. */
-export function releaseSlots(s: SharedWindowState, at: number, unused: number): SharedWindowState {
+/**
+ * The worker is done with the grant made for `at`: its `unused` slots go back (they were never
+ * sent), and when `sentBy` is known (no later than the grant's last call, on this clock) the grant
+ * leaves the window from then on rather than from the end of its lease. That gives back the lease's
+ * cost for every grant a busy worker follows with another.
+ */
+export function releaseSlots(s: SharedWindowState, at: number, unused: number, sentBy?: number): SharedWindowState {
   const grants = s.grants
-    .map(([a, k]): [number, number] => (a === at ? [a, Math.max(0, k - unused)] : [a, k]))
+    .map(([a, k]): [number, number] =>
+      a === at ? [sentBy === undefined ? a : Math.min(a, sentBy), Math.max(0, k - unused)] : [a, k],
+    )
     .filter(([, k]) => k > 0);
   return { ...s, grants };
 }

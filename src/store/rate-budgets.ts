@@ -72,8 +72,9 @@ async function save(tx: Queryable, k: BudgetKey, s: SharedWindowState): Promise<
 }
 
 /**
- * Up to `want` call slots now (domain/rate-budget.ts reserveSlots), after giving back the unused
- * slots of an earlier grant of this worker (`giveBack`), in the same round trip. `initial` is the
+ * Up to `want` call slots now (domain/rate-budget.ts reserveSlots), after settling an earlier
+ * grants of this worker (`settle`: their unused slots, when their last call went), in the same round
+ * trip. The answer's `now` is the database's clock at the reservation. `initial` is the
  * limit a new row starts at. The answer's `limit` is the account's as the row knows it.
  */
 export async function reserveCalls(
@@ -82,28 +83,14 @@ export async function reserveCalls(
   want: number,
   initial: RateWindow,
   marginMs: number,
-  giveBack?: { at: number; unused: number },
-): Promise<Reservation & { limit: RateWindow }> {
+  settle: { at: number; unused: number; sentBy?: number }[] = [],
+): Promise<Reservation & { limit: RateWindow; now: number }> {
   return db.transaction(async (tx) => {
     const { s, now } = await lockRow(tx, k, initial);
-    const back = giveBack && giveBack.unused > 0 ? releaseSlots(s, giveBack.at, giveBack.unused) : s;
+    const back = settle.reduce((st, g) => releaseSlots(st, g.at, g.unused, g.sentBy), s);
     const r = reserveSlots(back, want, now, { marginMs });
     await save(tx, k, r.state);
-    return { ...r, limit: { max: r.state.max, windowMs: r.state.windowMs } };
-  });
-}
-
-/** Unused slots of a grant go back (its lease ended before they were needed). */
-export async function releaseCalls(
-  db: Db,
-  k: BudgetKey,
-  at: number,
-  unused: number,
-  initial: RateWindow,
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    const { s } = await lockRow(tx, k, initial);
-    await save(tx, k, releaseSlots(s, at, unused));
+    return { ...r, limit: { max: r.state.max, windowMs: r.state.windowMs }, now };
   });
 }
 

@@ -61,6 +61,15 @@ describe('shared rate window arithmetic', () => {
     ]);
     assert.deepEqual(releaseSlots(s, 100, 2).grants, [[200, 3]]);
     assert.deepEqual(releaseSlots(s, 999, 2).grants, s.grants, 'a grant that left the window is gone already');
+    assert.deepEqual(
+      releaseSlots(s, 200, 1, 150).grants,
+      [
+        [100, 2],
+        [150, 2],
+      ],
+      'a grant whose last call went early leaves the window from then',
+    );
+    assert.deepEqual(releaseSlots(s, 200, 0, 900).grants, s.grants, 'never later than its lease');
   });
 
   it('after a 429 nothing is granted until the retry-after has passed', () => {
