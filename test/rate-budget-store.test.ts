@@ -94,8 +94,9 @@ describe('a CRM account budget shared through the database', () => {
       // Two connection names: nothing of one adapter's process-local usage reaches the other.
       const first = new SalesforceAdapter('day-worker-1', creds);
       const second = new SalesforceAdapter('day-worker-2', creds);
-      first.shareRateBudget(databaseRateBudget(db, 'salesforce', orgId));
-      second.shareRateBudget(databaseRateBudget(db, 'salesforce', orgId));
+      // And two scopes, as two processes have: what the second knows comes from the database alone.
+      first.shareRateBudget({ ...databaseRateBudget(db, 'salesforce', orgId), scope: {} });
+      second.shareRateBudget({ ...databaseRateBudget(db, 'salesforce', orgId), scope: {} });
 
       // The customer's other integrations have spent most of the day: 950 of 1,000 (the reserve keeps 100).
       sandbox.orgs.get(orgId)!.org.usage = { windowStart: Date.now(), count: 950 };

@@ -10,6 +10,7 @@ export function databaseRateBudget(db: Db, crm: CrmName, crmAccountId: string): 
   const key = (bucket: string) => ({ crm, crmAccountId, bucket });
   return {
     account: crmAccountId,
+    scope: db,
     reserve: (bucket, want, initial, marginMs, settle) =>
       reserveCalls(db, key(bucket), want, initial, marginMs, settle),
     block: (bucket, retryAfterMs, initial) => blockCalls(db, key(bucket), retryAfterMs, initial),

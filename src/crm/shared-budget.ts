@@ -9,6 +9,11 @@ import { grantSizeFor, type RateWindow } from '../domain/rate-budget';
 export interface SharedRateBudget {
   /** The CRM account (HubSpot portal id, Salesforce org id): this process's grants are kept per account. */
   readonly account: string;
+  /**
+   * Where the budget lives (the database): this process's grants are kept per scope too, so a
+   * test process that opens a second database never spends grants recorded in the first.
+   */
+  readonly scope: object;
   /** Up to `want` slots of `bucket`, after settling earlier grants of this process (releaseSlots). */
   reserve(
     bucket: string,
@@ -136,8 +141,8 @@ function untilAborted(p: Promise<void>, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** This process's shares, per account and bucket, shared by every activity and adapter of the process. */
-const shares = new Map<string, SharedSlots>();
+/** This process's shares, per scope, account and bucket, shared by every activity and adapter of the process. */
+const shares = new WeakMap<object, Map<string, SharedSlots>>();
 export function sharedSlotsFor(
   budget: SharedRateBudget,
   crm: string,
@@ -146,8 +151,10 @@ export function sharedSlotsFor(
   marginMs: number,
 ): SharedSlots {
   const key = `${crm}:${budget.account}:${bucket}`;
-  let s = shares.get(key);
-  if (!s) shares.set(key, (s = new SharedSlots(budget, bucket, initial, marginMs)));
+  let inScope = shares.get(budget.scope);
+  if (!inScope) shares.set(budget.scope, (inScope = new Map()));
+  let s = inScope.get(key);
+  if (!s) inScope.set(key, (s = new SharedSlots(budget, bucket, initial, marginMs)));
   return s;
 }
 
@@ -194,10 +201,12 @@ export class SharedDailyUsage {
   }
 }
 
-const dailies = new Map<string, SharedDailyUsage>();
+const dailies = new WeakMap<object, Map<string, SharedDailyUsage>>();
 export function sharedDailyUsageFor(budget: SharedRateBudget, crm: string): SharedDailyUsage {
   const key = `${crm}:${budget.account}`;
-  let d = dailies.get(key);
-  if (!d) dailies.set(key, (d = new SharedDailyUsage(budget)));
+  let inScope = dailies.get(budget.scope);
+  if (!inScope) dailies.set(budget.scope, (inScope = new Map()));
+  let d = inScope.get(key);
+  if (!d) inScope.set(key, (d = new SharedDailyUsage(budget)));
   return d;
 }
