@@ -32,8 +32,9 @@ describe('a CRM account budget shared through the database', () => {
     // Each holder runs 3 callers that call back to back, as push lanes and pull chunks do.
     const caller = async (s: SharedSlots, calls: number) => {
       for (let i = 0; i < calls; i++) {
-        await s.take();
+        const ended = await s.take();
         sent.push(Date.now());
+        ended();
       }
     };
     await Promise.all([a, a, a, b, b, b].map((s) => caller(s, 20)));

@@ -35,7 +35,7 @@ export interface SharedRateBudget {
  * activity asks next. One reservation is in flight at a time, and it asks for several slots
  * (grantSizeFor), so N calls cost about N / grant-size database round trips. Slots must go out
  * within the grant's lease; the next reservation settles the grant (unused slots back, and when
- * its last call went), so a busy worker loses neither slots nor the rest of a lease.
+ * its last call ended), so a busy worker loses neither slots nor the rest of a lease.
  */
 export class SharedSlots {
   /** The grants this process holds, oldest first: at most the one being spent and the one fetched ahead. */
@@ -51,28 +51,38 @@ export class SharedSlots {
     private readonly marginMs: number,
   ) {}
 
-  /** Resolves when this process may send one call; an abort stops the wait (it uses no slot). */
-  async take(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when this process may send one call, with the function to call once the call has
+   * ended (answered, failed, or not sent after all); an abort stops the wait (it uses no slot).
+   */
+  async take(signal?: AbortSignal): Promise<() => void> {
     for (;;) {
       signal?.throwIfAborted();
       const now = Date.now();
       const g = this.grants.find((x) => x.slots > 0 && now < x.leaseEnd);
       if (g) {
         g.slots--;
-        g.lastSent = now;
+        g.inFlight++;
         // Running low: the next grant is fetched while these slots are spent, so a caller seldom
-        // waits for the database's round trip.
-        if (this.usable(now) <= Math.floor(grantSizeFor(this.limit) / 3))
-          void this.startRefill().catch(() => undefined);
-        return;
+        // waits for the database's round trip. Not for grants of one or two (search's): a slot
+        // fetched ahead and not needed would sit taken in a window of a second.
+        const size = grantSizeFor(this.limit);
+        if (size >= 3 && this.usable(now) <= Math.floor(size / 3)) void this.startRefill().catch(() => undefined);
+        return () => {
+          g.inFlight--;
+          g.lastEnded = Date.now();
+        };
       }
       await untilAborted(this.startRefill(), signal);
     }
   }
 
-  /** After a 429: the slots held are dropped (conservatively still counted), and every worker waits. */
+  /**
+   * After a 429: the grants held take no more calls (they are settled once their calls have
+   * ended), and every worker waits.
+   */
   async backOff(retryAfterMs: number): Promise<void> {
-    this.grants = [];
+    for (const g of this.grants) g.leaseEnd = 0;
     await this.budget.block(this.bucket, retryAfterMs, this.limit);
   }
 
@@ -94,23 +104,32 @@ export class SharedSlots {
   }
 
   private async refill(): Promise<void> {
-    // The grants this process is done with (spent, or past their lease) are settled with this
-    // reservation: their unused slots, and when their last call went on the database's clock
-    // (late by at most a round trip, never early).
+    // The grants this process is done with (spent or past their lease, and none of their calls
+    // still out) are settled with this reservation: their unused slots, and when their last call
+    // ended, on the database's clock (late by at most a round trip, never early). A call has ended
+    // only after the CRM counted it, so from then on the CRM's window holds no more of the grant's
+    // calls than the account's row does.
     const now = Date.now();
-    const done = this.grants.filter((g) => g.slots === 0 || now >= g.leaseEnd);
+    const done = this.grants.filter((g) => g.inFlight === 0 && (g.slots === 0 || now >= g.leaseEnd));
     this.grants = this.grants.filter((g) => !done.includes(g));
     const settle = done.map((g) => ({
       at: g.at,
       unused: g.slots,
-      ...(g.lastSent ? { sentBy: g.lastSent + g.offset } : {}),
+      ...(g.lastEnded ? { sentBy: g.lastEnded + g.offset } : {}),
     }));
     const asked = Date.now();
     const r = await this.budget.reserve(this.bucket, grantSizeFor(this.limit), this.limit, this.marginMs, settle);
     this.reservations++;
     this.limit = r.limit;
     if (r.granted > 0) {
-      this.grants.push({ at: r.at, slots: r.granted, leaseEnd: asked + r.leaseMs, offset: r.now - asked, lastSent: 0 });
+      this.grants.push({
+        at: r.at,
+        slots: r.granted,
+        leaseEnd: asked + r.leaseMs,
+        offset: r.now - asked,
+        inFlight: 0,
+        lastEnded: 0,
+      });
       return;
     }
     // Unref'd: a wait for the CRM's window keeps no process alive that has nothing else to do.
@@ -126,8 +145,10 @@ interface HeldGrant {
   leaseEnd: number;
   /** The database's clock minus this process's, over-estimated by the round trip (so, conservative). */
   offset: number;
-  /** When this process last sent one of its calls (its clock); 0: none yet. */
-  lastSent: number;
+  /** Its calls sent and not yet ended. */
+  inFlight: number;
+  /** When the last of its calls ended (this process's clock); 0: none yet. */
+  lastEnded: number;
 }
 
 /** `p`, or the signal's reason as soon as it aborts (the shared wait goes on for the others). */

@@ -4,12 +4,13 @@
  * slots from it in small grants. Pure: the store passes the database's clock as `now`, so workers
  * on different hosts agree on it.
  *
- * A grant is recorded as [at, n]: n calls that all go out no later than `at` (the grant time plus a
- * short lease; slots still unused when the lease ends are given back or dropped, never sent). A
- * grant frees its slots `windowMs + marginMs` after `at`, so however the worker spread its calls
- * over the lease, the CRM has stopped counting them by then. The price of batching: a slot used at
+ * A grant is recorded as [at, n]: n calls that all reach the CRM no later than `at` (the grant
+ * time plus a short lease in which they must be sent, plus how late one may arrive, lateFor;
+ * slots still unused when the lease ends are given back, never sent). A grant frees its slots
+ * `windowMs + marginMs` after `at`, so however the worker spread its calls over the lease, the CRM
+ * has stopped counting them by then. The price of batching: a slot used at
  * the start of its lease stays taken up to `leaseMs` longer than it needs to, unless the worker's
- * next reservation says when the grant's last call went (releaseSlots `sentBy`), which a busy
+ * next reservation says when the grant's last call ended (releaseSlots `sentBy`), which a busy
  * worker's does; an idle worker's last grant keeps its lease's cost until it leaves the window.
  */
 
@@ -34,7 +35,7 @@ export interface Reservation {
   state: SharedWindowState;
   /** Slots granted now (0: wait `waitMs` and ask again). */
   granted: number;
-  /** The grant's `at`: slots must be used before it, and are given back by it. */
+  /** The grant's key, and until it is settled the latest its calls are taken to reach the CRM. */
   at: number;
   /** How long the grant's calls may take to go out. */
   leaseMs: number;
@@ -44,6 +45,15 @@ export interface Reservation {
 /** The lease of a grant: short against the window (search's is 1 s), at most half a second. */
 export function leaseFor(w: RateWindow): number {
   return Math.max(20, Math.min(500, Math.floor(w.windowMs / 10)));
+}
+
+/**
+ * How late after its lease a grant's call may still reach the CRM (a busy process, a slow
+ * network): a grant nobody settles leaves the window this much after its lease, and the margin,
+ * later. A tenth of the window (1 s of HubSpot's 10 s). Settled grants do not pay it.
+ */
+export function lateFor(w: RateWindow): number {
+  return Math.floor(w.windowMs / 10);
 }
 
 /** Slots per grant: a tenth of the window at most (so no worker holds it all), at most 10. */
@@ -70,21 +80,21 @@ export function reserveSlots(s: SharedWindowState, want: number, now: number, o:
     return { state, granted: 0, at: 0, leaseMs, waitMs: Math.max(1, waitMs) };
   }
   const granted = Math.max(1, Math.min(want, free));
-  const at = now + leaseMs;
+  const at = now + leaseMs + lateFor(s);
   return { state: { ...state, grants: [...grants, [at, granted]] }, granted, at, leaseMs, waitMs: 0 };
 }
 
 /**
  * The worker is done with the grant made for `at`: its `unused` slots go back (they were never
- * sent), and when `sentBy` is known (no later than the grant's last call, on this clock) the grant
- * leaves the window from then on rather than from the end of its lease. That gives back the lease's
- * cost for every grant a busy worker follows with another.
+ * sent), and when `sentBy` is known (on this clock, no earlier than the CRM counted the grant's
+ * last call: when that call ended) the grant leaves the window a window after it, rather than
+ * after the end of its lease: sooner for calls that went early (the lease's cost given back to a
+ * busy worker), later for one the CRM counted after the lease had ended (a slow network, a busy
+ * process).
  */
 export function releaseSlots(s: SharedWindowState, at: number, unused: number, sentBy?: number): SharedWindowState {
   const grants = s.grants
-    .map(([a, k]): [number, number] =>
-      a === at ? [sentBy === undefined ? a : Math.min(a, sentBy), Math.max(0, k - unused)] : [a, k],
-    )
+    .map(([a, k]): [number, number] => (a === at ? [sentBy ?? a, Math.max(0, k - unused)] : [a, k]))
     .filter(([, k]) => k > 0);
   return { ...s, grants };
 }

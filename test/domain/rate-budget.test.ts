@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   blockFor,
   grantSizeFor,
+  lateFor,
   leaseFor,
   releaseSlots,
   reserveSlots,
@@ -17,7 +18,7 @@ describe('shared rate window arithmetic', () => {
     let s = fresh(10, 10_000);
     const a = reserveSlots(s, 4, 1_000, margin);
     assert.equal(a.granted, 4);
-    assert.equal(a.at, 1_000 + leaseFor(s));
+    assert.equal(a.at, 1_000 + leaseFor(s) + lateFor(s));
     s = a.state;
     const b = reserveSlots(s, 8, 1_200, margin);
     assert.equal(b.granted, 6, 'only the 6 left');
@@ -69,7 +70,14 @@ describe('shared rate window arithmetic', () => {
       ],
       'a grant whose last call went early leaves the window from then',
     );
-    assert.deepEqual(releaseSlots(s, 200, 0, 900).grants, s.grants, 'never later than its lease');
+    assert.deepEqual(
+      releaseSlots(s, 200, 0, 900).grants,
+      [
+        [100, 2],
+        [900, 3],
+      ],
+      'a call the CRM counted after the lease keeps its slot until a window after that',
+    );
   });
 
   it('after a 429 nothing is granted until the retry-after has passed', () => {

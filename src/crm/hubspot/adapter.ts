@@ -401,7 +401,16 @@ export class HubSpotAdapter implements CrmPort {
     pacer: keyof Pacers = 'general',
   ): Promise<T> {
     await this.pace[pacer].acquire(priority, scopeSignal());
-    await this.shared?.[pacer].take(scopeSignal());
+    const ended = await this.shared?.[pacer].take(scopeSignal());
+    try {
+      return await this.send(what, fn, pacer);
+    } finally {
+      ended?.();
+    }
+  }
+
+  /** One call, its slot taken: send it, learn from the answer, translate a failure. */
+  private async send<T>(what: string, fn: () => Promise<T>, pacer: keyof Pacers): Promise<T> {
     throwIfAbandoned();
     try {
       const result = await boundedRequest(`HubSpot ${what}`, this.requestTimeoutMs, () => fn());

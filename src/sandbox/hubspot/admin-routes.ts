@@ -45,7 +45,7 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
         'stallCount',
         'stallMs',
         'searchLagMs',
-        'throttleUntil',
+        'throttleCount',
       ]),
     );
     sb.changed();

@@ -175,7 +175,8 @@ export class HubSpotSandbox {
 
     const isSearch = route.endsWith('/search');
     this.arrived(portal, isSearch);
-    const stormed = !isSearch && Date.now() < (portal.faults.throttleUntil ?? 0);
+    const stormed = !isSearch && (portal.faults.throttleCount ?? 0) > 0;
+    if (stormed) portal.faults.throttleCount!--;
     const verdict = stormed
       ? ({ ok: false, policy: 'TEN_SECONDLY_ROLLING', headers: this.stormHeaders(portal) } as const)
       : this.limiter.check(token!, portal.rateLimit, isSearch);

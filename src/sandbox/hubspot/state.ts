@@ -67,11 +67,11 @@ export interface Faults {
    */
   searchLagMs?: number;
   /**
-   * A 429 storm: every authenticated request before this epoch-ms is refused with HubSpot's
-   * ten-secondly 429, as when something else on the same app and portal (another integration of
-   * the customer's) has spent the window. Absent: 0.
+   * A 429 storm: the next `throttleCount` authenticated requests (search excepted) are refused with
+   * HubSpot's ten-secondly 429, as when something else on the same app and portal (another
+   * integration of the customer's) has spent the window; each one refused counts down. Absent: 0.
    */
-  throttleUntil?: number;
+  throttleCount?: number;
 }
 
 export interface Portal {
