@@ -1,5 +1,6 @@
 import { hubspotInitialPull } from './hubspot-initial-pull';
 import { hubspotPush, pushLatency, salesforcePush } from './push';
+import { hubspotPushTwoWorkers } from './push-two-workers';
 import { pushLatencyDuringPull } from './push-during-pull';
 import { reconcileIds } from './reconcile-ids';
 import { salesforceInitialPull } from './salesforce-initial-pull';
@@ -13,6 +14,7 @@ const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
   'hubspot-initial-pull': hubspotInitialPull,
   'salesforce-initial-pull': salesforceInitialPull,
   'hubspot-push': hubspotPush,
+  'hubspot-push-two-workers': hubspotPushTwoWorkers,
   'salesforce-push': salesforcePush,
   'push-latency': pushLatency,
   'push-latency-during-pull': pushLatencyDuringPull,

@@ -9,13 +9,13 @@ import { latencyFields, linkedContacts, timeUpdate } from './latency';
 import type { BenchResult } from './result';
 import { BENCH_WORKSPACE, onStack, peakRssMb, releaseDb, until, type Stack } from './stack';
 
-const CONTACTS = Number(process.env.BENCH_PUSH_CONTACTS ?? 10_000);
-const ACCOUNTS = Number(process.env.BENCH_PUSH_ACCOUNTS ?? 2_000);
-const TEN_SECOND_MAX = 190;
+export const CONTACTS = Number(process.env.BENCH_PUSH_CONTACTS ?? 10_000);
+export const ACCOUNTS = Number(process.env.BENCH_PUSH_ACCOUNTS ?? 2_000);
+export const TEN_SECOND_MAX = 190;
 const SF_LATENCY_MS = Number(process.env.BENCH_SF_LATENCY_MS ?? 500);
 
 /** The workspace's own records: ACCOUNTS accounts, CONTACTS contacts spread over them, none in the CRM. */
-async function seedWorkspace(db: Db): Promise<void> {
+export async function seedWorkspace(db: Db): Promise<void> {
   await db.query(
     `INSERT INTO accounts (id, workspace_id, name, domain)
      SELECT gen_random_uuid(), $1, 'Benchco ' || n, 'benchco-' || n || '.example' FROM generate_series(1, $2) AS n`,
@@ -31,7 +31,9 @@ async function seedWorkspace(db: Db): Promise<void> {
 }
 
 /** Bulk manual push of every contact (their accounts go with them), timed from the request to an empty outbox. */
-async function timePush(s: Stack): Promise<{ wallS: number; rssMb: number; linked: number; rejected: number }> {
+export async function timePush(
+  s: Pick<Stack, 'worker' | 'handle'>,
+): Promise<{ wallS: number; rssMb: number; linked: number; rejected: number }> {
   await until(
     s.worker,
     () => s.handle.query(statusQuery),

@@ -43,6 +43,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       logger: deps.logger,
       chunkBudgetMs: deps.chunkBudgetMs,
       manualPushBudgetMs: deps.manualPushBudgetMs,
+      // N workers on one CRM account keep to its one limit (activities/rate-budget.ts).
+      sharedRateBudgets: true,
     }),
     ...(deps.interceptors ? { interceptors: deps.interceptors } : {}),
   });

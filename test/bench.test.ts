@@ -35,6 +35,7 @@ describe('npm run bench, small', () => {
       'hubspot-initial-pull',
       'salesforce-initial-pull',
       'hubspot-push',
+      'hubspot-push-two-workers',
       'salesforce-push',
       'push-latency',
       'push-latency-during-pull',
@@ -48,12 +49,12 @@ describe('npm run bench, small', () => {
     const form = /^BENCH \S+ calls=\d+ wall_s=\d+\.\d floor_s=\d+\.\d ratio=\d+\.\d\d rss_mb=\d+( \S+=\S+)*$/;
     for (const l of lines) assert.match(l, form);
     const field = (l: string, k: string) => Number(new RegExp(` ${k}=(\\S+)`).exec(l)?.[1]);
-    const [hsPull, sfPull, hsPush, sfPush, latency, duringPull, reconcile] = lines;
+    const [hsPull, sfPull, hsPush, hsPushTwo, sfPush, latency, duringPull, reconcile] = lines;
     assert.equal(field(reconcile, 'ids'), 1800);
     assert.equal(field(reconcile, 'found'), 100);
     assert.equal(field(hsPull, 'records'), 1800);
     assert.equal(field(sfPull, 'records'), 1800);
-    for (const push of [hsPush, sfPush]) {
+    for (const push of [hsPush, hsPushTwo, sfPush]) {
       assert.equal(field(push, 'linked'), 400);
       assert.equal(field(push, 'rejected'), 0);
     }

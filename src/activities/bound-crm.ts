@@ -4,6 +4,7 @@ import { accountMismatch, crmMismatch } from '../domain/connection-binding';
 import type { CrmName } from '../domain/types';
 import { getBinding, rebindConnection } from '../store/workspace-store';
 import type { ActivityDeps } from './deps';
+import { shareAccountBudget } from './rate-budget';
 
 /**
  * The CRM behind the connection an activity was given, once it is known to be the integration's
@@ -21,10 +22,14 @@ export async function boundCrm(
   const binding = await getBinding(deps.db, input.workspaceId, input.crm);
   // No row yet: connect (which also records the sync user) has not run, so nothing is bound: it binds.
   if (!binding) return crm;
-  if (binding.connection === input.connection && binding.crmAccountId !== null) return crm;
+  if (binding.connection === input.connection && binding.crmAccountId !== null) {
+    shareAccountBudget(deps, crm, input.crm, binding.crmAccountId);
+    return crm;
+  }
   const { crmAccountId } = await crm.verify();
   refuseOtherAccount(input, binding.crmAccountId, crmAccountId);
   await rebindConnection(deps.db, { ...input, crmAccountId });
+  shareAccountBudget(deps, crm, input.crm, crmAccountId);
   return crm;
 }
 

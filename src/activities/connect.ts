@@ -7,6 +7,7 @@ import { isCrmError, oneLineCause } from '../crm/errors';
 import type { CrmPort } from '../crm/port';
 import { ensureWorkspace, getBinding, getUser, recordConnection, saveCrmOwners } from '../store/workspace-store';
 import { boundCrm, connectionFor, refuseOtherAccount } from './bound-crm';
+import { shareAccountBudget } from './rate-budget';
 import type { ActivityDeps } from './deps';
 import { heartbeatingActivity, stopIfAbandoned } from './heartbeat';
 import { setupReport } from './setup-check';
@@ -42,6 +43,8 @@ export function connectActivity(deps: ActivityDeps) {
         (await getBinding(deps.db, input.workspaceId, input.crm))?.crmAccountId ?? null,
         crmAccountId,
       );
+      // From here on (the owners list) the account's calls spend its shared budget.
+      shareAccountBudget(deps, crm, input.crm, crmAccountId);
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {

@@ -18,4 +18,9 @@ export interface ActivityDeps {
    */
   interactiveDb?: Db;
   turns?: DbTurns;
+  /**
+   * Every CRM call also takes a slot of its account's rate budget in `db`, shared by every worker
+   * on the database (rate-budget.ts), rather than only this process's pacing. The worker sets it.
+   */
+  sharedRateBudgets?: boolean;
 }

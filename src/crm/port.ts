@@ -1,5 +1,6 @@
 import type { SetupReport } from '../domain/crm-setup';
 import type { CrmFieldFacts } from '../domain/mapping-check';
+import type { SharedRateBudget } from './shared-budget';
 import type { CrmName, CrmOwner, CrmRecord, ObjectKind } from '../domain/types';
 
 /**
@@ -63,6 +64,11 @@ export interface CrmPort extends CrmPushPort {
   readonly crm: CrmName;
   /** In the order a pull should run them: accounts before the contacts that point at them. */
   readonly streams: readonly PullStream[];
+  /**
+   * Paces every later call by the CRM account's budget shared with every worker (shared-budget.ts),
+   * besides this process's own pacing. The activity calls it once the account is known.
+   */
+  shareRateBudget(budget: SharedRateBudget): void;
   /** Proves the credentials work; returns the CRM account (portal / org) id. */
   verify(): Promise<{ crmAccountId: string }>;
   listOwners(): Promise<CrmOwner[]>;

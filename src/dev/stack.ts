@@ -48,6 +48,8 @@ export class DevStack {
   /** How workers reach the workspace database: the data directory until `serveDatabase` or `useDatabase`. */
   private databaseEnv: Record<string, string>;
   private readonly services: ChildProcess[] = [];
+  /** Workers started beside `worker` (startAnotherWorker), stopped with the stack. */
+  readonly otherWorkers: ChildProcess[] = [];
   private readonly openDbs = new Set<Db>();
   private readonly onStop: (() => Promise<unknown>)[] = [];
   private clientPromise: Promise<Client> | undefined;
@@ -172,7 +174,12 @@ export class DevStack {
     if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null)
       throw new Error('a worker is already running');
     this.workerOptions = opts;
-    this.worker = spawnNode(
+    this.worker = this.spawnWorker(opts);
+    return this.worker;
+  }
+
+  private spawnWorker(opts: WorkerProcessOptions): ChildProcess {
+    return spawnNode(
       'worker.js',
       {
         TEMPORAL_ADDRESS: this.temporal.address,
@@ -184,7 +191,19 @@ export class DevStack {
       opts.stdio,
       opts.nodeArgs ?? [],
     );
-    return this.worker;
+  }
+
+  /**
+   * One more worker process beside `worker`, on the same task queue and database, configured the
+   * same way; stopped with the stack. Two workers need a database both reach (`useDatabase`): an
+   * embedded PGlite directory is one process's.
+   */
+  startAnotherWorker(opts: WorkerProcessOptions = this.workerOptions): ChildProcess {
+    if (this.databaseEnv.PGLITE_DATA_DIR)
+      throw new Error('two workers cannot share an embedded database: useDatabase first');
+    const child = this.spawnWorker(opts);
+    this.otherWorkers.push(child);
+    return child;
   }
 
   /** SIGKILLs the worker (no shutdown, as a crash) and starts another with the same options. */
@@ -247,6 +266,7 @@ export class DevStack {
    */
   async stop(): Promise<void> {
     if (this.worker) await stopChild(this.worker, 5_000).catch(() => undefined);
+    for (const w of this.otherWorkers) await stopChild(w, 5_000).catch(() => undefined);
     for (const db of this.openDbs) await db.close().catch(() => undefined);
     for (const c of [...this.services].reverse()) await stopChild(c, 5_000).catch(() => undefined);
     for (const close of [...this.onStop].reverse()) await close().catch(() => undefined);

@@ -313,6 +313,35 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
+    version: 10,
+    name: 'one rate budget per CRM account, shared by every worker',
+    sql: `
+      -- A CRM account's rolling-window limit, per bucket (HubSpot: general and search), as the calls
+      -- granted to workers in it (domain/rate-budget.ts): [at, n] pairs in epoch ms of the database's
+      -- clock, and the time before which nothing goes out after a 429.
+      CREATE TABLE crm_rate_budgets (
+        crm text NOT NULL,
+        crm_account_id text NOT NULL,
+        bucket text NOT NULL,
+        max_calls integer NOT NULL,
+        window_ms integer NOT NULL,
+        grants jsonb NOT NULL DEFAULT '[]',
+        blocked_until bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (crm, crm_account_id, bucket)
+      );
+      -- What the CRM last said of the account's daily allowance (Salesforce Sforce-Limit-Info), as
+      -- seen by any worker; the latest observation wins, so a renewal (usage back near 0) is seen.
+      CREATE TABLE crm_daily_usage (
+        crm text NOT NULL,
+        crm_account_id text NOT NULL,
+        used bigint NOT NULL,
+        limit_calls bigint NOT NULL,
+        observed_at bigint NOT NULL,
+        PRIMARY KEY (crm, crm_account_id)
+      );
+    `,
+  },
+  {
     version: 11,
     name: 'records removed in the CRM, and what deletion and merge sync did',
     sql: `

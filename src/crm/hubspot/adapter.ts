@@ -18,6 +18,7 @@ import { cleanCrmProperties, cleanCrmText, cleanCrmValue } from '../../domain/cr
 import { accountFirst } from '../../domain/primary-company';
 import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
+import { sharedSlotsFor, type SharedRateBudget, type SharedSlots } from '../shared-budget';
 import { decodeCursor, encodeCursor, type HsType, type HubSpotCursor } from './cursor';
 import { archivedPage, archiveRecords, idsPage, MERGED_IDS, mergeRemovals } from './removals';
 import { hubspotError } from './errors';
@@ -58,11 +59,16 @@ function agentFor(baseUrl: string): ReturnType<typeof abortableAgent> {
 /** Pacers live per connection for the whole process, shared by every activity using it. */
 type Pacers = { general: RollingWindowPacer; search: RollingWindowPacer };
 const pacers = new Map<string, Pacers>();
+/** The margins of the two pacers (and of the portal's shared budget): the search window is short. */
+const MARGIN_MS: Record<keyof Pacers, number> = { general: 150, search: 100 };
 function pacersFor(key: string): Pacers {
   let p = pacers.get(key);
   if (!p) {
     // Start at the lowest tier (100 / 10 s); response headers raise it to the portal's real limit.
-    p = { general: new RollingWindowPacer(100, 10_000), search: new RollingWindowPacer(4, 1_000, 100) };
+    p = {
+      general: new RollingWindowPacer(100, 10_000, MARGIN_MS.general),
+      search: new RollingWindowPacer(4, 1_000, MARGIN_MS.search),
+    };
     pacers.set(key, p);
   }
   return p;
@@ -90,6 +96,8 @@ export class HubSpotAdapter implements CrmPort {
   readonly refusesDuplicateAccountDomains = true;
   private readonly client: Client;
   private readonly pace: Pacers;
+  /** The portal's budget shared with every worker, once the activity has bound it (shareRateBudget). */
+  private shared?: Record<keyof Pacers, SharedSlots>;
   private readonly writer: HubSpotWriter;
   private readonly requestTimeoutMs: number;
 
@@ -105,6 +113,18 @@ export class HubSpotAdapter implements CrmPort {
     this.pace = pacersFor(connectionName);
     // Everything the writer sends is a push: it goes before queued pull pages (src/crm/pacing.ts).
     this.writer = new HubSpotWriter(this.client, (what, fn) => this.call(what, fn, 'push'), connectionName);
+  }
+
+  /**
+   * From now on every call also takes a slot of the portal's shared budget (shared-budget.ts), so
+   * all workers together keep to the portal's limit; the process-local pacers still order pushes
+   * before pulls and keep the daily suspension.
+   */
+  shareRateBudget(budget: SharedRateBudget): void {
+    this.shared = {
+      general: sharedSlotsFor(budget, 'hubspot', 'general', this.pace.general.limit, MARGIN_MS.general),
+      search: sharedSlotsFor(budget, 'hubspot', 'search', this.pace.search.limit, MARGIN_MS.search),
+    };
   }
 
   pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
@@ -451,16 +471,31 @@ export class HubSpotAdapter implements CrmPort {
     pacer: keyof Pacers = 'general',
   ): Promise<T> {
     await this.pace[pacer].acquire(priority, scopeSignal());
+    const ended = await this.shared?.[pacer].take(scopeSignal());
+    try {
+      return await this.send(what, fn, pacer);
+    } finally {
+      ended?.();
+    }
+  }
+
+  /** One call, its slot taken: send it, learn from the answer, translate a failure. */
+  private async send<T>(what: string, fn: () => Promise<T>, pacer: keyof Pacers): Promise<T> {
     throwIfAbandoned();
     try {
       const result = await boundedRequest(`HubSpot ${what}`, this.requestTimeoutMs, () => fn());
-      this.learn((result as { headers?: Record<string, string> })?.headers);
+      await this.learn((result as { headers?: Record<string, string> })?.headers);
       return result;
     } catch (err) {
       // The attempt was abandoned: its reason (a cancellation), not a CRM error.
       if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
       const e = hubspotError(err, what);
-      if (e.kind === 'rateLimited' && e.retryAfterMs) this.pace[pacer].backOff(e.retryAfterMs);
+      if (e.kind === 'rateLimited' && e.retryAfterMs) {
+        this.pace[pacer].backOff(e.retryAfterMs);
+        // Every worker backs off, not just this one. The 429 is what the caller must see: a
+        // database that cannot record the back-off does not replace it (the local one holds).
+        await this.shared?.[pacer].backOff(e.retryAfterMs).catch(() => undefined);
+      }
       if (e.kind === 'dailyLimit' && e.retryAfterMs) {
         const until = Date.now() + e.retryAfterMs;
         const cause = (remainingMs: number) =>
@@ -469,16 +504,21 @@ export class HubSpotAdapter implements CrmPort {
         this.pace.general.suspend(until, cause);
         this.pace.search.suspend(until, cause);
       }
-      this.learn((err as { headers?: Record<string, string> })?.headers);
+      await this.learn((err as { headers?: Record<string, string> })?.headers);
       throw e;
     }
   }
 
-  private learn(headers: Record<string, string> | undefined): void {
+  private async learn(headers: Record<string, string> | undefined): Promise<void> {
     if (!headers || typeof headers !== 'object') return;
     const get = (k: string) => Object.entries(headers).find(([h]) => h.toLowerCase() === k)?.[1];
     const max = Number(get('x-hubspot-ratelimit-max'));
     const interval = Number(get('x-hubspot-ratelimit-interval-milliseconds'));
-    if (max && interval) this.pace.general.learn(max, interval);
+    if (max && interval) {
+      this.pace.general.learn(max, interval);
+      // A write only when the limit changed (a new tier), not per call; one that fails is tried
+      // again on the next response, and never fails the call that got an answer.
+      await this.shared?.general.learn({ max, windowMs: interval }).catch(() => undefined);
+    }
   }
 }

@@ -26,6 +26,7 @@ import { checkSalesforceSetup } from './setup';
 import type { SetupReport } from '../../domain/crm-setup';
 import { abandonableSleep, boundedRequest, throwIfAbandoned, scopeSignal } from '../request-scope';
 import { DeadlineTransport } from './transport';
+import { sharedDailyUsageFor, type SharedDailyUsage, type SharedRateBudget } from '../shared-budget';
 
 export interface SalesforceCredentials {
   accessToken: string;
@@ -101,6 +102,8 @@ export class SalesforceAdapter implements CrmPort {
   private readonly conn: Connection;
   private readonly reservePercent: number;
   private readonly writer: SalesforceWriter;
+  /** The org's daily usage as every worker sees it, once the activity has bound it (shareRateBudget). */
+  private shared?: SharedDailyUsage;
   /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
   private probe?: Promise<void>;
 
@@ -165,6 +168,15 @@ export class SalesforceAdapter implements CrmPort {
     }
     this.reservePercent = creds.apiReservePercent ?? DEFAULT_RESERVE_PERCENT;
     this.writer = new SalesforceWriter(this.conn, (what, fn) => this.call(what, fn));
+  }
+
+  /**
+   * Salesforce has no per-10-s limit to share (its concurrent-request limit is far above what the
+   * lanes send), but one daily allowance per org: every worker spends it by the usage any of them
+   * last saw, not only by its own.
+   */
+  shareRateBudget(budget: SharedRateBudget): void {
+    this.shared = sharedDailyUsageFor(budget, 'salesforce');
   }
 
   pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
@@ -393,30 +405,44 @@ export class SalesforceAdapter implements CrmPort {
       throw salesforceError(err, what);
     } finally {
       const u = this.conn.limitInfo?.apiUsage;
-      if (u) usageByConnection.set(this.connectionName, { used: u.used, limit: u.limit });
+      if (u) {
+        usageByConnection.set(this.connectionName, { used: u.used, limit: u.limit });
+        // Shared for the next call of any worker; a database that cannot take it does not fail this one.
+        await this.shared?.observe({ used: u.used, limit: u.limit }).catch(() => undefined);
+      }
     }
   }
 
+  /** What the org last said of its daily allowance: to any worker when shared, else to this process. */
+  private async knownUsage(): Promise<{ used: number; limit: number } | undefined> {
+    const local = usageByConnection.get(this.connectionName);
+    if (!this.shared) return local;
+    return (await this.shared.current()) ?? local;
+  }
+
   private async spendBudget(): Promise<void> {
-    let usage = usageByConnection.get(this.connectionName);
+    let usage = await this.knownUsage();
     if (!usage) return;
     let d = budgetDecision(usage.used, usage.limit, this.reservePercent);
     if (d.action === 'pause') {
       // The allowance may have renewed since we last looked: one /limits call tells, shared by
       // every call this adapter has in flight (beginPull counts its streams concurrently).
       this.probe ??= boundedRequest('Salesforce limits', this.requestTimeoutMs, () => this.conn.limits()).then(
-        (limits) =>
-          void usageByConnection.set(this.connectionName, {
+        async (limits) => {
+          const fresh = {
             used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining,
             limit: limits.DailyApiRequests.Max,
-          }),
+          };
+          usageByConnection.set(this.connectionName, fresh);
+          await this.shared?.observe(fresh, true).catch(() => undefined);
+        },
         (err: unknown) => {
           if (scopeSignal()?.aborted) throw scopeSignal()!.reason;
           throw salesforceError(err, 'limits');
         },
       );
       await this.probe;
-      usage = usageByConnection.get(this.connectionName)!;
+      usage = (await this.knownUsage())!;
       d = budgetDecision(usage.used, usage.limit, this.reservePercent);
     }
     if (d.action === 'pause') {

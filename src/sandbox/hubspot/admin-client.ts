@@ -44,10 +44,13 @@ export class HubSpotSandboxAdmin {
     return this.call('POST', '/tokens', { token });
   }
   stats() {
-    return this.call<{ requests: number; throttled: number; serverErrors: number; byRoute: Record<string, number> }>(
-      'GET',
-      '/stats',
-    );
+    return this.call<{
+      requests: number;
+      throttled: number;
+      serverErrors: number;
+      byRoute: Record<string, number>;
+      busiest: { tenSecondly: number; searchSecondly: number };
+    }>('GET', '/stats');
   }
   owners() {
     return this.call<{ owners: { id: string; email: string }[] }>('GET', '/owners');

@@ -39,7 +39,15 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
   if (rest === '/faults' && method === 'PUT') {
     Object.assign(
       portal.faults,
-      pickNumbers<Faults>(body, ['latencyMs', 'errorRate', 'outageUntil', 'stallCount', 'stallMs', 'searchLagMs']),
+      pickNumbers<Faults>(body, [
+        'latencyMs',
+        'errorRate',
+        'outageUntil',
+        'stallCount',
+        'stallMs',
+        'searchLagMs',
+        'throttleCount',
+      ]),
     );
     sb.changed();
     return { status: 200, body: portal.faults };

@@ -54,6 +54,24 @@ export class RateLimiter {
   }
 }
 
+/**
+ * The most requests one portal sent in any rolling window, answered or refused: what a client's
+ * pacing achieved (HubSpot counts only accepted calls, so the limiter alone cannot tell a client
+ * that kept to the limit from one that bounced off it). Not part of HubSpot: for tests and the bench.
+ */
+export class BusiestWindow {
+  private stamps: number[] = [];
+  max = 0;
+
+  add(now: number, windowMs: number): void {
+    let drop = 0;
+    while (drop < this.stamps.length && this.stamps[drop] <= now - windowMs) drop++;
+    if (drop) this.stamps.splice(0, drop);
+    this.stamps.push(now);
+    this.max = Math.max(this.max, this.stamps.length);
+  }
+}
+
 function prune(map: Map<string, number[]>, token: string, now: number, windowMs: number): number[] {
   let w = map.get(token);
   if (!w) map.set(token, (w = []));

@@ -4,7 +4,7 @@ import { correlationId, listParam, readJson, send, sleep, type Reply } from '../
 import { lacksScope, missingScopesBody, requiredScope } from './scopes';
 import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
-import { RateLimiter, rateLimitBody } from './rate-limit';
+import { BusiestWindow, RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
 import { archiveOne, batchArchive, mergeObjects } from './removals';
 import { batchReadReply, serialize } from './serialize';
@@ -49,12 +49,18 @@ export interface PortalStats {
   byRoute: Record<string, number>;
   /** Search hits left out because the index had not caught up with their write (faults.searchLagMs). */
   searchLagged?: number;
+  /**
+   * The most authenticated requests received in any rolling window of the ten-secondly limit
+   * (search excluded, as HubSpot excludes it), and of search in any second, answered or refused.
+   */
+  busiest: { tenSecondly: number; searchSecondly: number };
 }
 
 export class HubSpotSandbox {
   readonly limiter = new RateLimiter();
   readonly indexes = new Map<number, PortalIndex>();
   readonly stats = new Map<number, PortalStats>();
+  private readonly arrivals = new Map<number, { general: BusiestWindow; search: BusiestWindow }>();
   /** Requests answered 401, across portals (they name no portal). */
   unauthorized = 0;
   private server?: Server;
@@ -109,13 +115,26 @@ export class HubSpotSandbox {
     const idx = new PortalIndex(portal);
     this.indexes.set(portal.portalId, idx);
     this.stats.delete(portal.portalId);
+    this.arrivals.delete(portal.portalId);
     this.changed();
     return idx;
   }
 
   portalStats(portalId: number): PortalStats {
     let s = this.stats.get(portalId);
-    if (!s) this.stats.set(portalId, (s = { requests: 0, throttled: 0, serverErrors: 0, byRoute: {} }));
+    if (!s)
+      this.stats.set(
+        portalId,
+        (s = {
+          requests: 0,
+          throttled: 0,
+          serverErrors: 0,
+          byRoute: {},
+          busiest: { tenSecondly: 0, searchSecondly: 0 },
+        }),
+      );
+    const a = this.arrivals.get(portalId);
+    if (a) s.busiest = { tenSecondly: a.general.max, searchSecondly: a.search.max };
     return s;
   }
 
@@ -158,7 +177,13 @@ export class HubSpotSandbox {
     stats.requests++;
     stats.byRoute[route] = (stats.byRoute[route] ?? 0) + 1;
 
-    const verdict = this.limiter.check(token!, portal.rateLimit, route.endsWith('/search'));
+    const isSearch = route.endsWith('/search');
+    this.arrived(portal, isSearch);
+    const stormed = !isSearch && (portal.faults.throttleCount ?? 0) > 0;
+    if (stormed) portal.faults.throttleCount!--;
+    const verdict = stormed
+      ? ({ ok: false, policy: 'TEN_SECONDLY_ROLLING', headers: this.stormHeaders(portal) } as const)
+      : this.limiter.check(token!, portal.rateLimit, isSearch);
     if (!verdict.ok) {
       stats.throttled++;
       return {
@@ -175,6 +200,23 @@ export class HubSpotSandbox {
     const reply = await this.route(idx, req, url);
     reply.headers = { ...verdict.headers, 'X-HubSpot-Correlation-Id': correlationId(), ...(reply.headers ?? {}) };
     return reply;
+  }
+
+  /** The headers of a ten-secondly 429: the window is spent. */
+  private stormHeaders(portal: Portal): Record<string, string | number> {
+    return {
+      'X-HubSpot-RateLimit-Interval-Milliseconds': portal.rateLimit.windowMs,
+      'X-HubSpot-RateLimit-Max': portal.rateLimit.tenSecondMax,
+      'X-HubSpot-RateLimit-Remaining': 0,
+    };
+  }
+
+  /** Counts a request where the limiter counts it: after the latency fault, before the verdict. */
+  private arrived(portal: Portal, isSearch: boolean): void {
+    let a = this.arrivals.get(portal.portalId);
+    if (!a) this.arrivals.set(portal.portalId, (a = { general: new BusiestWindow(), search: new BusiestWindow() }));
+    if (isSearch) a.search.add(Date.now(), 1_000);
+    else a.general.add(Date.now(), portal.rateLimit.windowMs);
   }
 
   private serverError(portalId: number, status: number): Reply {

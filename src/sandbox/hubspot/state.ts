@@ -90,6 +90,12 @@ export interface Faults {
    * batch reads see it at once. Absent: 0.
    */
   searchLagMs?: number;
+  /**
+   * A 429 storm: the next `throttleCount` authenticated requests (search excepted) are refused with
+   * HubSpot's ten-secondly 429, as when something else on the same app and portal (another
+   * integration of the customer's) has spent the window; each one refused counts down. Absent: 0.
+   */
+  throttleCount?: number;
 }
 
 export interface Portal {
