@@ -15,12 +15,19 @@ export const LARGE_PORTAL = {
 export async function largePortal(
   url: string,
   portalId: number,
+  seed: { importedAt?: string } = {},
 ): Promise<{ admin: HubSpotSandboxAdmin; connection: ConnectionConfig }> {
   const token = `pat-na1-${randomBytes(12).toString('hex')}`;
   const admin = await HubSpotSandboxAdmin.createPortal(url, portalId, token, {
     tenSecondMax: LARGE_PORTAL.tenSecondMax,
   });
-  await admin.seed({ contacts: LARGE_PORTAL.contacts, companies: LARGE_PORTAL.companies, owners: 10, seed: 3 });
+  await admin.seed({
+    contacts: LARGE_PORTAL.contacts,
+    companies: LARGE_PORTAL.companies,
+    owners: 10,
+    seed: 3,
+    ...seed,
+  });
   return { admin, connection: { crm: 'hubspot', accessToken: token, baseUrl: url } };
 }
 
