@@ -232,7 +232,7 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
     );
   });
 
-  it('batch upsert and update: 200, 207 per-input errors, 400 for an untraced bad input', async () => {
+  it('batch upsert and update: 200, and one bad input refuses the whole call (400)', async () => {
     const upsert = (inputs: object[]) => hs('POST', '/crm/v3/objects/companies/batch/upsert', { inputs });
     const fresh = (n: number, extra: Record<string, string> = {}) => ({
       id: `ws-acct-${n}`,
@@ -250,19 +250,16 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
       created.results.map((r) => r.new),
       [true, true],
     );
-    const mixed = expect<{ results: { new: boolean }[]; errors: { message: string }[] }>(
+    // HubSpot refuses an update or upsert batch as a whole for one bad input (batch-isolation.ts).
+    const mixed = expect<{ message: string }>(
       await upsert([fresh(1), fresh(3, { industry: 'NOT_AN_INDUSTRY' })]),
-      207,
-      `${OBJ}#upsertBatchWithErrors`,
+      400,
+      `${OBJ}#error`,
       'upsert with an invalid option',
-    );
-    assert.deepEqual(
-      mixed.results.map((r) => r.new),
-      [false],
     );
     assertShape(
       `${OBJ}#propertyProblems`,
-      JSON.parse(/^Property values were not valid: (.*)$/s.exec(mixed.errors[0].message)![1]),
+      JSON.parse(/^Property values were not valid: (.*)$/s.exec(mixed.message)![1]),
       'the problems inside a validation message',
     );
     const { objectWriteTraceId: _, ...untraced } = fresh(4, { no_such_property: 'x' });
@@ -285,11 +282,18 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
       properties,
     });
     expect(await update([edit(contactIds[0], 1), edit(contactIds[1], 2)]), 200, `${OBJ}#batch`, 'batch update');
+    const missing = expect<{ category: string; context: { ids: string[] } }>(
+      await update([edit(contactIds[0], 1), edit('999999999', 2)]),
+      404,
+      `${OBJ}#error`,
+      'batch update with a missing id: the whole call, naming it',
+    );
+    assert.deepEqual([missing.category, missing.context.ids], ['OBJECT_NOT_FOUND', ['999999999']]);
     expect(
-      await update([edit(contactIds[0], 1), edit('999999999', 2), edit(contactIds[2], 3, { lastmodifieddate: '1' })]),
-      207,
-      `${OBJ}#batchWithErrors`,
-      'batch update with a missing id and a read-only property',
+      await update([edit(contactIds[0], 1), edit(contactIds[2], 3, { lastmodifieddate: '1' })]),
+      400,
+      `${OBJ}#error`,
+      'batch update of a read-only property',
     );
     expect(
       await update([{ id: contactIds[0], properties: { lifecyclestage: 'nope' } }]),
@@ -518,7 +522,6 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
         records: [
           { attributes: { type: 'Account' }, Name: 'Collection Co' },
           { attributes: { type: 'Account' }, Website: 'nameless.example' },
-          { attributes: { type: 'Account' }, Name: 'Bad Field Co', Nope__c: 'x' },
         ],
       }),
       200,
@@ -527,7 +530,17 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
     );
     assert.deepEqual(
       created.map((r) => r.success),
-      [true, false, false],
+      [true, false],
+    );
+    // A field the sObject lacks: Salesforce cannot read the body, and refuses the whole request.
+    expect(
+      await sf('POST', `${V}/composite/sobjects`, {
+        allOrNone: false,
+        records: [{ attributes: { type: 'Account' }, Name: 'Bad Field Co', Nope__c: 'x' }],
+      }),
+      400,
+      `${R}#errorBody`,
+      'collection create with an unknown field',
     );
     expect(
       await sf('PATCH', `${V}/composite/sobjects`, {
