@@ -44,7 +44,7 @@ export function deleteCollection(idx: OrgIndex, url: URL): RecordResult[] {
     if (bad.some(Boolean))
       return ids.map((id, i) =>
         bad[i]
-          ? { ...deleteOneDryRun(idx, id), id }
+          ? withId(deleteOneDryRun(idx, id), id)
           : {
               id,
               success: false,
@@ -59,7 +59,12 @@ export function deleteCollection(idx: OrgIndex, url: URL): RecordResult[] {
             },
       );
   }
-  return ids.map((id) => ({ ...deleteOne(idx, id), id }));
+  return ids.map((id) => withId(deleteOne(idx, id), id));
+}
+
+/** Delete results name the record, failures too, unless the id was not one. */
+function withId(r: RecordResult, id: string): RecordResult {
+  return ID_FORMAT.test(id) ? { ...r, id } : r;
 }
 
 function deleteOneDryRun(idx: OrgIndex, id: string): RecordResult {
