@@ -108,7 +108,14 @@ export type PushOutcome =
       code: string;
       message: string;
       field: string | null;
+      /** The CRM no longer has the record (HubSpot 404 / archived, Salesforce ENTITY_IS_DELETED). */
+      gone?: true;
     };
+
+/** What the CRM answered to one record's deletion. */
+export type DeleteOutcome =
+  | { crmId: string; ok: true; alreadyGone: boolean }
+  | { crmId: string; ok: false; cause: 'rejected' | 'transient'; code: string; message: string };
 
 /** A CRM account that holds a domain, for matching a workspace account before creating one. */
 export interface DomainMatch {
@@ -154,6 +161,11 @@ export interface CrmPushPort {
   readonly pushBatchSize: number;
   /** HubSpot refuses a second company for a domain another workspace account already holds. */
   readonly refusesDuplicateAccountDomains: boolean;
+  /**
+   * Deletes records of one CRM object (HubSpot: archives them); one outcome per id, in order. A
+   * record the CRM no longer has is deleted already. Throws only for whole-call failures.
+   */
+  deleteRecords(crmObject: string, crmIds: string[]): Promise<DeleteOutcome[]>;
   /** Creates or updates accounts; one outcome per record, in order. Throws only for whole-call failures. */
   pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]>;
   /** Same for people; new ones become `createAs` (Salesforce Lead or Contact; HubSpot: contacts). */

@@ -3,6 +3,9 @@ import type { FieldSync, WorkspaceChange } from '../domain/field-ownership';
 import { PUSH_TOTAL_KEYS, type PushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
+import type { RemovalSwitches } from '../domain/removal-settings';
+import { flagDuplicates } from './pull-store';
+import { applyRemovals } from './removals';
 import { enqueuePush } from './workspace-writes';
 
 /** What the push activity reads and writes: due outbox rows, records to push, and the CRM's answers. */
@@ -15,6 +18,10 @@ export interface DueRow {
   attempts: number;
   /** The row's version when loaded: a write since then re-armed it (see recordOutcomes). */
   seq: number;
+  /** 'delete': the workspace deleted the record, which is gone; the row names the CRM record (crmId, crmObject). */
+  op: 'upsert' | 'delete';
+  crmId: string | null;
+  crmObject: string | null;
 }
 
 /**
@@ -39,8 +46,11 @@ export async function loadDue(
     requested_by: string | null;
     attempts: number;
     seq: number;
+    op: 'upsert' | 'delete';
+    crm_id: string | null;
+    crm_object: string | null;
   }>(
-    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts, o.seq FROM push_outbox o
+    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts, o.seq, o.op, o.crm_id, o.crm_object FROM push_outbox o
        LEFT JOIN contacts c ON o.object_kind = 'contact' AND c.id = o.local_id
       WHERE o.workspace_id = $1 AND o.crm = $2 AND o.not_before <= now()
         AND get_byte(uuid_send(${LANE_KEY}), 15) % $5 = $4
@@ -54,6 +64,9 @@ export async function loadDue(
     requestedBy: r.requested_by,
     attempts: Number(r.attempts),
     seq: Number(r.seq),
+    op: r.op,
+    crmId: r.crm_id,
+    crmObject: r.crm_object,
   }));
 }
 
@@ -205,6 +218,18 @@ export type RecordedOutcome =
   | {
       kind: ObjectKind;
       localId: string;
+      /**
+       * deleted: a workspace deletion's CRM record is deleted (or was already). gone: the CRM no
+       * longer has the linked record a push went to, handled as a CRM deletion (applyRemovals).
+       */
+      result: 'deleted' | 'gone';
+      crmId: string;
+      crmObject: string;
+      inOutbox: boolean;
+    }
+  | {
+      kind: ObjectKind;
+      localId: string;
       result: 'rejected' | 'transient';
       code: string;
       message: string;
@@ -239,6 +264,8 @@ export async function recordOutcomes(
     handled?: number;
     /** The loaded version of each outbox row (`kind:localId`); absent rows are removed whatever their version. */
     seqs?: Map<string, number>;
+    /** Deletion sync by object: how a `gone` record is handled (deleted, or unlinked and marked). */
+    deletion?: RemovalSwitches;
   } = {},
 ): Promise<BatchCounts> {
   const { key = null, seqs } = opts;
@@ -316,6 +343,7 @@ export async function recordOutcomes(
         ],
       );
     }
+    await recordRemovals(tx, workspaceId, crm, outcomes, opts.deletion);
     // Transient failures stay in the outbox, due again after a backoff; everything else leaves it.
     // A record pushed along without a row of its own (a contact's account) gets one, so it is
     // retried by itself too. 1, 2, 4 … minutes, at most an hour: retried until it succeeds, never dropped.
@@ -359,6 +387,48 @@ export async function recordOutcomes(
     }
     return counts;
   });
+}
+
+/**
+ * Deleted and gone CRM records, in the batch's transaction: a workspace deletion done in the CRM
+ * counts as deleted; a record the CRM no longer has is a CRM deletion, by the deletion setting
+ * (the workspace record deleted, or kept unlinked and marked), never an error retried forever.
+ */
+async function recordRemovals(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  outcomes: RecordedOutcome[],
+  deletion: RemovalSwitches | undefined,
+): Promise<void> {
+  const deleted = outcomes.filter((o) => o.result === 'deleted').length;
+  if (deleted)
+    await tx.query(
+      `INSERT INTO removal_counts (workspace_id, crm, deleted) VALUES ($1, $2, $3)
+       ON CONFLICT (workspace_id, crm) DO UPDATE SET deleted = removal_counts.deleted + $3`,
+      [workspaceId, crm, deleted],
+    );
+  const removedAt = new Date().toISOString();
+  for (const kind of ['account', 'contact'] as const) {
+    const gone = outcomes.filter(
+      (o): o is Extract<RecordedOutcome, { result: 'deleted' | 'gone' }> => o.result === 'gone' && o.kind === kind,
+    );
+    if (!gone.length) continue;
+    await tx.query(
+      `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND object_kind = $3
+          AND resolved_at IS NULL AND local_id = ANY($4::uuid[])`,
+      [workspaceId, crm, kind, gone.map((o) => o.localId)],
+    );
+    const { touched } = await applyRemovals(
+      tx,
+      workspaceId,
+      crm,
+      kind,
+      gone.map((o) => ({ crmId: o.crmId, crmObject: o.crmObject, removedAt, mergedInto: null })),
+      { deletion },
+    );
+    if (touched.length) await flagDuplicates(tx, workspaceId, kind, touched);
+  }
 }
 
 /** A batch's share of the status totals. Pushed-along records (not in the outbox) count only when created. */
