@@ -30,14 +30,6 @@ export interface PageRequest {
   untilMs: number;
 }
 
-export interface PullPage {
-  records: CrmRecord[];
-  /** Incremental pulls only (PageRequest.sinceMs not null): records of the stream removed in [sinceMs, untilMs). */
-  removals?: CrmRemoval[];
-  /** Null when the stream is exhausted. */
-  nextCursor: string | null;
-}
-
 /** A CRM record removed since the last pull: deleted, or merged away into another. */
 export interface CrmRemoval {
   crmId: string;
@@ -49,6 +41,24 @@ export interface CrmRemoval {
   mergedInto: string | null;
 }
 
+export interface PullPage {
+  records: CrmRecord[];
+  /** Null when the stream is exhausted. */
+  nextCursor: string | null;
+  /**
+   * Incremental pulls only (PageRequest.sinceMs not null): records of the stream removed in
+   * [sinceMs, untilMs). They come on pages of their own (`records: []`) once the changed records
+   * are exhausted; HubSpot merges come on the page that carries their survivor, so a page's records
+   * are to be applied before its removals. May repeat; none in the window is missed.
+   */
+  removals?: CrmRemoval[];
+}
+
+/** What deleting one record came to. */
+export type DeleteOutcome =
+  | { crmId: string; ok: true; alreadyGone: boolean }
+  | { crmId: string; ok: false; cause: 'rejected' | 'transient'; code: string; message: string };
+
 export interface CrmPort extends CrmPushPort {
   readonly crm: CrmName;
   /** In the order a pull should run them: accounts before the contacts that point at them. */
@@ -59,6 +69,12 @@ export interface CrmPort extends CrmPushPort {
   /** How many records a full pull of the stream will see, for progress; null if unknown. */
   countRecords(stream: string): Promise<number | null>;
   fetchPage(req: PageRequest): Promise<PullPage>;
+  /**
+   * Ids only, for reconciliation (issue 14 item 6): one page of the stream's live record ids.
+   * HubSpot: list pages (limit 100) asking for no properties beyond the id; Salesforce: SELECT Id
+   * ... ORDER BY Id via query/queryMore (2,000 a batch). Null cursor starts; null nextCursor: done.
+   */
+  listIds(stream: string, cursor: string | null): Promise<{ ids: string[]; nextCursor: string | null }>;
 }
 
 /** One workspace record to create or update in the CRM, already mapped to CRM properties. */
@@ -108,14 +124,9 @@ export type PushOutcome =
       code: string;
       message: string;
       field: string | null;
-      /** The CRM no longer has the record (HubSpot 404 / archived, Salesforce ENTITY_IS_DELETED). */
+      /** The CRM no longer has the record (HubSpot 404 OBJECT_NOT_FOUND / archived, Salesforce ENTITY_IS_DELETED or INVALID_CROSS_REFERENCE_KEY on an update): deletion sync decides what happens; never retried. */
       gone?: true;
     };
-
-/** What the CRM answered to one record's deletion. */
-export type DeleteOutcome =
-  | { crmId: string; ok: true; alreadyGone: boolean }
-  | { crmId: string; ok: false; cause: 'rejected' | 'transient'; code: string; message: string };
 
 /** A CRM account that holds a domain, for matching a workspace account before creating one. */
 export interface DomainMatch {
@@ -162,8 +173,9 @@ export interface CrmPushPort {
   /** HubSpot refuses a second company for a domain another workspace account already holds. */
   readonly refusesDuplicateAccountDomains: boolean;
   /**
-   * Deletes records of one CRM object (HubSpot: archives them); one outcome per id, in order. A
-   * record the CRM no longer has is deleted already. Throws only for whole-call failures.
+   * Deletes (HubSpot: archives) these records of one CRM object; one outcome per id, in order. A
+   * record already gone is ok with alreadyGone. Throws only for whole-call failures (rate limit,
+   * outage, auth).
    */
   deleteRecords(crmObject: string, crmIds: string[]): Promise<DeleteOutcome[]>;
   /** Creates or updates accounts; one outcome per record, in order. Throws only for whole-call failures. */

@@ -3,6 +3,7 @@ import type { CrmOwner, CrmRecord } from '../../domain/types';
 import type {
   CrmPort,
   CurrentValues,
+  DeleteOutcome,
   DomainMatch,
   FieldInfo,
   OutboundRecord,
@@ -17,7 +18,8 @@ import { cleanCrmProperties, cleanCrmText, cleanCrmValue } from '../../domain/cr
 import { accountFirst } from '../../domain/primary-company';
 import { CrmError } from '../errors';
 import { RollingWindowPacer, type PacePriority } from '../pacing';
-import { decodeCursor, encodeCursor, type HubSpotCursor } from './cursor';
+import { decodeCursor, encodeCursor, type HsType, type HubSpotCursor } from './cursor';
+import { archivedPage, archiveRecords, idsPage, MERGED_IDS, mergeRemovals } from './removals';
 import { hubspotError } from './errors';
 import { ACCOUNT_KEY } from './push';
 import { boundedRequest, scopeSignal, throwIfAbandoned } from '../request-scope';
@@ -41,7 +43,6 @@ export interface HubSpotCallOptions {
 /** HubSpot answers in well under a second; a minute without an answer is a connection that hangs. */
 export const HUBSPOT_REQUEST_TIMEOUT_MS = 60_000;
 
-type HsType = 'contacts' | 'companies';
 const MODIFIED: Record<HsType, string> = { contacts: 'lastmodifieddate', companies: 'hs_lastmodifieddate' };
 const LIST_LIMIT = 100;
 const SEARCH_LIMIT = 200;
@@ -240,8 +241,45 @@ export class HubSpotAdapter implements CrmPort {
 
   async fetchPage(req: PageRequest): Promise<PullPage> {
     const type = this.type(req.stream);
-    const properties = [...new Set([...req.fields, 'hubspot_owner_id', MODIFIED[type]])];
-    return req.sinceMs === null ? this.listPage(type, req, properties) : this.searchPage(type, req, properties);
+    if (req.sinceMs === null) {
+      const properties = [...new Set([...req.fields, 'hubspot_owner_id', MODIFIED[type]])];
+      return this.listPage(type, req, properties);
+    }
+    const cursor = decodeCursor(req.cursor);
+    if (cursor?.mode === 'archived') return this.archivedPage(type, cursor.after, req.sinceMs, req.untilMs);
+    // Survivors of merges name what they absorbed (removals.ts): asked for on incremental pulls.
+    const properties = [...new Set([...req.fields, 'hubspot_owner_id', MODIFIED[type], MERGED_IDS])];
+    const page = await this.searchPage(type, req, properties);
+    return {
+      records: page.records,
+      removals: mergeRemovals(page.records),
+      // The changed records are done: the stream's deletions follow.
+      nextCursor: page.nextCursor ?? encodeCursor({ mode: 'archived' }),
+    };
+  }
+
+  /** Incremental pulls, after the changed records: the records archived in the window, page by page. */
+  private async archivedPage(
+    type: HsType,
+    after: string | undefined,
+    sinceMs: number,
+    untilMs: number,
+  ): Promise<PullPage> {
+    const page = await archivedPage(this.client, (w, fn) => this.call(w, fn), type, after, sinceMs, untilMs);
+    return {
+      records: [],
+      removals: page.removals,
+      nextCursor: page.after ? encodeCursor({ mode: 'archived', after: page.after }) : null,
+    };
+  }
+
+  listIds(stream: string, cursor: string | null): Promise<{ ids: string[]; nextCursor: string | null }> {
+    return idsPage(this.client, (w, fn) => this.call(w, fn), this.type(stream), cursor);
+  }
+
+  /** A push's calls: they go before queued pull pages. */
+  deleteRecords(crmObject: string, crmIds: string[]): Promise<DeleteOutcome[]> {
+    return archiveRecords(this.client, (w, fn) => this.call(w, fn, 'push'), this.type(crmObject), crmIds);
   }
 
   /** Full pulls: the list API, 100 a page, associations inline, stable id-ordered `after`. */

@@ -8,7 +8,12 @@
  * would then skip the record that slid into its place).
  */
 export type HubSpotCursor =
-  { mode: 'list'; after: string } | { mode: 'search'; since: number; skip: string[]; afterId?: string };
+  | { mode: 'list'; after: string }
+  | { mode: 'search'; since: number; skip: string[]; afterId?: string }
+  /** Incremental pulls, once the changed records are done: the recycle bin, by id (removals.ts). */
+  | { mode: 'archived'; after?: string };
+
+export type HsType = 'contacts' | 'companies';
 
 export function encodeCursor(c: HubSpotCursor): string {
   return JSON.stringify(c);

@@ -380,5 +380,7 @@ export function recordError(localId: string, category: string, message: string):
   // A create with an email another contact holds (duplicate handling off): HubSpot's 409 names no field.
   if (category === 'CONFLICT' && /^Contact already exists/.test(message)) field = 'email';
   const transient = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR';
-  return { localId, ok: false, cause: transient ? 'transient' : 'rejected', code, message: text, field };
+  // An update of a record HubSpot archived or purged (404 OBJECT_NOT_FOUND): deletion sync's to decide.
+  const gone = category === 'OBJECT_NOT_FOUND' ? { gone: true as const } : {};
+  return { localId, ok: false, cause: transient ? 'transient' : 'rejected', code, message: text, field, ...gone };
 }

@@ -82,6 +82,23 @@ export class HubSpotSandboxAdmin {
     return this.call<{ count: number; ids: string[] }>('GET', `/objects/${type}?ids=true`);
   }
 
+  /** Deleted in HubSpot (to the recycle bin), optionally at an earlier time. */
+  archive(type: HsObjectType, id: string, at?: Date) {
+    return this.call('POST', `/objects/${type}/${id}/archive`, at ? { at: at.toISOString() } : {});
+  }
+  /** Merged in HubSpot: `mergeId` into `primaryId`; answers the survivor. */
+  merge(type: HsObjectType, primaryId: string, mergeId: string) {
+    return this.call<{ id: string; properties: Record<string, string | null> }>('POST', '/merge', {
+      type,
+      primaryObjectId: primaryId,
+      objectIdToMerge: mergeId,
+    });
+  }
+  /** Gone for good (recycle bin emptied, GDPR delete): no read, list or write finds them. */
+  purge(type: HsObjectType, ids: string[]) {
+    return this.call<{ purged: number }>('POST', '/purge', { type, ids });
+  }
+
   private call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     return adminCall<T>(this.baseUrl, method, `/_admin/portals/${this.portalId}${path}`, body);
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { readJson, type Reply } from '../http';
 import { seedPortal, type SeedSpec } from './demo-data';
+import { mergeObjects } from './removals';
 import type { HubSpotSandbox } from './server';
 import { newPortal, OBJECT_TYPES, type Faults, type HsObjectType, type RateLimitConfig } from './state';
 
@@ -88,6 +89,31 @@ export async function handleAdmin(sb: HubSpotSandbox, req: IncomingMessage, url:
     });
     sb.changed();
     return { status: 201, body: { id } };
+  }
+  // Gone for good, as when the recycle bin empties (90 days) or a GDPR delete: `{type, ids}`.
+  if (rest === '/purge' && method === 'POST') {
+    const type = String(body?.type) as HsObjectType;
+    if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${body?.type}`);
+    const purged = idx.purge(type, Array.isArray(body?.ids) ? (body.ids as unknown[]).map(String) : []);
+    sb.changed();
+    return { status: 200, body: { purged } };
+  }
+  // A merge made in HubSpot's UI: the same as the public merge endpoint, `{type, primaryObjectId, objectIdToMerge}`.
+  if (rest === '/merge' && method === 'POST') {
+    const type = String(body?.type) as HsObjectType;
+    if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${body?.type}`);
+    const reply = mergeObjects(idx, type, body ?? {});
+    sb.changed();
+    return reply;
+  }
+  // A delete made in HubSpot's UI (to the recycle bin); `archivedAt` may be set in the past (`{at}`, ISO).
+  if ((m = /^\/objects\/(\w+)\/(\d+)\/archive$/.exec(rest)) && method === 'POST') {
+    const type = m[1] as HsObjectType;
+    if (!(OBJECT_TYPES as readonly string[]).includes(type)) return bad(`unknown object type ${type}`);
+    const at = body?.at ? new Date(String(body.at)) : new Date();
+    if (!idx.archive(type, m[2], at)) return { status: 404, body: { message: 'not found or archived already' } };
+    sb.changed();
+    return { status: 204 };
   }
   if ((m = /^\/objects\/(\w+)\/(\d+)\/as-is$/.exec(rest)) && method === 'PUT') {
     // Bad data a real portal can hold (see PortalIndex.storeAsIs), for tests of what a pull does with it.

@@ -94,6 +94,8 @@ const BUILT_IN: Record<HsObjectType, HsProperty[]> = {
     calculatedCount('num_associated_deals', 'Number of Associated Deals'),
     readOnly('hubspot_owner_assigneddate'),
     readOnly('hs_object_id', 'number'),
+    // The ids merged into this record, ";"-separated (HubSpot sets it on a merge's survivor).
+    readOnly('hs_merged_object_ids', 'string'),
     readOnly('createdate'),
     readOnly('lastmodifieddate'),
   ],
@@ -108,6 +110,8 @@ const BUILT_IN: Record<HsObjectType, HsProperty[]> = {
     calculatedCount('num_associated_contacts', 'Number of Associated Contacts'),
     readOnly('hubspot_owner_assigneddate'),
     readOnly('hs_object_id', 'number'),
+    // The ids merged into this record, ";"-separated (HubSpot sets it on a merge's survivor).
+    readOnly('hs_merged_object_ids', 'string'),
     readOnly('createdate'),
     readOnly('hs_lastmodifieddate'),
   ],

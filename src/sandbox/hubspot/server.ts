@@ -6,6 +6,7 @@ import { DebouncedSaver } from '../persist';
 import { handleAdmin } from './admin-routes';
 import { RateLimiter, rateLimitBody } from './rate-limit';
 import { runSearch, SearchError, validateSearch, type SearchRequest } from './search';
+import { archiveOne, batchArchive, mergeObjects } from './removals';
 import { batchReadReply, serialize } from './serialize';
 import {
   associateDefault,
@@ -230,6 +231,24 @@ export class HubSpotSandbox {
         return withType(m[1], (t) => batchReadBy(idx, t, { ...body, idProperty: body.idProperty! }));
       return withType(m[1], (t) => batchRead(idx, t, body ?? {}, url.searchParams.get('archived') === 'true'));
     }
+    if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/archive$/.exec(path)) && method === 'POST') {
+      const body = (await readJson(req)) as Parameters<typeof batchArchive>[2];
+      const reply = withType(m[1], (t) => batchArchive(idx, t, body));
+      this.changed();
+      return reply;
+    }
+    if ((m = /^\/crm\/v3\/objects\/(\w+)\/merge$/.exec(path)) && method === 'POST') {
+      const body = (await readJson(req)) as Parameters<typeof mergeObjects>[2];
+      const reply = withType(m[1], (t) => mergeObjects(idx, t, body));
+      this.changed();
+      return reply;
+    }
+    if ((m = /^\/crm\/v3\/objects\/(\w+)\/(\d+)$/.exec(path)) && method === 'DELETE') {
+      const id = m[2];
+      const reply = withType(m[1], (t) => archiveOne(idx, t, id));
+      this.changed();
+      return reply;
+    }
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/batch\/(create|update|upsert)$/.exec(path)) && method === 'POST') {
       const body = (await readJson(req)) as Parameters<typeof batchUpsert>[2];
       const op = m[2] === 'create' ? batchCreate : m[2] === 'update' ? batchUpdate : batchUpsert;
@@ -258,8 +277,11 @@ export class HubSpotSandbox {
     if ((m = /^\/crm\/v3\/objects\/(\w+)\/(\d+)$/.exec(path)) && method === 'GET') {
       const id = m[2];
       return withType(m[1], (t) => {
-        const rec = idx.get(t, id);
-        if (!rec || rec.archived) return notFound(`Object not found.  objectId are usually numeric.`);
+        // A merged-away id answers with the record it was merged into (its own id, not the one asked).
+        const rec = idx.resolve(t, id);
+        const archived = url.searchParams.get('archived') === 'true';
+        if (!rec || rec.archived !== archived || rec.mergedInto)
+          return notFound(`Object not found.  objectId are usually numeric.`);
         const withAssoc = (listParam(url, 'associations') ?? []).includes('companies');
         return { status: 200, body: serialize(rec, t, listParam(url, 'properties'), withAssoc) };
       });
@@ -331,13 +353,18 @@ function listPage(idx: PortalIndex, type: HsObjectType, url: URL): Reply {
   const results = [];
   let i = idx.firstAfter(type, after);
   for (; i < list.length && results.length < limit; i++) {
-    if (list[i].archived === archived) results.push(serialize(list[i], type, props, withAssoc));
+    if (listed(list[i], archived)) results.push(serialize(list[i], type, props, withAssoc));
   }
-  while (i < list.length && list[i].archived !== archived) i++;
+  while (i < list.length && !listed(list[i], archived)) i++;
   const last = results[results.length - 1];
   const body: Record<string, unknown> = { results };
   if (i < list.length && last) body.paging = { next: { after: last.id, link: `?after=${last.id}` } };
   return { status: 200, body };
+}
+
+/** Merged-away records are in neither list: not live, and not in the recycle bin either. */
+function listed(rec: HsRecord, archived: boolean): boolean {
+  return rec.archived === archived && !rec.mergedInto;
 }
 
 function search(idx: PortalIndex, type: HsObjectType, req: SearchRequest, stats: PortalStats): Reply {
@@ -367,8 +394,9 @@ function batchRead(
     inputs.map((i) => String(i.id)),
     body.properties,
     (id) => {
-      const rec = idx.get(type, id);
-      return rec && rec.archived === archived ? rec : undefined;
+      // As GET does, a merged-away id reads as its survivor.
+      const rec = archived ? idx.get(type, id) : idx.resolve(type, id);
+      return rec && rec.archived === archived && !rec.mergedInto ? rec : undefined;
     },
   );
 }

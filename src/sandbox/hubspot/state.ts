@@ -24,6 +24,12 @@ export interface HsRecord {
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+  /**
+   * Merged away into this record (POST .../merge): gone from lists, search and the archived list,
+   * while a read of this id answers the survivor. Stored with `archived` set, so every write and
+   * "live" check treats it as gone.
+   */
+  mergedInto?: string;
   /** contacts -> company ids, in the order they were associated (every one type 279, unlabelled). */
   companyIds?: string[];
   /**
@@ -222,6 +228,57 @@ export class PortalIndex {
     rec.updatedAt = iso;
     this.reindex(type, rec);
     return rec;
+  }
+
+  /** The record a read of this id answers: itself, or the survivor it was merged into (chains followed). */
+  resolve(type: HsObjectType, id: string): HsRecord | undefined {
+    let rec = this.byId[type].get(id);
+    for (let hops = 0; rec?.mergedInto && hops < 100; hops++) rec = this.byId[type].get(rec.mergedInto);
+    return rec;
+  }
+
+  /** To the recycle bin (DELETE, batch/archive): listed with `archived=true` until purged. False: nothing live had it. */
+  archive(type: HsObjectType, id: string, at = new Date()): boolean {
+    const rec = this.byId[type].get(id);
+    if (!rec || rec.archived) return false;
+    rec.archived = true;
+    rec.archivedAt = at.toISOString();
+    return true;
+  }
+
+  /**
+   * Merges `mergeId` into `primaryId`: the survivor keeps its values, fills its empty ones from the
+   * other, takes its companies, and lists it (and what it had absorbed) in `hs_merged_object_ids`;
+   * its modified time moves. The merged-away record leaves every list; reading it answers the survivor.
+   */
+  merge(type: HsObjectType, primaryId: string, mergeId: string, at = new Date()): HsRecord {
+    const primary = this.byId[type].get(primaryId)!;
+    const other = this.byId[type].get(mergeId)!;
+    const fill: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(other.properties))
+      if (v !== null && v !== '' && (primary.properties[k] === null || primary.properties[k] === undefined))
+        fill[k] = v;
+    for (const k of ['hs_object_id', 'createdate', MODIFIED_PROPERTY[type], 'hs_merged_object_ids']) delete fill[k];
+    const merged = [primary.properties.hs_merged_object_ids, other.id, other.properties.hs_merged_object_ids]
+      .filter((v): v is string => !!v)
+      .join(';');
+    if (type === 'contacts')
+      primary.companyIds = [...new Set([...(primary.companyIds ?? []), ...(other.companyIds ?? [])])];
+    other.archived = true;
+    other.mergedInto = primary.id;
+    return this.update(type, primary.id, { ...fill, hs_merged_object_ids: merged }, at)!;
+  }
+
+  /** Gone for good (the recycle bin emptied, a GDPR delete): no list, read or write finds it again. */
+  purge(type: HsObjectType, ids: string[]): number {
+    const gone = new Set(ids.filter((id) => this.byId[type].has(id)));
+    for (const id of gone) {
+      // Stale unique-index entries check `archived`, so they no longer match.
+      this.byId[type].get(id)!.archived = true;
+      this.byId[type].delete(id);
+    }
+    this.portal.objects[type] = this.portal.objects[type].filter((r) => !gone.has(r.id));
+    return gone.size;
   }
 
   /**
