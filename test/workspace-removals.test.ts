@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openDuplicates } from '../src/store/duplicates';
 import { outboxCounts } from '../src/store/push-store';
-import { deleteWorkspaceRecord, mergeWorkspaceRecords } from '../src/store/workspace-removals';
+import { mergeWorkspaceRecords } from '../src/store/workspace-removals';
+import { deleteAndNotify } from '../src/client/workspace-writes';
 import { newSalesforceTenant, newTenant, startHarness, type Harness, type Integration } from './support/harness';
 
 /**
@@ -90,7 +91,7 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     const t = await newTenant(h, { contacts: 4, companies: 2 });
     const x = await h.integration(t, { plan: 'free', until: 'syncing' });
     const [a] = await linked(x, 'contact');
-    const r = await deleteWorkspaceRecord(h.db, x.workspaceId, 'contact', a.local_id);
+    const r = await deleteAndNotify(h.db, h.env.client, 'contact', x.workspaceId, a.local_id);
     assert.deepEqual(r.crms, ['hubspot'], 'a delete row for the CRM it was linked to');
     await x.waitForPushDrained();
     assert.equal(await contactRow(x, a.local_id), undefined, 'gone from the workspace');
@@ -98,6 +99,30 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     const outbox = await outboxCounts(h.db, x.workspaceId, x.crm);
     assert.equal(outbox.due + outbox.deferred, 0, 'the delete row was dropped');
     assert.deepEqual((await x.status()).removals, { deleted: 0, unlinked: 0, merged: 0 });
+  });
+
+  it('HubSpot: workspace deletions with deletion sync on for contacts archive their HubSpot contacts, not the accounts', async () => {
+    const t = await newTenant(h, { contacts: 5, companies: 2 });
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    await x.updateSettings({ deletion: { contacts: true } });
+    const [a, b] = await linked(x, 'contact');
+    const [c] = await linked(x, 'account');
+    // Archived in HubSpot already: deleted either way.
+    t.portal.get('contacts', b.crm_id)!.archived = true;
+    for (const [kind, id] of [
+      ['contact', a.local_id],
+      ['contact', b.local_id],
+      ['account', c.local_id],
+    ] as const)
+      await deleteAndNotify(h.db, h.env.client, kind, x.workspaceId, id);
+    const status = await x.waitForPushDrained();
+    assert.equal(t.portal.get('contacts', a.crm_id)?.archived, true, 'archived in HubSpot');
+    assert.equal(t.portal.get('contacts', b.crm_id)?.archived, true, 'still archived');
+    assert.equal(t.portal.get('companies', c.crm_id)?.archived, false, 'account deletion is off: HubSpot keeps it');
+    assert.deepEqual(await x.pushErrors(), []);
+    assert.deepEqual(status.removals, { deleted: 2, unlinked: 0, merged: 0 });
+    const outbox = await outboxCounts(h.db, x.workspaceId, x.crm);
+    assert.equal(outbox.due + outbox.deferred, 0);
   });
 
   it('HubSpot: two contacts sharing an email are listed as duplicates; a workspace merge folds them and HubSpot keeps both', async () => {
