@@ -101,6 +101,18 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     assert.deepEqual((await x.status()).removals, { deleted: 0, unlinked: 0, merged: 0 });
   });
 
+  it('Salesforce: a workspace deletion with deletion sync off leaves the Contact in Salesforce', async () => {
+    const t = await newSalesforceTenant(h);
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    const [a] = await linked(x, 'contact', 'Contact');
+    await deleteAndNotify(h.db, h.env.client, 'contact', x.workspaceId, a.local_id);
+    await x.waitForPushDrained();
+    assert.equal(await contactRow(x, a.local_id), undefined, 'gone from the workspace');
+    assert.notEqual(t.org.getOf('Contact', a.crm_id)?.IsDeleted, true, 'Salesforce keeps it');
+    const outbox = await outboxCounts(h.db, x.workspaceId, x.crm);
+    assert.equal(outbox.due + outbox.deferred, 0, 'the delete row was dropped');
+  });
+
   it('HubSpot: workspace deletions with deletion sync on for contacts archive their HubSpot contacts, not the accounts', async () => {
     const t = await newTenant(h, { contacts: 5, companies: 2 });
     const x = await h.integration(t, { plan: 'free', until: 'syncing' });
