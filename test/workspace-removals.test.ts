@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openDuplicates } from '../src/store/duplicates';
-import { outboxCounts } from '../src/store/push-store';
+import { outboxCounts, recordOutcomes } from '../src/store/push-store';
 import { mergeWorkspaceRecords } from '../src/store/workspace-removals';
 import { deleteAndNotify } from '../src/client/workspace-writes';
 import { newSalesforceTenant, newTenant, startHarness, type Harness, type Integration } from './support/harness';
@@ -135,6 +135,43 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     assert.deepEqual(status.removals, { deleted: 2, unlinked: 0, merged: 0 });
     const outbox = await outboxCounts(h.db, x.workspaceId, x.crm);
     assert.equal(outbox.due + outbox.deferred, 0);
+  });
+
+  it('HubSpot: a deletion during an outage is retried by itself; a refused one goes again with errors retry', async () => {
+    const t = await newTenant(h, { contacts: 4, companies: 2 });
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    await x.updateSettings({ deletion: { contacts: true } });
+    const [a, b] = await linked(x, 'contact');
+    await t.admin.setFaults({ outageUntil: Date.now() + 2_000 });
+    await deleteAndNotify(h.db, h.env.client, 'contact', x.workspaceId, a.local_id);
+    await x.waitForPushDrained(90_000);
+    assert.equal(t.portal.get('contacts', a.crm_id)?.archived, true, 'archived once HubSpot is back');
+    assert.deepEqual(await x.pushErrors(), []);
+
+    // A deletion HubSpot refused, as the push records it, with deletion sync on since: retried on request.
+    await x.updateSettings({ deletion: { contacts: false } });
+    await deleteAndNotify(h.db, h.env.client, 'contact', x.workspaceId, b.local_id);
+    await x.waitForPushDrained();
+    assert.equal(t.portal.get('contacts', b.crm_id)?.archived, false);
+    await recordOutcomes(h.db, x.workspaceId, x.crm, [
+      {
+        kind: 'contact',
+        localId: b.local_id,
+        result: 'rejected',
+        code: 'REFUSED',
+        message: 'refused',
+        field: null,
+        record: { deleted: 'contacts' },
+        crmId: b.crm_id,
+        inOutbox: false,
+      },
+    ]);
+    await x.updateSettings({ deletion: { contacts: true } });
+    await x.retryFailed();
+    const status = await x.waitForPushDrained();
+    assert.equal(t.portal.get('contacts', b.crm_id)?.archived, true, 'deleted on the retry');
+    assert.deepEqual(await x.pushErrors(), [], 'its entry is resolved');
+    assert.deepEqual(status.removals, { deleted: 2, unlinked: 0, merged: 0 });
   });
 
   it('HubSpot: two contacts sharing an email are listed as duplicates; a workspace merge folds them and HubSpot keeps both', async () => {

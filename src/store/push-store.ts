@@ -401,7 +401,15 @@ async function recordRemovals(
   outcomes: RecordedOutcome[],
   deletion: RemovalSwitches | undefined,
 ): Promise<void> {
-  const deleted = outcomes.filter((o) => o.result === 'deleted').length;
+  const deletedIds = outcomes.filter((o) => o.result === 'deleted').map((o) => o.localId);
+  const deleted = deletedIds.length;
+  // A deletion refused before and retried (errors retry): its entry is resolved.
+  if (deleted)
+    await tx.query(
+      `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push'
+          AND resolved_at IS NULL AND local_id = ANY($3::uuid[])`,
+      [workspaceId, crm, deletedIds],
+    );
   if (deleted)
     await tx.query(
       `INSERT INTO removal_counts (workspace_id, crm, deleted) VALUES ($1, $2, $3)
@@ -609,13 +617,29 @@ export async function requeueFailed(
   p: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean },
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ object_kind: ObjectKind; local_id: string }>(
-      `SELECT object_kind, local_id FROM error_log WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL
+    const { rows } = await tx.query<{
+      object_kind: ObjectKind;
+      local_id: string;
+      crm_id: string | null;
+      deleted: string | null;
+    }>(
+      `SELECT object_kind, local_id, crm_id, record->>'deleted' AS deleted FROM error_log
+        WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL
           AND local_id IS NOT NULL AND ($3::uuid[] IS NULL OR local_id = ANY($3::uuid[])) AND ($4::text IS NULL OR cause = $4)`,
       [p.workspaceId, p.crm, p.ids ?? null, p.cause ?? null],
     );
+    // A refused CRM deletion (push-deletes.ts keeps its CRM object in the record): its delete row again.
+    const deletes = rows.filter((r) => r.deleted && r.crm_id);
+    for (const r of deletes)
+      await tx.query(
+        `INSERT INTO push_outbox AS o (workspace_id, crm, object_kind, local_id, op, crm_id, crm_object)
+         VALUES ($1, $2, $3, $4, 'delete', $5, $6)
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE
+           SET op = 'delete', crm_id = $5, crm_object = $6, not_before = now(), attempts = 0, seq = o.seq + 1`,
+        [p.workspaceId, p.crm, r.object_kind, r.local_id, r.crm_id, r.deleted],
+      );
     for (const kind of ['account', 'contact'] as const) {
-      const ids = rows.filter((r) => r.object_kind === kind).map((r) => r.local_id);
+      const ids = rows.filter((r) => r.object_kind === kind && !deletes.includes(r)).map((r) => r.local_id);
       if (ids.length) await enqueuePush(tx, p.workspaceId, kind, ids, { manual: p.manual, crm: p.crm });
     }
     return rows.length;
