@@ -283,6 +283,8 @@ export async function recordOutcomes(
         `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, field_sync)
          SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner, r.field_sync
            FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text, field_sync jsonb)
+          -- A record the workspace deleted while its push was under way gets no link.
+          WHERE EXISTS (SELECT 1 FROM ${kind === 'contact' ? 'contacts' : 'accounts'} t WHERE t.workspace_id = $1 AND t.id = r.local_id)
          ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object,
            field_sync = crm_links.field_sync || EXCLUDED.field_sync`,
         [

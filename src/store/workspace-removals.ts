@@ -38,6 +38,13 @@ export async function deleteWorkspaceRecord(
       [workspaceId, kind, localId],
     );
     const sameKey = await sharingKey(tx, workspaceId, kind, localId);
+    // A batch may be pushing the record's upsert row right now: the delete row takes the next
+    // version, so that batch's commit (which removes only the version it loaded) leaves it.
+    const { rows: queued } = await tx.query<{ crm: CrmName; seq: string }>(
+      'SELECT crm, seq FROM push_outbox WHERE workspace_id = $1 AND object_kind = $2 AND local_id = $3',
+      [workspaceId, kind, localId],
+    );
+    const seqOf = new Map(queued.map((q) => [q.crm, Number(q.seq)]));
     // Its push errors name a record that is gone: nothing is left to fix or retry.
     await tx.query(
       `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND job_type = 'push' AND object_kind = $2
@@ -47,9 +54,9 @@ export async function deleteWorkspaceRecord(
     await deleteRecord(tx, workspaceId, kind, localId);
     for (const l of links)
       await tx.query(
-        `INSERT INTO push_outbox (workspace_id, crm, object_kind, local_id, op, crm_id, crm_object)
-         VALUES ($1, $2, $3, $4, 'delete', $5, $6)`,
-        [workspaceId, l.crm, kind, localId, l.crm_id, l.crm_object],
+        `INSERT INTO push_outbox (workspace_id, crm, object_kind, local_id, op, crm_id, crm_object, seq)
+         VALUES ($1, $2, $3, $4, 'delete', $5, $6, $7)`,
+        [workspaceId, l.crm, kind, localId, l.crm_id, l.crm_object, (seqOf.get(l.crm) ?? 0) + 1],
       );
     if (sameKey.length) await flagDuplicates(tx, workspaceId, kind, sameKey);
     return { id: localId, deleted: true, crms: [...new Set(links.map((l) => l.crm))] };
