@@ -206,6 +206,25 @@ describe('CLI: bad input is refused with one line and loses nothing', { timeout:
       live(),
     );
     assert.equal(await count(WS), 1, 'the refused merges left the contact');
+    // Two accounts of one domain, flagged as a pull flags them: listed, then merged away.
+    const twin = await cli(['accounts', 'add', WS, '--json', '{"name":"Cli Co 2","domain":"cli-co.example"}'], live());
+    const twinId = (JSON.parse(twin.out) as { id: string }).id;
+    await db.query('UPDATE accounts SET potential_duplicate = true WHERE workspace_id = $1', [WS]);
+    const listed = await cli(['duplicates', WS], live());
+    assert.deepEqual(
+      [listed.code, listed.out.trimEnd().split('\n')],
+      [
+        0,
+        [
+          'account domain=cli-co.example  records=2',
+          `  ${accountId}  not linked to a CRM`,
+          `  ${twinId}  not linked to a CRM`,
+        ],
+      ],
+      listed.err,
+    );
+    const merged = await cli(['accounts', 'merge', WS, accountId, twinId], live());
+    assert.equal(merged.code, 0, merged.err);
     const none = await cli(['duplicates', WS], live());
     assert.deepEqual([none.code, none.out.trim()], [0, 'no open potential duplicates']);
     const deleted = await cli(['contacts', 'delete', WS, contact], live());
