@@ -87,6 +87,33 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     await pushToDeleted(x, (crmId) => assert.ok(t.org.remove('Contact', crmId)));
   });
 
+  it('HubSpot: a push to a company archived in HubSpot, account deletion on: the workspace account goes, its contacts stay', async () => {
+    const t = await newTenant(h, { contacts: 8, companies: 2 });
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    await x.updateSettings({ deletion: { accounts: true } });
+    const { rows } = await h.db.query<{ account_id: string; n: number }>(
+      `SELECT account_id, count(*)::int AS n FROM contacts WHERE workspace_id = $1 AND account_id IS NOT NULL
+        GROUP BY account_id ORDER BY n DESC LIMIT 1`,
+      [x.workspaceId],
+    );
+    const account = rows[0].account_id;
+    t.portal.get('companies', (await x.crmIdOf(account))!)!.archived = true;
+    await x.write('accounts update', { industry: 'Gone' }, { id: account });
+    const status = await x.waitForPushDrained();
+    const left = await h.db.query('SELECT 1 FROM accounts WHERE workspace_id = $1 AND id = $2', [
+      x.workspaceId,
+      account,
+    ]);
+    assert.equal(left.rows.length, 0, 'the workspace account is deleted');
+    const orphans = await h.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM contacts WHERE workspace_id = $1 AND account_id IS NULL',
+      [x.workspaceId],
+    );
+    assert.ok(orphans.rows[0].n >= rows[0].n, 'its contacts stay, without an account');
+    assert.deepEqual(await x.pushErrors(), []);
+    assert.deepEqual(status.removals, { deleted: 1, unlinked: 0, merged: 0 });
+  });
+
   it('HubSpot: a workspace deletion with deletion sync off leaves the CRM record, and its outbox row goes', async () => {
     const t = await newTenant(h, { contacts: 4, companies: 2 });
     const x = await h.integration(t, { plan: 'free', until: 'syncing' });
