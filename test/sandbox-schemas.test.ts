@@ -299,6 +299,44 @@ describe('HubSpot sandbox responses match the published HubSpot shapes', () => {
     );
   });
 
+  it('deletes (204 for any id), batch archive, the recycle bin list, merge', async () => {
+    const [a, b, c, d] = contactIds.slice(60, 64);
+    assert.equal((await hs('DELETE', `/crm/v3/objects/contacts/${a}`)).status, 204);
+    assert.equal((await hs('DELETE', `/crm/v3/objects/contacts/${a}`)).status, 204, 'archived already');
+    assert.equal((await hs('DELETE', '/crm/v3/objects/contacts/999999999')).status, 204, 'never was');
+    const archive = (inputs: object[]) => hs('POST', '/crm/v3/objects/contacts/batch/archive', { inputs });
+    assert.equal((await archive([{ id: b }, { id: '999999999' }])).status, 204);
+    const tooMany = Array.from({ length: 101 }, (_, i) => ({ id: String(i + 1) }));
+    expect(await archive(tooMany), 400, `${OBJ}#error`, 'a batch archive of 101 inputs');
+    const bin = expect<HsPage>(
+      await hs('GET', '/crm/v3/objects/contacts?archived=true&limit=100'),
+      200,
+      `${OBJ}#listPage`,
+      'the recycle bin',
+    );
+    const archived = bin.results.filter((r) => r.id === a || r.id === b) as (HsRecord & { archivedAt?: string })[];
+    assert.equal(archived.length, 2);
+    assert.ok(archived.every((r) => r.archivedAt));
+    const merge = (body: object) => hs('POST', '/crm/v3/objects/contacts/merge', body);
+    const survivor = expect<HsRecord>(
+      await merge({ primaryObjectId: c, objectIdToMerge: d }),
+      200,
+      `${OBJ}#record`,
+      'a merge',
+    );
+    assert.equal(survivor.id, c);
+    const read = expect<HsRecord>(
+      await hs('GET', `/crm/v3/objects/contacts/${d}?properties=hs_merged_object_ids`),
+      200,
+      `${OBJ}#record`,
+      'a merged-away id',
+    );
+    assert.equal(read.id, c);
+    assert.equal(read.properties.hs_merged_object_ids, d);
+    expect(await merge({ primaryObjectId: c, objectIdToMerge: c }), 400, `${OBJ}#error`, 'a merge with itself');
+    expect(await merge({ primaryObjectId: c, objectIdToMerge: a }), 404, `${OBJ}#error`, 'a merge of an archived id');
+  });
+
   it('v4 associations: associate default, batch read, one record', async () => {
     const A = 'hubspot/associations-v4.json';
     const pair = (contact: string, company: string) => ({ from: { id: contact }, to: { id: company } });
@@ -443,6 +481,42 @@ describe('Salesforce sandbox responses match the documented Salesforce REST shap
     const count = expect<SfPage>(await sf('GET', q('SELECT COUNT() FROM Lead')), 200, `${R}#queryResult`, 'COUNT()');
     assert.ok(count.totalSize > 0);
     assert.deepEqual(count.records, []);
+  });
+
+  it('deletes: single (204 / 404), collections per id, queryAll and getDeleted list the deleted', async () => {
+    const ids = (await admin.ids('Contact')).ids.slice(300, 304);
+    assert.equal((await sf('DELETE', `${V}/sobjects/Contact/${ids[0]}`)).status, 204);
+    const again = expect<{ errorCode: string }[]>(
+      await sf('DELETE', `${V}/sobjects/Contact/${ids[0]}`),
+      404,
+      `${R}#errorBody`,
+      'a delete of a deleted record',
+    );
+    assert.equal(again[0].errorCode, 'ENTITY_IS_DELETED');
+    const results = expect<{ success: boolean; errors: { statusCode: string }[] }[]>(
+      await sf('DELETE', `${V}/composite/sobjects?ids=${ids[1]},${ids[0]},nope,${ids[2]}&allOrNone=false`),
+      200,
+      `${R}#saveResults`,
+      'a collection delete',
+    );
+    assert.deepEqual(
+      results.map((r) => (r.success ? 'ok' : r.errors[0].statusCode)),
+      ['ok', 'ENTITY_IS_DELETED', 'MALFORMED_ID', 'ok'],
+    );
+    const rolledBack = expect<{ success: boolean; errors: { statusCode: string }[] }[]>(
+      await sf('DELETE', `${V}/composite/sobjects?ids=${ids[3]},${ids[0]}&allOrNone=true`),
+      200,
+      `${R}#saveResults`,
+      'an all-or-none collection delete',
+    );
+    assert.deepEqual(
+      rolledBack.map((r) => r.errors[0].statusCode),
+      ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'ENTITY_IS_DELETED'],
+    );
+    const soql = `SELECT Id, MasterRecordId, SystemModstamp FROM Contact WHERE IsDeleted = true AND Id = '${ids[1]}'`;
+    const page = expect<{ records: unknown[] }>(await sf('GET', q(soql, 'queryAll')), 200, `${R}#queryResult`, soql);
+    assert.equal(page.records.length, 1);
+    assert.equal((await sf('GET', q(soql))).status, 200);
   });
 
   it('query errors: unknown field, unknown object, malformed, a bad locator', async () => {

@@ -10,6 +10,7 @@ import { CrmError } from '../errors';
 import type {
   CrmPort,
   CurrentValues,
+  DeleteOutcome,
   DomainMatch,
   FieldInfo,
   OutboundRecord,
@@ -22,6 +23,8 @@ import type {
 import { decodeCursor, encodeCursor, type SalesforceCursor } from './cursor';
 import { DAILY_LIMIT_RECHECK_MS, salesforceError } from './errors';
 import { SalesforceWriter } from './push';
+import { deleteSalesforceRecords } from './delete';
+import { removalOf, REMOVAL_FIELDS } from './removals';
 import { checkSalesforceSetup } from './setup';
 import type { SetupReport } from '../../domain/crm-setup';
 import { abandonableSleep, boundedRequest, throwIfAbandoned, scopeSignal } from '../request-scope';
@@ -265,10 +268,11 @@ export class SalesforceAdapter implements CrmPort {
     // Field names go into SOQL text: anything but an identifier is refused, never concatenated.
     const badName = req.fields.map((f) => crmFieldNameProblem('salesforce', f)).find((p) => p !== null);
     if (badName) throw new CrmError('invalid', `${badName}, so the ${stream} pull does not query it`);
-    const fields = [...new Set([...OWN_FIELDS[stream], ...req.fields])];
     const cursor: SalesforceCursor = decodeCursor(req.cursor) ?? {
       slices: [[windowStartMs(req.sinceMs ?? 0, CRM_TIME_PRECISION_MS.salesforce), req.untilMs]],
     };
+    const removing = cursor.removals === true;
+    const fields = removing ? REMOVAL_FIELDS : [...new Set([...OWN_FIELDS[stream], ...req.fields])];
     const result = await this.nextBatch(stream, fields, cursor);
     const rows = result.records;
     // The resume position needs a readable SystemModstamp: the last row that has one. (Salesforce
@@ -276,8 +280,9 @@ export class SalesforceAdapter implements CrmPort {
     // repeats records but loses none.)
     let last: SfRow | undefined;
     for (let i = rows.length - 1; i >= 0 && !last; i--) if (crmTime(rows[i].SystemModstamp) !== null) last = rows[i];
+    const phase = removing ? { removals: true as const } : {};
     let next: SalesforceCursor;
-    if (result.done) next = { slices: cursor.slices.slice(1) };
+    if (result.done) next = { slices: cursor.slices.slice(1), ...phase };
     else
       next = {
         slices: cursor.slices,
@@ -287,11 +292,54 @@ export class SalesforceAdapter implements CrmPort {
           : cursor.after
             ? { after: cursor.after }
             : {}),
+        ...phase,
       };
+    // An incremental pull's changed records are done: its window again, for what was removed in it.
+    if (!next.slices.length && !removing && req.sinceMs !== null)
+      next = {
+        slices: [[windowStartMs(req.sinceMs, CRM_TIME_PRECISION_MS.salesforce), req.untilMs]],
+        removals: true,
+      };
+    const nextCursor = next.slices.length ? encodeCursor(next) : null;
+    if (removing) return { records: [], removals: rows.map((r) => removalOf(stream, r)), nextCursor };
+    return { records: rows.map((r) => this.normalise(stream, r)), nextCursor };
+  }
+
+  /** One batch of the stream's live ids, in Id order; a lost locator resumes after the last id returned. */
+  async listIds(stream: string, cursor: string | null): Promise<{ ids: string[]; nextCursor: string | null }> {
+    const object = this.stream(stream);
+    const c = cursor ? (JSON.parse(cursor) as { locator: string; afterId: string }) : null;
+    let page: QueryPage<{ Id: string }> | undefined;
+    if (c) {
+      try {
+        page = await this.call(
+          `${object} id queryMore`,
+          () => this.conn.queryMore<{ Id: string }>(c.locator) as unknown as Promise<QueryPage<{ Id: string }>>,
+        );
+      } catch (err) {
+        if ((err as CrmError).details?.code !== 'INVALID_QUERY_LOCATOR') throw err;
+      }
+    }
+    page ??= await this.call(
+      `${object} id query`,
+      () =>
+        this.conn.query<{ Id: string }>(
+          `SELECT Id FROM ${object}${c ? ` WHERE Id > ${soqlQuote(c.afterId)}` : ''} ORDER BY Id`,
+        ) as unknown as Promise<QueryPage<{ Id: string }>>,
+    );
+    const ids = page.records.map((r) => r.Id);
+    const afterId = ids.length ? ids[ids.length - 1] : c?.afterId;
     return {
-      records: rows.map((r) => this.normalise(stream, r)),
-      nextCursor: next.slices.length ? encodeCursor(next) : null,
+      ids,
+      nextCursor:
+        page.done || !page.nextRecordsUrl || afterId === undefined
+          ? null
+          : JSON.stringify({ locator: locatorOf(page.nextRecordsUrl), afterId }),
     };
+  }
+
+  deleteRecords(crmObject: string, crmIds: string[]): Promise<DeleteOutcome[]> {
+    return deleteSalesforceRecords(this.conn, (w, fn) => this.call(w, fn), this.stream(crmObject), crmIds);
   }
 
   /** The next batch of the first slice: queryMore if a locator is open, else a query, split on timeouts. */
@@ -314,10 +362,11 @@ export class SalesforceAdapter implements CrmPort {
     for (;;) {
       const [from, to] = cursor.slices[0];
       try {
+        const soql = sliceSoql(stream, fields, from, to, cursor.after, cursor.removals);
+        // Deleted records are only visible to queryAll (`scanAll`); its queryMore is /query/<locator> too.
         return await this.call(
-          `${stream} query`,
-          () =>
-            this.conn.query<SfRow>(sliceSoql(stream, fields, from, to, cursor.after)) as unknown as Promise<QueryPage>,
+          `${stream} ${cursor.removals ? 'queryAll' : 'query'}`,
+          () => this.conn.query<SfRow>(soql, { scanAll: !!cursor.removals }) as unknown as Promise<QueryPage>,
         );
       } catch (err) {
         if ((err as CrmError).details?.code !== 'QUERY_TIMEOUT') throw err;
@@ -461,8 +510,10 @@ export function sliceSoql(
   fromMs: number,
   toMs: number,
   after?: [string, string],
+  deleted?: boolean,
 ): string {
   let where = `SystemModstamp >= ${soqlDatetime(fromMs)} AND SystemModstamp < ${soqlDatetime(toMs)}`;
+  if (deleted) where = `IsDeleted = true AND ${where}`;
   if (after) {
     const ts = soqlDatetime(Date.parse(after[0].replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
     where += ` AND (SystemModstamp > ${ts} OR (SystemModstamp = ${ts} AND Id > ${soqlQuote(after[1])}))`;

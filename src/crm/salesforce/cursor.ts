@@ -13,6 +13,12 @@ export interface SalesforceCursor {
   slices: [number, number][];
   locator?: string;
   after?: [string, string];
+  /**
+   * Incremental pulls, once the changed records are done: the slices are the pull's window again,
+   * read through queryAll for the records deleted or merged away in it (removals.ts), in the same
+   * (SystemModstamp, Id) keyset order, so a lost locator resumes the same way.
+   */
+  removals?: true;
 }
 
 export function encodeCursor(c: SalesforceCursor): string {

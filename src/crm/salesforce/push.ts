@@ -220,6 +220,11 @@ export class SalesforceWriter {
       code,
       message,
       field,
+      // An update of a record deleted (or purged) in the org: deletion sync's to decide, never retried.
+      // INVALID_CROSS_REFERENCE_KEY naming a field is a lookup value (an AccountId) gone, not this record.
+      ...(op === 'update' && (code === 'ENTITY_IS_DELETED' || (code === 'INVALID_CROSS_REFERENCE_KEY' && !field))
+        ? { gone: true as const }
+        : {}),
     });
     await sendIsolating(items, {
       keyOf: (i) => String(i.body.Id ?? i.body[EXTERNAL_ID] ?? ''),

@@ -81,7 +81,15 @@ export class SalesforceSandboxAdmin {
     return this.call<{ leadId: string; contactId: string; accountId: string }>('POST', '/convert', { leadId, ...opts });
   }
   merge(type: string, masterId: string, mergeIds: string[]) {
-    return this.call('POST', '/merge', { type, masterId, mergeIds });
+    return this.call('POST', '/merge', { type, masterId, mergedIds: mergeIds });
+  }
+  /** Empties these records out of the recycle bin: gone for good. */
+  purge(ids: string[]) {
+    return this.call<{ purged: number }>('POST', '/purge', { ids });
+  }
+  /** Restores deleted (or merged-away) records: live again, SystemModstamp moved. */
+  undelete(ids: string[]) {
+    return this.call<{ undeleted: number }>('POST', '/undelete', { ids });
   }
 
   private call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {

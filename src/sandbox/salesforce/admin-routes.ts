@@ -108,9 +108,15 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
       if (!type) return bad(`unknown sObject ${body?.type}`);
       return done({
         status: 200,
-        body: mergeRecords(idx, type, String(body?.masterId), (body?.mergeIds ?? []).map(String)),
+        body: mergeRecords(idx, type, String(body?.masterId), (body?.mergedIds ?? body?.mergeIds ?? []).map(String)),
       });
     }
+    // The recycle bin emptied (or a record's 15 days there passed): `{ids}`, deleted records only.
+    if (rest === '/purge' && method === 'POST')
+      return done({ status: 200, body: { purged: idx.purge(idList(body?.ids)) } });
+    // Restored from the recycle bin: live again with a new SystemModstamp (how an "unmerge" looks).
+    if (rest === '/undelete' && method === 'POST')
+      return done({ status: 200, body: { undeleted: idx.undelete(idList(body?.ids)) } });
     if ((m = /^\/objects\/(\w+)(?:\/(\w+))?$/.exec(rest))) {
       const type = sobjectName(m[1]);
       if (!type) return bad(`unknown sObject ${m[1]}`);
@@ -138,6 +144,10 @@ export async function handleSalesforceAdmin(sb: SalesforceSandbox, req: Incoming
     return bad((err as Error).message);
   }
   return { status: 404, body: { message: 'no such admin route' } };
+}
+
+function idList(ids: unknown): string[] {
+  return Array.isArray(ids) ? ids.map(String) : [];
 }
 
 function bad(message: string): Reply {

@@ -8,6 +8,7 @@ import { refreshTokenGrant, sessionExpired } from './oauth';
 import { runQuery, SfApiError } from './query';
 import { fieldDef, orgFields, SCHEMA, sobjectName, type SObjectName } from './schema';
 import { DAY_MS, OrgIndex, sfDatetime, type Org, type SfRecord, type SfValue } from './state';
+import { deleteCollection, deleteSingle } from './deletes';
 import { writeCollection } from './writes';
 
 /**
@@ -274,6 +275,12 @@ export class SalesforceSandbox {
       return { status: 200, body: describe(org, sobjectOr404(m[1]), base) };
     if ((m = /^\/sobjects\/(\w+)\/(updated|deleted)$/.exec(rest)) && method === 'GET')
       return { status: 200, body: changes(org, sobjectOr404(m[1]), m[2] as 'updated' | 'deleted', url) };
+    if ((m = /^\/sobjects\/(\w+)\/(\w{15,18})$/.exec(rest)) && method === 'DELETE') {
+      sobjectOr404(m[1]);
+      deleteSingle(idx, m[2]);
+      this.changed();
+      return { status: 204 };
+    }
     if ((m = /^\/sobjects\/(\w+)\/(\w{15,18})$/.exec(rest))) {
       const type = sobjectOr404(m[1]);
       const rec = idx.getOf(type, m[2]);
@@ -289,11 +296,6 @@ export class SalesforceSandbox {
           ),
           204,
         );
-      if (method === 'DELETE') {
-        idx.remove(type, m[2]);
-        this.changed();
-        return { status: 204 };
-      }
     }
     if ((m = /^\/sobjects\/(\w+)$/.exec(rest)) && method === 'POST') {
       const type = sobjectOr404(m[1]);
@@ -326,18 +328,7 @@ export class SalesforceSandbox {
       return { status: 200, body: results };
     }
     if (rest === '/composite/sobjects' && method === 'DELETE') {
-      const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
-      const results = ids.map((id) => {
-        const hit = idx.get(id);
-        const ok = !!hit && hit.type !== 'User' && idx.remove(hit.type, id);
-        return ok
-          ? { id, success: true, errors: [] }
-          : {
-              id,
-              success: false,
-              errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }],
-            };
-      });
+      const results = deleteCollection(idx, url);
       this.changed();
       return { status: 200, body: results };
     }

@@ -175,6 +175,36 @@ export class OrgIndex {
     touch(rec, at);
     return true;
   }
+
+  /**
+   * Out of the recycle bin for good (emptied, or 15 days passed): queryAll and getDeleted no longer
+   * list them, and a write to the id finds nothing. Only deleted records can be purged.
+   */
+  purge(ids: string[]): number {
+    let n = 0;
+    for (const id of ids) {
+      const hit = this.byId.get(id);
+      if (!hit || hit.rec.IsDeleted !== true) continue;
+      this.org.records[hit.type] = this.org.records[hit.type].filter((r) => r !== hit.rec);
+      this.byId.delete(id);
+      n++;
+    }
+    return n;
+  }
+
+  /** Restored from the recycle bin (an undelete, or an "unmerge" by hand): live again, its SystemModstamp moves. */
+  undelete(ids: string[], at = Date.now()): number {
+    let n = 0;
+    for (const id of ids) {
+      const rec = this.byId.get(id)?.rec;
+      if (!rec || rec.IsDeleted !== true) continue;
+      rec.IsDeleted = false;
+      rec.MasterRecordId = null;
+      touch(rec, at);
+      n++;
+    }
+    return n;
+  }
 }
 
 function touch(rec: SfRecord, at: number): void {
