@@ -140,6 +140,27 @@ describe('workspace deletions and merges, and pushes to records the CRM deleted 
     assert.equal(outbox.due + outbox.deferred, 0, 'the delete row was dropped');
   });
 
+  it('Salesforce: workspace deletions with deletion sync on for contacts delete the Contact, not the Lead or the Account', async () => {
+    const t = await newSalesforceTenant(h);
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    await x.updateSettings({ deletion: { contacts: true, leads: false } });
+    const [a] = await linked(x, 'contact', 'Contact');
+    const [l] = await linked(x, 'contact', 'Lead');
+    const [c] = await linked(x, 'account');
+    for (const [kind, id] of [
+      ['contact', a.local_id],
+      ['contact', l.local_id],
+      ['account', c.local_id],
+    ] as const)
+      await deleteAndNotify(h.db, h.env.client, kind, x.workspaceId, id);
+    const status = await x.waitForPushDrained();
+    assert.equal(t.org.getOf('Contact', a.crm_id)?.IsDeleted, true, 'in the recycle bin');
+    assert.notEqual(t.org.getOf('Lead', l.crm_id)?.IsDeleted, true, 'lead deletion is off: Salesforce keeps it');
+    assert.notEqual(t.org.getOf('Account', c.crm_id)?.IsDeleted, true, 'account deletion is off too');
+    assert.deepEqual(await x.pushErrors(), []);
+    assert.deepEqual(status.removals, { deleted: 1, unlinked: 0, merged: 0 });
+  });
+
   it('HubSpot: workspace deletions with deletion sync on for contacts archive their HubSpot contacts, not the accounts', async () => {
     const t = await newTenant(h, { contacts: 5, companies: 2 });
     const x = await h.integration(t, { plan: 'free', until: 'syncing' });
