@@ -118,7 +118,14 @@ describe('CLI: bad input is refused with one line and loses nothing', { timeout:
       ],
       [['settings', 'acme', '--set', '[30]'], `--set must be a JSON object, e.g. '{"title":"CTO"}'`],
       [['contacts', 'add', 'acme'], 'contacts add needs --json with the fields'],
-      [['contacts', 'delete', 'acme'], 'contacts needs add or update (got "delete")'],
+      [['contacts', 'remove', 'acme'], 'contacts needs add, update, delete or merge (got "remove")'],
+      [['contacts', 'delete', 'acme'], 'contacts delete needs the record id'],
+      [['accounts', 'delete', 'acme', 'x9'], 'account id "x9" is not a workspace record id (a UUID)'],
+      [['contacts', 'delete', 'acme', ID, '--json', '{}'], 'contacts delete does not take --json'],
+      [['contacts', 'merge', 'acme', ID], 'contacts merge needs the id to keep and the id to merge into it'],
+      [['accounts', 'merge', 'acme', ID, 'x9'], 'account id to merge "x9" is not a workspace record id (a UUID)'],
+      [['contacts', 'merge', 'acme', ID, ID.toUpperCase()], `contacts merge needs two different ids (got ${ID} twice)`],
+      [['duplicates', 'acme', 'x'], 'duplicates takes no argument after the workspace id (got "x")'],
       [['contacts', 'update', 'acme', '--json', '{}'], 'contacts update needs the record id'],
       [['contacts', 'update', 'acme', '42', '--json', '{}'], 'contact id "42" is not a workspace record id (a UUID)'],
       [['accounts', 'add', 'acme', '--json', '{"name":'], '--json is not valid JSON: Unexpected end of JSON input'],
@@ -174,6 +181,9 @@ describe('CLI: bad input is refused with one line and loses nothing', { timeout:
       /^crm-sync: invalid contact: .*shoe_size/,
       live(),
     );
+    await refused(['contacts', 'delete', WS, ID], `no contact ${ID} in workspace ${WS}`, live());
+    const other = '5e0c1f4a-0000-4000-8000-00000000c11b';
+    await refused(['contacts', 'merge', WS, ID, other], `no contact ${ID} in workspace ${WS}`, live());
     assert.equal(await count(WS), 0, 'the refused writes left nothing');
     // Valid input still goes through: a limit that is a number reaches the database.
     const ok = await cli(['history', WS, '--limit', '3'], live());
@@ -181,6 +191,45 @@ describe('CLI: bad input is refused with one line and loses nothing', { timeout:
     const added = await cli(['contacts', 'add', WS, '--json', '{"email":"ann@cli.example"}'], live());
     assert.equal(added.code, 0, added.err);
     assert.equal(await count(WS), 1);
+    // A merge of two kinds, or of a record with itself, is refused and both records stay.
+    const contact = (JSON.parse(added.out) as { id: string }).id;
+    const account = await cli(['accounts', 'add', WS, '--json', '{"name":"Cli Co","domain":"cli-co.example"}'], live());
+    const accountId = (JSON.parse(account.out) as { id: string }).id;
+    await refused(
+      ['contacts', 'merge', WS, contact, accountId],
+      `${accountId} is an account, not a contact: only two contacts can be merged`,
+      live(),
+    );
+    await refused(
+      ['accounts', 'merge', WS, accountId, contact],
+      `${contact} is a contact, not an account: only two accounts can be merged`,
+      live(),
+    );
+    assert.equal(await count(WS), 1, 'the refused merges left the contact');
+    // Two accounts of one domain, flagged as a pull flags them: listed, then merged away.
+    const twin = await cli(['accounts', 'add', WS, '--json', '{"name":"Cli Co 2","domain":"cli-co.example"}'], live());
+    const twinId = (JSON.parse(twin.out) as { id: string }).id;
+    await db.query('UPDATE accounts SET potential_duplicate = true WHERE workspace_id = $1', [WS]);
+    const listed = await cli(['duplicates', WS], live());
+    assert.deepEqual(
+      [listed.code, listed.out.trimEnd().split('\n')],
+      [
+        0,
+        [
+          'account domain=cli-co.example  records=2',
+          `  ${accountId}  not linked to a CRM`,
+          `  ${twinId}  not linked to a CRM`,
+        ],
+      ],
+      listed.err,
+    );
+    const merged = await cli(['accounts', 'merge', WS, accountId, twinId], live());
+    assert.equal(merged.code, 0, merged.err);
+    const none = await cli(['duplicates', WS], live());
+    assert.deepEqual([none.code, none.out.trim()], [0, 'no open potential duplicates']);
+    const deleted = await cli(['contacts', 'delete', WS, contact], live());
+    assert.equal(deleted.code, 0, deleted.err);
+    assert.equal(await count(WS), 0, 'deleted');
   });
 
   it('Temporal: a missing integration is named; a workflow refusal is its one sentence', async () => {

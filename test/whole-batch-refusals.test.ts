@@ -16,6 +16,14 @@ import { openPushError, sameLaneAccounts } from './support/push-lanes';
  */
 describe('a batch the CRM refuses as a whole: only the bad record is rejected', () => {
   let h: Harness;
+  /** How the CRM removed a workspace contact kept with deletion sync off (store/removals.ts crm_removed). */
+  const removedHow = async (ws: string, id: string) =>
+    (
+      await h.db.query<{ how: string | null }>(
+        "SELECT crm_removed->>'how' AS how FROM contacts WHERE workspace_id = $1 AND id = $2",
+        [ws, id],
+      )
+    ).rows[0]?.how;
   before(async () => {
     h = await startHarness();
   });
@@ -161,16 +169,16 @@ describe('a batch the CRM refuses as a whole: only the bad record is rejected', 
       `calls: hubspot contacts upsert, 1 taken email of 100: ${contactUpserts}; associations: ${associations}`,
     );
 
-    // A contact deleted in HubSpot, then all 100 change: the update's 404 names the id.
+    // A contact deleted in HubSpot, then all 100 change: the update's 404 names the id, and that
+    // record alone is handled as a HubSpot deletion (deletion sync off: kept, unlinked, marked).
     const deleted = x.tenant.portal.get('contacts', (await x.crmIdOf(people[20]))!)!;
     deleted.archived = true;
     const linkedPeople = people.filter((_, i) => i !== 61);
     for (const id of linkedPeople) await updateContact(h.db, ws, id, { title: 'Buyer' });
     const contactUpdates = await callsDuring(stats, /contacts\/batch\/update$/, drain);
-    const gone = await openPushError(h.db, ws, 'hubspot', people[20]);
-    assert.equal(gone.error_code, 'OBJECT_NOT_FOUND');
-    assert.match(gone.message, /may be deleted or not exist/);
-    assert.equal(gone.cause, 'rejected', 'not retried by itself');
+    assert.equal(await openPushError(h.db, ws, 'hubspot', people[20]), undefined, 'no error retried on every change');
+    assert.equal(await x.crmIdOf(people[20]), undefined, 'unlinked');
+    assert.equal(await removedHow(ws, people[20]), 'deleted');
     for (const [i, id] of people.entries()) {
       if (i === 61 || i === 20) continue;
       assert.equal(x.tenant.portal.get('contacts', (await x.crmIdOf(id))!)!.properties.jobtitle, 'Buyer');
@@ -253,14 +261,19 @@ describe('a batch the CRM refuses as a whole: only the bad record is rejected', 
     ]);
     for (const id of linked) await updateContact(h.db, ws, id, { phone: '+1 555 0100' });
     const updates = await callsDuring(stats, /PATCH .*composite\/sobjects$/, drain);
-    const deleted = await openPushError(h.db, ws, 'salesforce', linked[30]);
-    assert.equal(deleted.error_code, 'ENTITY_IS_DELETED');
-    assert.equal(deleted.cause, 'rejected', 'not retried by itself');
+    // The deleted one alone is handled as a Salesforce deletion (deletion sync off: kept, unlinked, marked).
+    assert.equal(
+      await openPushError(h.db, ws, 'salesforce', linked[30]),
+      undefined,
+      'no error retried on every change',
+    );
+    assert.equal(await x.crmIdOf(linked[30]), undefined, 'unlinked');
+    assert.equal(await removedHow(ws, linked[30]), 'deleted');
     const malformed = await openPushError(h.db, ws, 'salesforce', linked[120]);
     assert.equal(malformed.error_code, 'MALFORMED_ID');
     assert.match(malformed.message, /id value of incorrect type: not-an-id/);
     errs = (await x.pushErrors()).filter((e) => linked.includes(e.localId!));
-    assert.equal(errs.length, 2, 'no other record is rejected');
+    assert.equal(errs.length, 1, 'no other record is rejected');
     for (const [i, id] of linked.entries()) {
       if (i === 30 || i === 120) continue;
       assert.equal(x.tenant.org.getOf('Contact', (await x.crmIdOf(id))!)!.Phone, '+1 555 0100', `contact ${i} updated`);

@@ -25,6 +25,9 @@ import { noPushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import { isCrmError } from '../crm/errors';
 import type { CrmPort, CurrentValues, OutboundRecord, PushOutcome } from '../crm/port';
+import type { RemovalSwitches } from '../domain/removal-settings';
+import { removalTotals, type RemovalTotals } from '../store/removals';
+import { pushDeletes } from './push-deletes';
 import { listsOf } from '../store/lists';
 import { clearWakeup } from '../store/push-wakeups';
 import {
@@ -68,6 +71,8 @@ export interface PushBatchInput {
   lanes?: number;
   /** Check the CRM set-up even when no row is due (the workflow shows it incomplete); absent: false. */
   checkSetup?: boolean;
+  /** Deletion sync by object (settings `deletion`); absent: off for every object. */
+  deletion?: RemovalSwitches;
 }
 
 export interface PushBatchResult extends BatchCounts {
@@ -76,6 +81,8 @@ export interface PushBatchResult extends BatchCounts {
   deferred: number;
   /** The CRM set-up was found complete (set when it was checked: rows were due, or checkSetup). */
   setupComplete?: boolean;
+  /** Deletion and merge sync's counts since connect, when this batch deleted or unlinked records. */
+  removals?: RemovalTotals;
 }
 
 /**
@@ -98,12 +105,14 @@ export function pushBatchActivity(deps: ActivityDeps) {
           { workspaceId: input.workspaceId, crm: input.crm, ...committed },
           'push batch already committed before a retry',
         );
-      const { setupComplete, ...counts } = committed
-        ? { ...committed, setupComplete: true }
+      const { setupComplete, removed, ...counts } = committed
+        ? { ...committed, setupComplete: true, removed: true }
         : await pushDue(deps, input, key);
       const outbox = await outboxCounts(deps.db, input.workspaceId, input.crm);
       const r: PushBatchResult = { ...counts, due: outbox.due, deferred: outbox.deferred };
       if (setupComplete) r.setupComplete = true;
+      // Read only after a batch that removed something (or a retry, which cannot tell): one query less per edit.
+      if (removed) r.removals = await removalTotals(deps.db, input.workspaceId, input.crm);
       if (counts.handled && !committed)
         deps.logger.info({ workspaceId: input.workspaceId, crm: input.crm, ...r }, 'push batch');
       return r;
@@ -121,7 +130,7 @@ async function pushDue(
   deps: ActivityDeps,
   input: PushBatchInput,
   key: string | null,
-): Promise<BatchCounts & { setupComplete?: boolean }> {
+): Promise<BatchCounts & { setupComplete?: boolean; removed?: boolean }> {
   // Before the outbox is read: a write committed from now on signals again (store/push-wakeups.ts).
   await clearWakeup(deps.db, input.workspaceId, input.crm);
   // CRM -> workspace only: writes wait in the outbox, pushed if the direction changes back.
@@ -139,13 +148,30 @@ async function pushDue(
   // Pushes wait while the CRM lacks a key field or property: rows stay due, none is rejected.
   await requireSetup(crm, input.connection, input.push);
   if (!due.length) return { handled: 0, ...noPushTotals(), setupComplete: true };
-  const batch = new PushBatch(deps, crm, input, due);
-  const outcomes = await batch.run();
+  // Workspace deletions first: their records are gone, so nothing else of the batch depends on them.
+  const outcomes = await pushDeletes(
+    crm,
+    input,
+    due.filter((d) => d.op === 'delete'),
+  );
+  const upserts = due.filter((d) => d.op !== 'delete');
+  let deferred = 0;
+  if (upserts.length) {
+    const batch = new PushBatch(deps, crm, input, upserts);
+    outcomes.push(...(await batch.run()));
+    deferred = batch.deferred.size;
+  }
   // Rows deferred to the next batch (see deferSharedKeys) stay in the outbox untouched.
-  const handled = due.length - batch.deferred.size;
+  const handled = due.length - deferred;
   const seqs = new Map(due.map((d) => [`${d.kind}:${d.localId}`, d.seq]));
-  const counts = await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, { key, handled, seqs });
-  return { ...counts, setupComplete: true };
+  const counts = await recordOutcomes(deps.db, input.workspaceId, input.crm, outcomes, {
+    key,
+    handled,
+    seqs,
+    deletion: input.deletion,
+  });
+  const removed = outcomes.some((o) => o.result === 'deleted' || o.result === 'gone');
+  return { ...counts, setupComplete: true, ...(removed ? { removed } : {}) };
 }
 
 /** What a push sends for one record and the link state it leaves (field-ownership.ts). */
@@ -176,6 +202,8 @@ class PushBatch {
   private readonly ranks: Map<string, number>;
   /** Accounts found carrying their own id: created by an earlier attempt of this batch (matchAccount). */
   private readonly createdEarlier = new Set<string>();
+  /** Records of a call the CRM refused as a whole (callPort). */
+  private readonly refusedWhole = new Set<string>();
 
   constructor(
     private readonly deps: ActivityDeps,
@@ -273,6 +301,8 @@ class PushBatch {
     const accountFailures = new Map<string, { message: string; cause: 'rejected' | 'transient' }>();
     for (const r of accountResults) {
       if (r.result === 'linked') accountCrmIds.set(r.localId, r.crmId);
+      // Its CRM record is gone: its contacts are pushed without an account rather than to a deleted one.
+      else if (r.result === 'gone') accountCrmIds.delete(r.localId);
       else if (r.result === 'rejected' || r.result === 'transient')
         accountFailures.set(r.localId, { message: r.message, cause: r.result });
     }
@@ -625,6 +655,8 @@ class PushBatch {
       return await fn();
     } catch (err) {
       if (!isCrmError(err) || !['invalid', 'conflict', 'notFound'].includes(err.kind)) throw err;
+      // A whole call's "not found" names no record: none of them is taken for deleted (isGone).
+      for (const r of records) this.refusedWhole.add(r.localId);
       return records.map((r) => ({
         localId: r.localId,
         ok: false,
@@ -682,6 +714,15 @@ class PushBatch {
           ...(r.associationError ? { note: { ...r.associationError, field: 'account_id' } } : {}),
         };
       }
+      if (row.crmId && row.crmObject && !this.refusedWhole.has(r.localId) && isGone(r))
+        return {
+          kind,
+          localId: r.localId,
+          result: 'gone',
+          crmId: row.crmId,
+          crmObject: row.crmObject,
+          inOutbox: inOutbox(r.localId),
+        };
       return {
         kind,
         localId: r.localId,
@@ -695,6 +736,18 @@ class PushBatch {
       };
     });
   }
+}
+
+/**
+ * The CRM no longer has the linked record the push went to. Until every adapter says so (`gone`),
+ * the CRMs' own codes for it: HubSpot's 404 OBJECT_NOT_FOUND, Salesforce's ENTITY_IS_DELETED, and
+ * its INVALID_CROSS_REFERENCE_KEY naming no field (the record's own Id: purged); naming a field it
+ * is a reference the record holds (an account, an owner), and the record itself is there.
+ */
+function isGone(r: Extract<PushOutcome, { ok: false }>): boolean {
+  if (r.gone) return true;
+  if (r.code === 'OBJECT_NOT_FOUND' || r.code === 'ENTITY_IS_DELETED') return true;
+  return r.code === 'INVALID_CROSS_REFERENCE_KEY' && (r.field === null || r.field === 'Id');
 }
 
 /** What the error log keeps of the record: enough to recognise it, nothing more. */

@@ -76,6 +76,31 @@ const COMMANDS = {
     options: ['json', 'user'],
     args: [1, 1],
   },
+  'contacts delete': {
+    usage: 'contacts delete <ws> <id>   also in the CRM when deletion sync is on for it',
+    options: [],
+    args: [1, 1],
+  },
+  'accounts delete': {
+    usage: 'accounts delete <ws> <id>   also in the CRM when deletion sync is on for it',
+    options: [],
+    args: [1, 1],
+  },
+  'contacts merge': {
+    usage: 'contacts merge <ws> <keep-id> <drop-id>   workspace only: the CRM keeps both records',
+    options: [],
+    args: [2, 2],
+  },
+  'accounts merge': {
+    usage: 'accounts merge <ws> <keep-id> <drop-id>   workspace only: the CRM keeps both records',
+    options: [],
+    args: [2, 2],
+  },
+  duplicates: {
+    usage: 'duplicates <ws>   open potential duplicates with their CRM ids, by email / domain',
+    options: [],
+    args: [0, 0],
+  },
   push: {
     usage: 'push <ws> --kind contact|account (--ids ID,ID | --all) [--user ID]   manual push',
     options: ['kind', 'ids', 'all', 'user', 'crm'],
@@ -128,8 +153,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [first, second, ...afterSecond] = raw.positionals;
   if (!first) throw new UsageError('name a command (crm-sync --help lists them)');
   const nested = first === 'contacts' || first === 'accounts';
-  if (nested && second !== 'add' && second !== 'update')
-    throw new UsageError(`${first} needs add or update${second ? ` (got "${shown(second)}")` : ''}`);
+  if (nested && !['add', 'update', 'delete', 'merge'].includes(second ?? ''))
+    throw new UsageError(`${first} needs add, update, delete or merge${second ? ` (got "${shown(second)}")` : ''}`);
   let command = nested ? `${first} ${second}` : first;
   const wsArg = nested ? afterSecond[0] : second;
   let args = nested ? afterSecond.slice(1) : afterSecond;
@@ -155,7 +180,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 }
 
 function missingArgs(name: CommandName): string {
-  return name === 'explain' ? 'the record kind (contact or account) and its id' : 'the record id';
+  if (name === 'explain') return 'the record kind (contact or account) and its id';
+  if (name === 'contacts merge' || name === 'accounts merge') return 'the id to keep and the id to merge into it';
+  return 'the record id';
 }
 
 function options(raw: RawArgs, command: CommandName, workspaceId: string, args: string[]): Invocation {
@@ -204,6 +231,19 @@ function checkCommand(inv: Invocation): void {
       need(inv.json, '--json with the fields');
       if (inv.args[0] !== undefined) recordId(`${inv.command.split(' ')[0].slice(0, -1)} id`, inv.args[0]);
       return;
+    case 'contacts delete':
+    case 'accounts delete':
+      recordId(`${inv.command.split(' ')[0].slice(0, -1)} id`, inv.args[0]);
+      return;
+    case 'contacts merge':
+    case 'accounts merge': {
+      const kind = inv.command.split(' ')[0].slice(0, -1);
+      recordId(`${kind} id to keep`, inv.args[0]);
+      recordId(`${kind} id to merge`, inv.args[1]);
+      if (inv.args[0].toLowerCase() === inv.args[1].toLowerCase())
+        throw new UsageError(`${inv.command} needs two different ids (got ${inv.args[0]} twice)`);
+      return;
+    }
     case 'push':
       need(inv.kind, '--kind contact or account');
       if (!!inv.ids === inv.all) throw new UsageError('push needs either --ids ID,ID or --all (one of them)');

@@ -9,7 +9,9 @@ import { errorLog, pullHistory, workspaceCounts } from '../store/reports';
 import type { Invocation } from './cli-commands';
 import { PRINTED } from './cli-output';
 import { settingsOrReason, temporalClient } from './integrations';
-import { notifyIntegrations, writeAndNotify, type WriteOp } from './workspace-writes';
+import { openDuplicates, type DuplicateGroup } from '../store/duplicates';
+import { mergeWorkspaceRecords } from '../store/workspace-removals';
+import { deleteAndNotify, notifyIntegrations, writeAndNotify, type WriteOp } from './workspace-writes';
 
 /** The commands that read or write the workspace database (the writes then nudge Temporal). */
 export async function runDbCommand(config: AppConfig, inv: Invocation): Promise<unknown> {
@@ -33,6 +35,20 @@ export async function runDbCommand(config: AppConfig, inv: Invocation): Promise<
         return await listsCommand(db, config, inv);
       case 'explain':
         return printLines([await explain(db, config, inv, crms)]);
+      case 'duplicates':
+        return printLines(duplicateLines(await openDuplicates(db, inv.workspaceId)));
+      case 'contacts merge':
+      case 'accounts merge':
+        return await mergeWorkspaceRecords(db, inv.workspaceId, kindOfCommand(inv), inv.args[0], inv.args[1]);
+      case 'contacts delete':
+      case 'accounts delete': {
+        const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
+        try {
+          return await deleteAndNotify(db, client, kindOfCommand(inv), inv.workspaceId, inv.args[0]);
+        } finally {
+          await client?.connection.close();
+        }
+      }
       default: {
         const client = await temporalClient(config.temporalAddress, config.namespace).catch(() => null);
         try {
@@ -48,6 +64,21 @@ export async function runDbCommand(config: AppConfig, inv: Invocation): Promise<
   } finally {
     await db.close();
   }
+}
+
+/** `contacts ...` -> contact, `accounts ...` -> account. */
+const kindOfCommand = (inv: Invocation): ObjectKind => (inv.command.startsWith('contacts') ? 'contact' : 'account');
+
+/** One line per shared email / domain, then one per record with its CRM links. */
+function duplicateLines(groups: DuplicateGroup[]): string[] {
+  if (!groups.length) return ['no open potential duplicates'];
+  return groups.flatMap((g) => [
+    `${g.kind} ${g.kind === 'contact' ? 'email' : 'domain'}=${g.key}  records=${g.records.length}`,
+    ...g.records.map(
+      (r) =>
+        `  ${r.id}  ${r.links.map((l) => `${l.crm}:${l.crmObject}/${l.crmId}`).join(' ') || 'not linked to a CRM'}`,
+    ),
+  ]);
 }
 
 /** With neither variable set the CLI opens an empty in-memory database: say so, it is the likely cause. */

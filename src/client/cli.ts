@@ -19,6 +19,11 @@ const DB_COMMANDS: ReadonlySet<Invocation['command']> = new Set([
   'contacts update',
   'accounts add',
   'accounts update',
+  'contacts delete',
+  'accounts delete',
+  'contacts merge',
+  'accounts merge',
+  'duplicates',
 ]);
 
 async function main(argv: string[]): Promise<number> {

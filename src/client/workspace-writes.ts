@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { WriteKind } from '../domain/field-ownership';
-import type { CrmName } from '../domain/types';
+import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from '../store/db';
 import { claimWakeups, releaseWakeup } from '../store/push-wakeups';
+import { deleteWorkspaceRecord, type DeleteResult } from '../store/workspace-removals';
 import { addAccount, addContact, updateAccount, updateContact, type WriteResult } from '../store/workspace-writes';
 import { pushPendingSignal } from '../workflows/contract';
 import { integrationHandle } from './integrations';
@@ -55,6 +56,19 @@ export async function notifyIntegrations(
         .catch(() => releaseWakeup(db, workspaceId, crm)),
     ),
   );
+}
+
+/** A workspace deletion: the record goes at once; its CRM records are the push's (store/workspace-removals.ts). */
+export async function deleteAndNotify(
+  db: Db,
+  client: Client | null,
+  kind: ObjectKind,
+  workspaceId: string,
+  id: string,
+): Promise<DeleteResult> {
+  const result = await deleteWorkspaceRecord(db, workspaceId, kind, id);
+  if (client) await notifyIntegrations(client, db, workspaceId, result.crms);
+  return result;
 }
 
 function requireId(id: string | undefined): string {

@@ -368,6 +368,18 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'outbox rows that delete a CRM record',
+    sql: `
+      -- A workspace deletion of a linked record leaves a 'delete' row per CRM it was linked to: the
+      -- workspace record is gone by then, so the row carries the CRM record it deletes. The push
+      -- deletes it when deletion sync is on for its object, and drops the row when it is off.
+      ALTER TABLE push_outbox ADD COLUMN op text NOT NULL DEFAULT 'upsert' CHECK (op IN ('upsert', 'delete'));
+      ALTER TABLE push_outbox ADD COLUMN crm_id text;
+      ALTER TABLE push_outbox ADD COLUMN crm_object text;
+    `,
+  },
 ];
 
 /** The schema version a migrated database is at. */

@@ -701,7 +701,12 @@ async function resolveAccounts(
  * Duplicates in the CRM are mirrored, never merged; the workspace flags them (seed 002). Only rows
  * whose flag changes are written: on a re-pull nearly none do, and a write is a new row version.
  */
-async function flagDuplicates(tx: Queryable, workspaceId: string, kind: ObjectKind, localIds: string[]): Promise<void> {
+export async function flagDuplicates(
+  tx: Queryable,
+  workspaceId: string,
+  kind: ObjectKind,
+  localIds: string[],
+): Promise<void> {
   const [table, key] = kind === 'contact' ? ['contacts', 'email_key'] : ['accounts', 'domain_key'];
   // Per key of the page, at most two rows are counted (through the key's index).
   await tx.query(

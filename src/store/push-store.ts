@@ -3,6 +3,9 @@ import type { FieldSync, WorkspaceChange } from '../domain/field-ownership';
 import { PUSH_TOTAL_KEYS, type PushTotals } from '../domain/push-totals';
 import type { CrmName, ObjectKind } from '../domain/types';
 import type { Db, Queryable } from './db';
+import type { RemovalSwitches } from '../domain/removal-settings';
+import { flagDuplicates } from './pull-store';
+import { applyRemovals } from './removals';
 import { enqueuePush } from './workspace-writes';
 
 /** What the push activity reads and writes: due outbox rows, records to push, and the CRM's answers. */
@@ -15,6 +18,10 @@ export interface DueRow {
   attempts: number;
   /** The row's version when loaded: a write since then re-armed it (see recordOutcomes). */
   seq: number;
+  /** 'delete': the workspace deleted the record, which is gone; the row names the CRM record (crmId, crmObject). */
+  op: 'upsert' | 'delete';
+  crmId: string | null;
+  crmObject: string | null;
 }
 
 /**
@@ -39,8 +46,11 @@ export async function loadDue(
     requested_by: string | null;
     attempts: number;
     seq: number;
+    op: 'upsert' | 'delete';
+    crm_id: string | null;
+    crm_object: string | null;
   }>(
-    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts, o.seq FROM push_outbox o
+    `SELECT o.object_kind, o.local_id, o.manual, o.requested_by, o.attempts, o.seq, o.op, o.crm_id, o.crm_object FROM push_outbox o
        LEFT JOIN contacts c ON o.object_kind = 'contact' AND c.id = o.local_id
       WHERE o.workspace_id = $1 AND o.crm = $2 AND o.not_before <= now()
         AND get_byte(uuid_send(${LANE_KEY}), 15) % $5 = $4
@@ -54,6 +64,9 @@ export async function loadDue(
     requestedBy: r.requested_by,
     attempts: Number(r.attempts),
     seq: Number(r.seq),
+    op: r.op,
+    crmId: r.crm_id,
+    crmObject: r.crm_object,
   }));
 }
 
@@ -205,6 +218,18 @@ export type RecordedOutcome =
   | {
       kind: ObjectKind;
       localId: string;
+      /**
+       * deleted: a workspace deletion's CRM record is deleted (or was already). gone: the CRM no
+       * longer has the linked record a push went to, handled as a CRM deletion (applyRemovals).
+       */
+      result: 'deleted' | 'gone';
+      crmId: string;
+      crmObject: string;
+      inOutbox: boolean;
+    }
+  | {
+      kind: ObjectKind;
+      localId: string;
       result: 'rejected' | 'transient';
       code: string;
       message: string;
@@ -239,6 +264,8 @@ export async function recordOutcomes(
     handled?: number;
     /** The loaded version of each outbox row (`kind:localId`); absent rows are removed whatever their version. */
     seqs?: Map<string, number>;
+    /** Deletion sync by object: how a `gone` record is handled (deleted, or unlinked and marked). */
+    deletion?: RemovalSwitches;
   } = {},
 ): Promise<BatchCounts> {
   const { key = null, seqs } = opts;
@@ -256,6 +283,8 @@ export async function recordOutcomes(
         `INSERT INTO crm_links (workspace_id, crm, object_kind, crm_object, crm_id, local_id, crm_owner_id, field_sync)
          SELECT $1, $2, $3, r.crm_object, r.crm_id, r.local_id, r.owner, r.field_sync
            FROM jsonb_to_recordset($4::jsonb) AS r(local_id uuid, crm_id text, crm_object text, owner text, field_sync jsonb)
+          -- A record the workspace deleted while its push was under way gets no link.
+          WHERE EXISTS (SELECT 1 FROM ${kind === 'contact' ? 'contacts' : 'accounts'} t WHERE t.workspace_id = $1 AND t.id = r.local_id)
          ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE SET crm_id = EXCLUDED.crm_id, crm_object = EXCLUDED.crm_object,
            field_sync = crm_links.field_sync || EXCLUDED.field_sync`,
         [
@@ -316,6 +345,7 @@ export async function recordOutcomes(
         ],
       );
     }
+    await recordRemovals(tx, workspaceId, crm, outcomes, opts.deletion);
     // Transient failures stay in the outbox, due again after a backoff; everything else leaves it.
     // A record pushed along without a row of its own (a contact's account) gets one, so it is
     // retried by itself too. 1, 2, 4 … minutes, at most an hour: retried until it succeeds, never dropped.
@@ -359,6 +389,56 @@ export async function recordOutcomes(
     }
     return counts;
   });
+}
+
+/**
+ * Deleted and gone CRM records, in the batch's transaction: a workspace deletion done in the CRM
+ * counts as deleted; a record the CRM no longer has is a CRM deletion, by the deletion setting
+ * (the workspace record deleted, or kept unlinked and marked), never an error retried forever.
+ */
+async function recordRemovals(
+  tx: Queryable,
+  workspaceId: string,
+  crm: CrmName,
+  outcomes: RecordedOutcome[],
+  deletion: RemovalSwitches | undefined,
+): Promise<void> {
+  const deletedIds = outcomes.filter((o) => o.result === 'deleted').map((o) => o.localId);
+  const deleted = deletedIds.length;
+  // A deletion refused before and retried (errors retry): its entry is resolved.
+  if (deleted)
+    await tx.query(
+      `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push'
+          AND resolved_at IS NULL AND local_id = ANY($3::uuid[])`,
+      [workspaceId, crm, deletedIds],
+    );
+  if (deleted)
+    await tx.query(
+      `INSERT INTO removal_counts (workspace_id, crm, deleted) VALUES ($1, $2, $3)
+       ON CONFLICT (workspace_id, crm) DO UPDATE SET deleted = removal_counts.deleted + $3`,
+      [workspaceId, crm, deleted],
+    );
+  const removedAt = new Date().toISOString();
+  for (const kind of ['account', 'contact'] as const) {
+    const gone = outcomes.filter(
+      (o): o is Extract<RecordedOutcome, { result: 'deleted' | 'gone' }> => o.result === 'gone' && o.kind === kind,
+    );
+    if (!gone.length) continue;
+    await tx.query(
+      `UPDATE error_log SET resolved_at = now() WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND object_kind = $3
+          AND resolved_at IS NULL AND local_id = ANY($4::uuid[])`,
+      [workspaceId, crm, kind, gone.map((o) => o.localId)],
+    );
+    const { touched } = await applyRemovals(
+      tx,
+      workspaceId,
+      crm,
+      kind,
+      gone.map((o) => ({ crmId: o.crmId, crmObject: o.crmObject, removedAt, mergedInto: null })),
+      { deletion },
+    );
+    if (touched.length) await flagDuplicates(tx, workspaceId, kind, touched);
+  }
 }
 
 /** A batch's share of the status totals. Pushed-along records (not in the outbox) count only when created. */
@@ -539,13 +619,29 @@ export async function requeueFailed(
   p: { workspaceId: string; crm: CrmName; ids?: string[]; cause?: 'rejected'; manual: boolean },
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ object_kind: ObjectKind; local_id: string }>(
-      `SELECT object_kind, local_id FROM error_log WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL
+    const { rows } = await tx.query<{
+      object_kind: ObjectKind;
+      local_id: string;
+      crm_id: string | null;
+      deleted: string | null;
+    }>(
+      `SELECT object_kind, local_id, crm_id, record->>'deleted' AS deleted FROM error_log
+        WHERE workspace_id = $1 AND crm = $2 AND job_type = 'push' AND resolved_at IS NULL
           AND local_id IS NOT NULL AND ($3::uuid[] IS NULL OR local_id = ANY($3::uuid[])) AND ($4::text IS NULL OR cause = $4)`,
       [p.workspaceId, p.crm, p.ids ?? null, p.cause ?? null],
     );
+    // A refused CRM deletion (push-deletes.ts keeps its CRM object in the record): its delete row again.
+    const deletes = rows.filter((r) => r.deleted && r.crm_id);
+    for (const r of deletes)
+      await tx.query(
+        `INSERT INTO push_outbox AS o (workspace_id, crm, object_kind, local_id, op, crm_id, crm_object)
+         VALUES ($1, $2, $3, $4, 'delete', $5, $6)
+         ON CONFLICT (workspace_id, crm, object_kind, local_id) DO UPDATE
+           SET op = 'delete', crm_id = $5, crm_object = $6, not_before = now(), attempts = 0, seq = o.seq + 1`,
+        [p.workspaceId, p.crm, r.object_kind, r.local_id, r.crm_id, r.deleted],
+      );
     for (const kind of ['account', 'contact'] as const) {
-      const ids = rows.filter((r) => r.object_kind === kind).map((r) => r.local_id);
+      const ids = rows.filter((r) => r.object_kind === kind && !deletes.includes(r)).map((r) => r.local_id);
       if (ids.length) await enqueuePush(tx, p.workspaceId, kind, ids, { manual: p.manual, crm: p.crm });
     }
     return rows.length;

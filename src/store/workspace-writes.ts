@@ -128,7 +128,7 @@ export async function updateAccount(
   );
 }
 
-async function existing(tx: Queryable, kind: ObjectKind, workspaceId: string, id: string): Promise<string> {
+export async function existing(tx: Queryable, kind: ObjectKind, workspaceId: string, id: string): Promise<string> {
   if (!z.string().uuid().safeParse(id).success) throw new Error(`invalid ${kind} id "${id}"`);
   const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${TABLE[kind]} WHERE workspace_id = $1 AND id = $2`, [
     workspaceId,

@@ -54,6 +54,7 @@ export async function drainPush(x: Integration): Promise<Drained> {
             lanes,
             // While status shows the set-up incomplete, every drain looks again, rows due or not.
             ...(s.setup?.length ? { checkSetup: true } : {}),
+            ...(s.settings.deletion ? { deletion: s.settings.deletion } : {}),
           }),
         {
           show(v) {
@@ -74,6 +75,7 @@ export async function drainPush(x: Integration): Promise<Drained> {
       push.lastBatchAt = Date.now();
       push.due = r.due;
       push.deferred = r.deferred;
+      if (r.removals) s.removals = r.removals;
       for (const k of PUSH_TOTAL_KEYS) push.totals[k] += r[k];
       if (r.handled === 0 || r.due === 0 || session.disconnectRequested) return;
       if (historyIsLong()) {
