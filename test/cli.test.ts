@@ -241,6 +241,11 @@ describe('CLI: bad input is refused with one line and loses nothing', { timeout:
     const x = await s.start({ plan: 'paid' });
     await x.waitForPhase('configuring');
     await refused(['pull-now', x.workspaceId], /^crm-sync: .*window/i, live());
+    await refused(
+      ['reconcile', x.workspaceId],
+      /^crm-sync: .*reconciliation is not available during the configuration window/i,
+      live(),
+    );
     await x.disconnect();
   });
 

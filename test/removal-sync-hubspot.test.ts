@@ -44,6 +44,13 @@ describe('HubSpot deletion and merge sync (time-skipping)', () => {
         assert.equal(row?.crm_removed?.how, 'deleted');
         assert.equal(row?.crm_removed?.crmId, gone);
         assert.deepEqual(s.removals, { deleted: 0, unlinked: 1, merged: 0 });
+        // An edit of the kept record does not create it in HubSpot again (only a manual push would).
+        const liveBefore = contactIds(t).length;
+        await x.write('contacts update', { title: 'Edited after the deletion' }, { id: local });
+        const drained = await x.waitForPushDrained();
+        assert.equal(contactIds(t).length, liveBefore, 'no contact created for it');
+        assert.equal(await x.crmIdOf(local), undefined);
+        assert.equal(drained.push.totals.created, 0);
       }
       await x.disconnect();
     }

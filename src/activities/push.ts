@@ -239,7 +239,9 @@ class PushBatch {
         this.input.push,
         { linked: !!c.crmId, manual: d.manual },
       );
-      if (decision.push) toPushContacts.push(c);
+      // Removed in the CRM with deletion / merge sync off: an edit does not create it there again.
+      const keptApart = !c.crmId && c.removedInCrm && !d.manual;
+      if (decision.push && !keptApart) toPushContacts.push(c);
       else out.push({ kind: 'contact', localId: c.id, result: 'skipped', inOutbox: true });
     }
     // Rows whose record was deleted meanwhile have nothing to push.
@@ -274,7 +276,8 @@ class PushBatch {
         manual: d?.manual ?? false,
         forContact: forContacts.has(a.id),
       });
-      if (decision.push) toPushAccounts.push(a);
+      const keptApart = !a.crmId && a.removedInCrm && !d?.manual;
+      if (decision.push && !keptApart) toPushAccounts.push(a);
       else out.push({ kind: 'account', localId: a.id, result: 'skipped', inOutbox: !!d });
     }
     for (const id of dueAccounts.keys())

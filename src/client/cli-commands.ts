@@ -38,6 +38,11 @@ const COMMANDS = {
     args: [0, 0],
   },
   'pull-now': { usage: 'pull-now <ws>   re-pull everything', options: ['crm'], args: [0, 0] },
+  reconcile: {
+    usage: 'reconcile <ws>   find records deleted in the CRM past its recycle bin (ids only; weekly by itself)',
+    options: ['crm'],
+    args: [0, 0],
+  },
   'start-sync-now': {
     usage: 'start-sync-now <ws>   end the configuration window early',
     options: ['crm'],

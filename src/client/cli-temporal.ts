@@ -3,6 +3,7 @@ import type { AppConfig } from '../config';
 import { integrationWorkflowId } from '../domain/integration-input';
 import {
   pullNowUpdate,
+  reconcileNowUpdate,
   pushRecordsUpdate,
   reauthorizeSignal,
   retryFailedUpdate,
@@ -55,6 +56,8 @@ async function run(client: Client, inv: Invocation): Promise<unknown> {
       return watch(() => query(() => handle.query(statusQuery)));
     case 'pull-now':
       return handle.executeUpdate(pullNowUpdate, { args: [{}] });
+    case 'reconcile':
+      return handle.executeUpdate(reconcileNowUpdate, { args: [{}] });
     case 'start-sync-now':
       return handle.executeUpdate(startSyncNowUpdate, { args: [{}] });
     case 'settings':

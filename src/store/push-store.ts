@@ -97,6 +97,11 @@ export interface AccountRow {
   /** Per field: the workspace's last own write, and what the link knows of the CRM side. */
   wsChanges: Record<string, WorkspaceChange>;
   fieldSync: Record<string, FieldSync>;
+  /**
+   * Its CRM record was deleted or merged away while deletion / merge sync was off (removals.ts):
+   * kept and unlinked, it is not created in the CRM again by an edit, only by a manual push.
+   */
+  removedInCrm: boolean;
 }
 
 export interface ContactRow extends AccountRow {
@@ -147,6 +152,7 @@ function row(r: Record<string, unknown>, columns: readonly string[]) {
     crmObject: (r.crm_object as string | null) ?? null,
     wsChanges: (r.ws_changes as Record<string, WorkspaceChange>) ?? {},
     fieldSync: (r.field_sync as Record<string, FieldSync> | null) ?? {},
+    removedInCrm: r.crm_removed != null,
   };
 }
 
