@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mergeWorkspaceRecords } from '../src/store/workspace-removals';
 import { newSalesforceTenant, startHarness, type Harness, type SalesforceTenant } from './support/harness';
 
 /**
@@ -91,6 +92,40 @@ describe('Salesforce deletion and merge sync (time-skipping)', () => {
     const row = await rowOf(x.workspaceId, loserLocal);
     assert.deepEqual([row?.crm_removed?.how, row?.crm_removed?.mergedInto], ['merged', master]);
     assert.deepEqual(s.removals, { deleted: 0, unlinked: 1, merged: 0 });
+    await x.disconnect();
+  });
+
+  it('two Contacts with one email merged in Salesforce: the potential-duplicate flag they raised is cleared', async () => {
+    const t = await newSalesforceTenant(h);
+    const [a, b] = await Promise.all(
+      ['Twin', 'Twin Again'].map((LastName) => t.admin.create('Contact', { LastName, Email: 'twin@org.example' })),
+    );
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    await x.updateSettings({ merge: { contacts: true } });
+    const flagged = (await x.status()).potentialDuplicates;
+    assert.ok(flagged >= 2, `the two Contacts with one email are flagged (${flagged})`);
+    await t.admin.merge('Contact', String(a.Id), [String(b.Id)]);
+    const s = await nextPull(x);
+    assert.equal(s.potentialDuplicates, flagged - 2, 'neither is a potential duplicate any more');
+    assert.equal(s.removals.merged, 1);
+    await x.disconnect();
+  });
+
+  it('a workspace merge is not synced: the kept record stays linked and pushed, the org keeps both Contacts', async () => {
+    const t = await newSalesforceTenant(h);
+    const x = await h.integration(t, { plan: 'free', until: 'syncing' });
+    const [keepCrm, dropCrm] = live(t, 'Contact');
+    const [keep, drop] = [
+      (await x.recordByCrmId('contact', keepCrm))!.id,
+      (await x.recordByCrmId('contact', dropCrm))!.id,
+    ];
+    await mergeWorkspaceRecords(h.db, x.workspaceId, 'contact', keep, drop);
+    assert.equal(await rowOf(x.workspaceId, drop), undefined, 'the dropped record is folded in');
+    assert.equal(await x.crmIdOf(keep), keepCrm);
+    await x.write('contacts update', { title: 'Kept after the merge' }, { id: keep });
+    await x.waitForPushDrained();
+    assert.equal(t.org.getOf('Contact', keepCrm)?.Title, 'Kept after the merge', 'the kept record is pushed');
+    assert.notEqual(t.org.getOf('Contact', dropCrm)?.IsDeleted, true, 'Salesforce keeps the other Contact');
     await x.disconnect();
   });
 
