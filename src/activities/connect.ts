@@ -43,8 +43,9 @@ export function connectActivity(deps: ActivityDeps) {
         (await getBinding(deps.db, input.workspaceId, input.crm))?.crmAccountId ?? null,
         crmAccountId,
       );
-      // From here on (the owners list) the account's calls spend its shared budget.
-      shareAccountBudget(deps, crm, input.crm, crmAccountId);
+      // From here on (the owners list) the account's calls spend its shared budget, and so does the
+      // verify call just made, which the CRM counted already.
+      shareAccountBudget(deps, crm, input.crm, crmAccountId, 1);
       await ensureWorkspace(deps.db, input.workspaceId, input.plan);
       const user = await getUser(deps.db, input.syncUserId);
       if (!user || user.workspace_id !== input.workspaceId) {

@@ -21,9 +21,15 @@ export function databaseRateBudget(db: Db, crm: CrmName, crmAccountId: string): 
 }
 
 /** Paces the adapter by its account's shared budget when the worker keeps one (ActivityDeps.sharedRateBudgets). */
-export function shareAccountBudget(deps: ActivityDeps, port: CrmPort, crm: CrmName, crmAccountId: string): void {
+export function shareAccountBudget(
+  deps: ActivityDeps,
+  port: CrmPort,
+  crm: CrmName,
+  crmAccountId: string,
+  sentBefore = 0,
+): void {
   // Interactive at the database (store/db-turns.ts): a reservation is a few ms, and a pull's next
   // page waits for it, so it goes ahead of page writes rather than behind one.
   if (deps.sharedRateBudgets)
-    port.shareRateBudget(databaseRateBudget(deps.interactiveDb ?? deps.db, crm, crmAccountId));
+    port.shareRateBudget(databaseRateBudget(deps.interactiveDb ?? deps.db, crm, crmAccountId), sentBefore);
 }

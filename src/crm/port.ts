@@ -66,9 +66,10 @@ export interface CrmPort extends CrmPushPort {
   readonly streams: readonly PullStream[];
   /**
    * Paces every later call by the CRM account's budget shared with every worker (shared-budget.ts),
-   * besides this process's own pacing. The activity calls it once the account is known.
+   * besides this process's own pacing. The activity calls it once the account is known;
+   * `sentBefore` calls made before that (connect's verify) are charged to the budget before the next.
    */
-  shareRateBudget(budget: SharedRateBudget): void;
+  shareRateBudget(budget: SharedRateBudget, sentBefore?: number): void;
   /** Proves the credentials work; returns the CRM account (portal / org) id. */
   verify(): Promise<{ crmAccountId: string }>;
   listOwners(): Promise<CrmOwner[]>;

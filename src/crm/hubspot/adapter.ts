@@ -98,6 +98,11 @@ export class HubSpotAdapter implements CrmPort {
   private readonly pace: Pacers;
   /** The portal's budget shared with every worker, once the activity has bound it (shareRateBudget). */
   private shared?: Record<keyof Pacers, SharedSlots>;
+  /**
+   * Calls sent before the budget was shared (verify, which finds the portal): the portal counted
+   * them, so the next call first spends their slots, and all workers together stay in the limit.
+   */
+  private unchargedCalls = 0;
   private readonly writer: HubSpotWriter;
   private readonly requestTimeoutMs: number;
 
@@ -120,7 +125,8 @@ export class HubSpotAdapter implements CrmPort {
    * all workers together keep to the portal's limit; the process-local pacers still order pushes
    * before pulls and keep the daily suspension.
    */
-  shareRateBudget(budget: SharedRateBudget): void {
+  shareRateBudget(budget: SharedRateBudget, sentBefore = 0): void {
+    this.unchargedCalls = sentBefore;
     this.shared = {
       general: sharedSlotsFor(budget, 'hubspot', 'general', this.pace.general.limit, MARGIN_MS.general),
       search: sharedSlotsFor(budget, 'hubspot', 'search', this.pace.search.limit, MARGIN_MS.search),
@@ -471,6 +477,8 @@ export class HubSpotAdapter implements CrmPort {
     pacer: keyof Pacers = 'general',
   ): Promise<T> {
     await this.pace[pacer].acquire(priority, scopeSignal());
+    for (; this.shared && this.unchargedCalls > 0; this.unchargedCalls--)
+      (await this.shared.general.take(scopeSignal()))();
     const ended = await this.shared?.[pacer].take(scopeSignal());
     try {
       return await this.send(what, fn, pacer);

@@ -107,6 +107,8 @@ export class SalesforceAdapter implements CrmPort {
   private readonly writer: SalesforceWriter;
   /** The org's daily usage as every worker sees it, once the activity has bound it (shareRateBudget). */
   private shared?: SharedDailyUsage;
+  /** This adapter's last /limits look, for the shared usage if it is bound after the look. */
+  private lastLook?: { used: number; limit: number };
   /** This adapter's one fresh look at /limits, when usage says pause; a paused pull looks once per attempt. */
   private probe?: Promise<void>;
 
@@ -180,6 +182,9 @@ export class SalesforceAdapter implements CrmPort {
    */
   shareRateBudget(budget: SharedRateBudget): void {
     this.shared = sharedDailyUsageFor(budget, 'salesforce');
+    // A /limits look made before the org was known (connect's verify, in a pause) may have seen the
+    // allowance renewed: the shared usage takes it, or its older, higher count would pause again.
+    if (this.lastLook) void this.shared.observe(this.lastLook, true).catch(() => undefined);
   }
 
   pushAccounts(records: OutboundRecord[]): Promise<PushOutcome[]> {
@@ -483,6 +488,7 @@ export class SalesforceAdapter implements CrmPort {
             limit: limits.DailyApiRequests.Max,
           };
           usageByConnection.set(this.connectionName, fresh);
+          this.lastLook = fresh;
           await this.shared?.observe(fresh, true).catch(() => undefined);
         },
         (err: unknown) => {
