@@ -1,6 +1,7 @@
 import type { Client } from '@hubspot/api-client';
 import { DEFAULT_SOURCE_FIELD } from '../../domain/push-settings';
 import { sendIsolating } from '../batch-isolation';
+import { createSyncProperty } from './property-create';
 import type { FieldInfo, OutboundRecord, PushOutcome } from '../port';
 
 /**
@@ -125,16 +126,7 @@ export class HubSpotWriter {
     const key = `${this.connectionKey}:${type}.${name}`;
     if (ensured.has(key)) return;
     if (!(await this.describeField(type, name))) {
-      await this.call(`create ${type} property ${name}`, () =>
-        this.client.crm.properties.coreApi.create(type, {
-          name,
-          label: name.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase()),
-          type: 'string' as never,
-          fieldType: 'text' as never,
-          groupName: type === 'contacts' ? 'contactinformation' : 'companyinformation',
-          hasUniqueValue: unique,
-        }),
-      ).catch((err) => {
+      await createSyncProperty(this.client, this.call, type, name, unique).catch((err) => {
         // Another worker created it first.
         if ((err as { kind?: string }).kind !== 'conflict') throw err;
       });

@@ -1,6 +1,7 @@
 import type { Client } from '@hubspot/api-client';
 import { missingPropertyScope, notUniqueProperty, type SetupProblem, type SetupReport } from '../../domain/crm-setup';
 import { isCrmError } from '../errors';
+import { createSyncProperty } from './property-create';
 import { ACCOUNT_KEY, CONTACT_KEY } from './push';
 
 type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
@@ -59,16 +60,7 @@ async function createProperty(
   n: Needed,
 ): Promise<'created' | 'exists' | { scopes: string[] }> {
   try {
-    await call(`create ${n.type} property ${n.name}`, () =>
-      client.crm.properties.coreApi.create(n.type, {
-        name: n.name,
-        label: n.name.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase()),
-        type: 'string' as never,
-        fieldType: 'text' as never,
-        groupName: n.type === 'contacts' ? 'contactinformation' : 'companyinformation',
-        hasUniqueValue: n.unique,
-      }),
-    );
+    await createSyncProperty(client, call, n.type, n.name, n.unique);
     return 'created';
   } catch (err) {
     if (!isCrmError(err)) throw err;
